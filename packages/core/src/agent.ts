@@ -1,0 +1,352 @@
+/**
+ * createAgent(): the composition root. It validates the config, wires clock, logger, file
+ * reader, hooks, loader, scheduler and sink buffers in an awilix container (PROXY mode,
+ * strict), loads the plugins and returns an agent to start and stop. Plugins only ever see
+ * the typed deps object built here; awilix stays inside this file.
+ */
+import { hostname } from 'node:os';
+import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
+import { createBuffers, type SinkRuntime } from './agent-sinks.js';
+import { createSystemClock, type Clock } from './clock.js';
+import { AGENT_CONFIG_SCHEMA, type AgentConfig } from './config.js';
+import { createFileReader, type FileReader } from './files.js';
+import { createHooks, type CollectInfo, type Hooks, type TapStats } from './hooks.js';
+import { formatBootTree, loadPlugins, type BootEntry, type LoadReport } from './loader.js';
+import { createLogger, type Logger } from './logger.js';
+import { createOptionsValidator, type OptionsValidator } from './options.js';
+import type { PluginDeps, StoreReader } from './plugin.js';
+import { createScheduler, type RunOutcome, type Scheduler, type TableSchedule } from './scheduler.js';
+import type { Batch } from './schema.js';
+import {
+  err,
+  fail,
+  isOk,
+  ok,
+  OK,
+  statusFromError,
+  StatusCode,
+  withSource,
+  type Result,
+  type Status,
+} from './status.js';
+import { CORE_VERSION } from './version.js';
+import type { BufferStats } from './buffer.js';
+
+/** Options for {@link createAgent} that are code, not config. */
+export interface AgentOptions {
+  /** Time source. @default the system clock */
+  readonly clock?: Clock;
+  /** Root logger. @default info level on stderr */
+  readonly logger?: Logger;
+  /** File reader handed to plugins. @default the real file system */
+  readonly files?: FileReader;
+  /** Folders plugins are resolved from, in order. @default the working directory */
+  readonly resolveFrom?: readonly string[];
+  /** Platform for manifest checks. @default process.platform */
+  readonly platform?: string;
+  /** Random source for jitter and backoff. @default Math.random */
+  readonly random?: () => number;
+  /** How long stop() keeps retrying pending writes. @default 5000 */
+  readonly flushTimeoutMs?: number;
+}
+
+/** Failing statuses seen by the agent, counted per source and code. */
+export interface StatusCount {
+  /** Plugin or component. */
+  readonly source: string;
+  /** Status code. */
+  readonly code: string;
+  /** Times seen. */
+  readonly count: number;
+  /** Message of the latest one. */
+  readonly lastMessage: string;
+  /** When the latest was seen, epoch milliseconds. */
+  readonly lastAt: number;
+}
+
+/** A snapshot of what the agent is doing. */
+export interface AgentStatus {
+  /** Host name stamped on rows. */
+  readonly host: string;
+  /** Core version. */
+  readonly coreVersion: string;
+  /** When start() ran, epoch milliseconds, or null. */
+  readonly startedAt: number | null;
+  /** Boot report lines. */
+  readonly plugins: readonly BootEntry[];
+  /** Scheduler counters per table. */
+  readonly tables: readonly TableSchedule[];
+  /** Buffer counters per sink, with the sink's own stats. */
+  readonly sinks: readonly (BufferStats & { readonly rowsWritten: number; readonly bytesOnDisk?: number; readonly path?: string })[];
+  /** Failing statuses by source and code. */
+  readonly errors: readonly StatusCount[];
+  /** Time spent in hook taps. */
+  readonly taps: readonly TapStats[];
+}
+
+/** A running (or ready) agent. */
+export interface Agent {
+  /** The agent's hooks; tap them before start(). */
+  readonly hooks: Hooks;
+  /** What loading did, plugin by plugin. */
+  readonly boot: LoadReport;
+  /** The validated config with defaults. */
+  readonly config: AgentConfig;
+  /** The boot report as a tree of lines. */
+  bootTree(title?: string): string;
+  /** Starts sinks, then probes, then the schedule. Returns the first failure, if any. */
+  start(): Promise<Status>;
+  /** Collects every polled table of every probe once, now, and writes the result. */
+  collectOnce(): Promise<Status>;
+  /** Stops the schedule, closes probes, flushes and closes sinks. Safe to call twice. */
+  stop(): Promise<Status>;
+  /** Counters. */
+  status(): AgentStatus;
+  /** The first started sink that can answer queries. */
+  reader(): StoreReader | undefined;
+}
+
+interface Cradle {
+  config: AgentConfig;
+  clock: Clock;
+  logger: Logger;
+  files: FileReader;
+  random: () => number;
+  tapStats: Map<string, TapStats>;
+  statusBoard: StatusBoard;
+  hooks: Hooks;
+  validator: OptionsValidator;
+  host: string;
+  depsFor: (name: string) => PluginDeps;
+}
+
+/** Validates config, composes the agent and loads its plugins. Never rejects. */
+export async function createAgent(rawConfig: unknown, options: AgentOptions = {}): Promise<Result<Agent>> {
+  const validator = createOptionsValidator();
+  const parsed = validator.validate<AgentConfig>(AGENT_CONFIG_SCHEMA, rawConfig);
+  if (!parsed.ok) return parsed;
+  const config = parsed.value;
+  try {
+    const container = createContainer<Cradle>({ injectionMode: InjectionMode.PROXY, strict: true });
+    container.register({
+      config: asValue(config),
+      clock: asValue(options.clock ?? createSystemClock()),
+      logger: asValue(options.logger ?? createLogger()),
+      files: asValue(options.files ?? createFileReader()),
+      random: asValue(options.random ?? Math.random),
+      tapStats: asValue(new Map<string, TapStats>()),
+      validator: asValue(validator),
+      host: asValue(config.host ?? hostname()),
+      statusBoard: asFunction(({ clock, logger }: Cradle) => createStatusBoard(clock, logger)).singleton(),
+      hooks: asFunction(({ statusBoard, tapStats }: Cradle) =>
+        createHooks({ stats: tapStats, onTapError: (status) => statusBoard.report(status) }),
+      ).singleton(),
+      depsFor: asFunction(({ clock, logger, files, hooks, host }: Cradle) => (name: string): PluginDeps =>
+        Object.freeze({ clock, logger: logger.child(name), files, hooks, host, dataDir: config.dataDir }),
+      ).singleton(),
+    });
+    const cradle = container.cradle;
+    cradle.statusBoard.attach(cradle.hooks);
+    cradle.hooks.configResolved.call(config);
+    const report = await loadPlugins(config.probes, config.sinks, {
+      resolveFrom: options.resolveFrom ?? [process.cwd()],
+      coreVersion: CORE_VERSION,
+      validator: cradle.validator,
+      depsFor: cradle.depsFor,
+      monotonic: () => cradle.clock.monotonic(),
+      ...(options.platform === undefined ? {} : { platform: options.platform }),
+    });
+    for (const entry of report.entries) {
+      if (!isOk(entry.status)) cradle.statusBoard.report(withSource(entry.status, entry.name, 'load'));
+    }
+    return ok(composeAgent(cradle, report, options.flushTimeoutMs ?? 5000));
+  } catch (error) {
+    // awilix throws on resolution errors; this is the one place that can happen.
+    return err(statusFromError(error, { source: 'core', op: 'compose agent' }));
+  }
+}
+
+function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number): Agent {
+  const { config, clock, logger, hooks, statusBoard, host } = cradle;
+  const probes = new Map(report.probes.map((loaded) => [loaded.name, loaded]));
+  const tablesOf = new Map(report.probes.map((loaded) => [loaded.name, new Set(loaded.manifest.tables.map((t) => t.name))]));
+  let sinks: SinkRuntime[] = [];
+  let startedAt: number | null = null;
+  let stopping: Promise<Status> | undefined;
+
+  const deliver = async (batches: readonly Batch[], info: CollectInfo): Promise<readonly Batch[]> => {
+    const known = tablesOf.get(info.probe) ?? new Set<string>();
+    const valid = batches.filter((batch) => {
+      if (known.has(batch.table)) return true;
+      statusBoard.report(fail(StatusCode.INVALID_ARGUMENT, `emitted undeclared table '${batch.table}'`, { source: info.probe, op: 'collect' }));
+      return false;
+    });
+    const processed = await hooks.afterCollect.promise(valid, info);
+    for (const sink of sinks) sink.buffer.push(processed);
+    return processed;
+  };
+
+  const run = async (probeName: string, tables: readonly string[], ts: number, signal: AbortSignal): Promise<RunOutcome> => {
+    const loaded = probes.get(probeName);
+    if (loaded === undefined) return { ok: false };
+    const info: CollectInfo = { probe: probeName, tables, ts };
+    const veto = await hooks.beforeCollect.promise(info);
+    if (veto !== undefined && !isOk(veto)) {
+      statusBoard.report(withSource(veto, probeName, 'beforeCollect'));
+      return { ok: true };
+    }
+    let batches: readonly Batch[];
+    let errors: readonly Status[];
+    try {
+      ({ batches, errors } = await loaded.probe.collect({ tables, ts, signal }));
+    } catch (error) {
+      batches = [];
+      errors = [statusFromError(error, { source: probeName, op: 'collect' })];
+    }
+    for (const status of errors) statusBoard.report(withSource(status, probeName, 'collect'));
+    if (signal.aborted) {
+      statusBoard.report(fail(StatusCode.TIMEOUT, `collection of ${tables.join(', ')} exceeded ${config.scheduler.timeoutMs} ms`, { source: probeName, op: 'collect' }));
+      return { ok: false };
+    }
+    const delivered = await deliver(batches, info);
+    const rows: Record<string, number> = {};
+    for (const batch of delivered) rows[batch.table] = (rows[batch.table] ?? 0) + batch.rows.length;
+    return { ok: batches.length > 0 || errors.every((status) => status.code === StatusCode.NOT_FOUND), rows };
+  };
+
+  const scheduler: Scheduler = createScheduler({ clock, config: config.scheduler, run, random: cradle.random });
+  for (const loaded of report.probes) {
+    scheduler.add(
+      loaded.manifest.tables
+        .map((table) => ({
+          probe: loaded.name,
+          table: table.name,
+          intervalMs: loaded.spec.intervals?.[table.name] ?? table.defaultIntervalMs ?? 0,
+        }))
+        .filter((entry) => entry.intervalMs > 0),
+    );
+  }
+
+  const agent: Agent = {
+    hooks,
+    boot: report,
+    config,
+    bootTree: (title = 'vwatchd') => formatBootTree(title, report),
+    async start() {
+      if (startedAt !== null) return OK;
+      startedAt = clock.now();
+      const tables = report.probes.flatMap((loaded) => loaded.manifest.tables);
+      const started = await createBuffers(report.sinks, tables, { config, clock, hooks, statusBoard, random: cradle.random });
+      sinks = started.sinks;
+      for (const loaded of report.probes) {
+        if (loaded.probe.start === undefined) continue;
+        let status: Status;
+        try {
+          status = await loaded.probe.start({
+            emit: (batch) => {
+              void deliver([batch], { probe: loaded.name, tables: [batch.table], ts: batch.ts });
+            },
+          });
+        } catch (error) {
+          status = statusFromError(error, { source: loaded.name, op: 'start' });
+        }
+        if (!isOk(status)) {
+          statusBoard.report(withSource(status, loaded.name, 'start'));
+          probes.delete(loaded.name);
+        }
+      }
+      scheduler.start();
+      logger.info(`Recording ${report.probes.length} probes into ${sinks.length} sinks`, { host });
+      return started.status;
+    },
+    async collectOnce() {
+      const all = scheduler.stats();
+      const byProbe = new Map<string, string[]>();
+      for (const entry of all) byProbe.set(entry.probe, [...(byProbe.get(entry.probe) ?? []), entry.table]);
+      for (const [probe, tables] of byProbe) await run(probe, tables, clock.now(), new AbortController().signal);
+      const statuses = await Promise.all(sinks.map((sink) => sink.buffer.flush(clock.now())));
+      return statuses.find((status) => !isOk(status)) ?? OK;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await scheduler.stop();
+        const statuses: Status[] = [];
+        for (const loaded of report.probes) {
+          statuses.push(await loaded.probe.close().catch((error: unknown) => statusFromError(error, { source: loaded.name, op: 'close' })));
+        }
+        const deadline = clock.now() + flushTimeoutMs;
+        for (const sink of sinks) {
+          statuses.push(await sink.buffer.flush(deadline));
+          sink.buffer.stop();
+          statuses.push(await sink.sink.close().catch((error: unknown) => statusFromError(error, { source: sink.name, op: 'close' })));
+        }
+        const failed = statuses.filter((status) => !isOk(status));
+        for (const status of failed) statusBoard.report(status);
+        return failed[0] ?? OK;
+      })();
+      return stopping;
+    },
+    status() {
+      return {
+        host,
+        coreVersion: CORE_VERSION,
+        startedAt,
+        plugins: report.entries,
+        tables: scheduler.stats(),
+        sinks: sinks.map((sink) => ({ ...sink.buffer.stats(), ...sink.sink.stats() })),
+        errors: statusBoard.counts(),
+        taps: [...cradle.tapStats.values()],
+      };
+    },
+    reader() {
+      for (const sink of sinks) {
+        const reader = sink.sink.reader?.();
+        if (reader !== undefined) return reader;
+      }
+      return undefined;
+    },
+  };
+  return agent;
+}
+
+/** Counts, logs (rate-limited) and republishes every failing status the agent sees. */
+export interface StatusBoard {
+  /** Records a failing status. */
+  report(status: Status): void;
+  /** Sends reported statuses to the `status` hook from now on. */
+  attach(hooks: Hooks): void;
+  /** Counts by source and code. */
+  counts(): readonly StatusCount[];
+}
+
+function createStatusBoard(clock: Clock, logger: Logger): StatusBoard {
+  const counts = new Map<string, { source: string; code: string; count: number; lastMessage: string; lastAt: number }>();
+  let hooks: Hooks | undefined;
+  let publishing = false;
+  return {
+    report(status) {
+      if (isOk(status)) return;
+      const source = status.source ?? 'core';
+      const key = `${source}\u0000${status.code}`;
+      const entry = counts.get(key) ?? { source, code: status.code, count: 0, lastMessage: '', lastAt: 0 };
+      entry.count += 1;
+      entry.lastMessage = status.message;
+      entry.lastAt = clock.now();
+      counts.set(key, entry);
+      logger.status(status);
+      // A failing `status` tap reports back here; don't loop.
+      if (hooks !== undefined && !publishing) {
+        publishing = true;
+        try {
+          hooks.status.call(status);
+        } finally {
+          publishing = false;
+        }
+      }
+    },
+    attach(target) {
+      hooks = target;
+    },
+    counts: () => [...counts.values()].map((entry) => ({ ...entry })),
+  };
+}

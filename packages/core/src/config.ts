@@ -1,0 +1,155 @@
+/**
+ * The agent's configuration: which plugins to load and how to schedule and buffer them.
+ * The JSON Schema here is the single source for validation, defaults and the daemon's
+ * shipped schema file; `docs/configuration.md` is generated from it.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonSchema } from './plugin.js';
+
+/** One plugin to load. */
+export interface PluginSpec {
+  /** npm package name or path of the plugin (`@virtualeyes/probe-procfs`). */
+  readonly use: string;
+  /** Instance name; defaults to the manifest's name. Needed when one plugin is loaded twice. */
+  readonly name?: string;
+  /** Plugin options, validated by the plugin's schema. */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Per-table collection intervals in milliseconds; 0 disables a table (probes only). */
+  readonly intervals?: Readonly<Record<string, number>>;
+  /** Buffer limits for this sink (sinks only). */
+  readonly buffer?: BufferConfig;
+}
+
+/** Limits of the per-sink buffer core keeps in front of every sink. */
+export interface BufferConfig {
+  /** Bytes of pending rows kept while a sink is slow or down; the oldest are dropped beyond. */
+  readonly maxBytes: number;
+  /** Pending batches older than this are dropped (and counted). */
+  readonly maxAgeMs: number;
+  /** First retry delay after a failed write. */
+  readonly retryBaseMs: number;
+  /** Retry delay cap. */
+  readonly retryMaxMs: number;
+  /** Most batches handed to one write call. */
+  readonly maxBatchesPerWrite: number;
+}
+
+/** Scheduler settings shared by all probes. */
+export interface SchedulerConfig {
+  /** Each probe's collections start at a fixed random offset below this, to spread load. */
+  readonly jitterMs: number;
+  /** A collection running longer than this is abandoned and reported as TIMEOUT. */
+  readonly timeoutMs: number;
+  /** Cap of the delay added after repeated failed collections. */
+  readonly maxBackoffMs: number;
+}
+
+/** The whole agent configuration, after defaults. */
+export interface AgentConfig {
+  /** Host name stamped on every row; defaults to the machine's host name. */
+  readonly host?: string;
+  /** Where stores keep their files. */
+  readonly dataDir: string;
+  /** Inputs. */
+  readonly probes: readonly PluginSpec[];
+  /** Outputs. */
+  readonly sinks: readonly PluginSpec[];
+  /** Scheduling. */
+  readonly scheduler: SchedulerConfig;
+  /** Default buffer limits for every sink. */
+  readonly buffer: BufferConfig;
+}
+
+/** Defaults for {@link SchedulerConfig}. */
+export const DEFAULT_SCHEDULER: SchedulerConfig = Object.freeze({
+  jitterMs: 100,
+  timeoutMs: 10_000,
+  maxBackoffMs: 60_000,
+});
+
+/** Defaults for {@link BufferConfig}. */
+export const DEFAULT_BUFFER: BufferConfig = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  maxAgeMs: 60 * 60 * 1000,
+  retryBaseMs: 500,
+  retryMaxMs: 30_000,
+  maxBatchesPerWrite: 256,
+});
+
+const pluginSpecSchema = (kind: 'probe' | 'sink'): JsonSchema => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['use'],
+  properties: {
+    use: { type: 'string', minLength: 1, description: `npm package name or path of the ${kind}.` },
+    name: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_-]*$',
+      description: 'Instance name; defaults to the plugin manifest name.',
+    },
+    options: { type: 'object', description: `Options of the ${kind}, checked against its own schema.` },
+    ...(kind === 'probe'
+      ? {
+          intervals: {
+            type: 'object',
+            description: 'Collection interval per table in milliseconds; 0 turns a table off.',
+            additionalProperties: { type: 'integer', minimum: 0 },
+          },
+        }
+      : { buffer: bufferSchema(false) }),
+  },
+});
+
+function bufferSchema(withDefaults: boolean): JsonSchema {
+  const d = (value: number): { default?: number } => (withDefaults ? { default: value } : {});
+  return {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Limits of the buffer core keeps in front of a sink.',
+    ...(withDefaults ? { default: {} } : {}),
+    properties: {
+      maxBytes: { type: 'integer', minimum: 1024, ...d(DEFAULT_BUFFER.maxBytes), description: 'Bytes of pending rows kept while a sink is slow or down.' },
+      maxAgeMs: { type: 'integer', minimum: 1000, ...d(DEFAULT_BUFFER.maxAgeMs), description: 'Pending batches older than this are dropped and counted.' },
+      retryBaseMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryBaseMs), description: 'First retry delay after a failed write.' },
+      retryMaxMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryMaxMs), description: 'Retry delay cap.' },
+      maxBatchesPerWrite: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.maxBatchesPerWrite), description: 'Most batches handed to one write call.' },
+    },
+  };
+}
+
+/** JSON Schema of {@link AgentConfig}; applying it fills every default. */
+export const AGENT_CONFIG_SCHEMA: JsonSchema = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['dataDir'],
+  properties: {
+    host: { type: 'string', minLength: 1, description: 'Host name stamped on every row; defaults to the machine host name.' },
+    dataDir: { type: 'string', minLength: 1, description: 'Directory where stores keep their files.' },
+    probes: { type: 'array', items: pluginSpecSchema('probe'), default: [], description: 'Probes to load.' },
+    sinks: { type: 'array', items: pluginSpecSchema('sink'), default: [], description: 'Sinks to load.' },
+    scheduler: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Scheduling shared by all probes.',
+      properties: {
+        jitterMs: { type: 'integer', minimum: 0, default: DEFAULT_SCHEDULER.jitterMs, description: 'Upper bound of the fixed random start offset of each probe.' },
+        timeoutMs: { type: 'integer', minimum: 1, default: DEFAULT_SCHEDULER.timeoutMs, description: 'A collection running longer is abandoned as TIMEOUT.' },
+        maxBackoffMs: { type: 'integer', minimum: 0, default: DEFAULT_SCHEDULER.maxBackoffMs, description: 'Cap of the delay added after repeated failed collections.' },
+      },
+    },
+    buffer: bufferSchema(true),
+  },
+});
+
+/** The default data directory: `/var/lib/vwatchd` as root, else `$XDG_STATE_HOME/vwatchd`. */
+export function defaultDataDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  uid: number = process.getuid?.() ?? -1,
+  home: string = homedir(),
+): string {
+  if (uid === 0) return '/var/lib/vwatchd';
+  const state = env['XDG_STATE_HOME'];
+  return join(state !== undefined && state !== '' ? state : join(home, '.local', 'state'), 'vwatchd');
+}

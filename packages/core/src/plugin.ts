@@ -1,0 +1,259 @@
+/**
+ * The plugin contracts: what a probe or sink package exports (a manifest and a factory),
+ * what core hands it (deps), and the store-reader capability that lets a sink answer
+ * time-travel queries. Plugins are plain objects built by factories, never classes.
+ */
+import type { Clock } from './clock.js';
+import type { FileReader } from './files.js';
+import type { Hooks } from './hooks.js';
+import type { Logger } from './logger.js';
+import type { Batch, ColumnType, TableKind, TableSchema } from './schema.js';
+import type { Result, Status } from './status.js';
+
+/** A JSON Schema object (draft 2020-12 subset understood by ajv). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** Platforms as `process.platform` spells them. */
+export type Platform = 'linux' | 'sunos' | 'darwin' | 'freebsd' | 'win32' | 'aix' | 'openbsd';
+
+/** What every plugin package declares about itself. */
+export interface PluginManifest {
+  /** Whether this package is a probe (input) or a sink (output). */
+  readonly kind: 'probe' | 'sink';
+  /** Short stable name used in logs, Status sources and config (`procfs`). */
+  readonly name: string;
+  /** npm package name (`@virtualeyes/probe-procfs`). */
+  readonly packageName: string;
+  /** The package's own version. */
+  readonly version: string;
+  /** semver range of `@virtualeyes/core` the plugin works with. */
+  readonly coreRange: string;
+  /** Platforms the plugin supports, or 'any'. */
+  readonly platforms: readonly Platform[] | 'any';
+  /** One sentence saying what the plugin does. */
+  readonly description: string;
+  /** JSON Schema of the plugin's options; defaults are applied from it. */
+  readonly configSchema: JsonSchema;
+  /** Tables a probe produces (empty for sinks). */
+  readonly tables: readonly TableSchema[];
+}
+
+/** What core hands every plugin factory. Plugins never see the DI container. */
+export interface PluginDeps {
+  /** Wall and monotonic time, timers. */
+  readonly clock: Clock;
+  /** Logger scoped to the plugin's name. */
+  readonly logger: Logger;
+  /** File reader with the agent's root mapping. */
+  readonly files: FileReader;
+  /** The agent's hooks. */
+  readonly hooks: Hooks;
+  /** Host name stamped on every row. */
+  readonly host: string;
+  /** The agent's data directory (stores keep their files here). */
+  readonly dataDir: string;
+}
+
+/** Passed to every collection. */
+export interface CollectContext {
+  /** Tables due in this collection (a subset of the manifest's). */
+  readonly tables: readonly string[];
+  /** Scheduled time of the collection, epoch milliseconds. */
+  readonly ts: number;
+  /** Aborted when the collection times out or the agent stops. */
+  readonly signal: AbortSignal;
+}
+
+/** The outcome of one collection: the rows it got and what went wrong on the way. */
+export interface CollectResult {
+  /** One batch per table collected. */
+  readonly batches: readonly Batch[];
+  /** Per-item failures; partial success is normal. */
+  readonly errors: readonly Status[];
+}
+
+/** Passed to {@link Probe.start}: the way event-driven probes push rows. */
+export interface ProbeStartContext {
+  /** Pushes a batch outside the polling schedule. */
+  emit(batch: Batch): void;
+}
+
+/** An input: something that observes the host and produces batches. */
+export interface Probe {
+  /** Stable instance name (the manifest's name unless configured). */
+  readonly name: string;
+  /** Checks config and platform only; no slow I/O. */
+  init(): Status;
+  /** Opens what the probe holds for its lifetime (descriptors, sockets). Optional. */
+  start?(context: ProbeStartContext): Promise<Status>;
+  /** One collection of the due tables. Must not throw. */
+  collect(context: CollectContext): Promise<CollectResult>;
+  /** Releases everything; safe to call twice. */
+  close(): Promise<Status>;
+}
+
+/** Passed to {@link Sink.start}. */
+export interface SinkStartContext {
+  /** Every table the agent's probes declared. */
+  readonly tables: readonly TableSchema[];
+}
+
+/** The outcome of one write. */
+export interface WriteResult {
+  /** OK, or why (some) batches were not written. */
+  readonly status: Status;
+  /** Indexes of batches not written when the failure was partial; absent means all or none. */
+  readonly rejected?: readonly number[];
+}
+
+/** Counters a sink reports about itself. */
+export interface SinkStats {
+  /** Rows written since start. */
+  readonly rowsWritten: number;
+  /** Bytes the store occupies on disk, if it has a file. */
+  readonly bytesOnDisk?: number;
+  /** Where the store lives, if it is a file. */
+  readonly path?: string;
+}
+
+/** An output. Sinks never buffer or retry: core owns that. */
+export interface Sink {
+  /** Stable instance name. */
+  readonly name: string;
+  /** Checks config and platform only; no slow I/O. */
+  init(): Status;
+  /** Opens the destination and declares the tables. */
+  start(context: SinkStartContext): Promise<Status>;
+  /** Writes batches in order; partial failures name the rejected batches. Must not throw. */
+  write(batches: readonly Batch[]): Promise<WriteResult>;
+  /** Makes written data durable. */
+  flush(): Promise<Status>;
+  /** Flushes and releases the destination; safe to call twice. */
+  close(): Promise<Status>;
+  /** Counters for status output. */
+  stats(): SinkStats;
+  /** A reader over what this sink stored, when the sink is a queryable store. */
+  reader?(): StoreReader | undefined;
+}
+
+/** A probe factory: `(config, deps) => Result<Probe>`. */
+export type ProbeFactory<C = Record<string, unknown>> = (config: C, deps: PluginDeps) => Result<Probe>;
+
+/** A sink factory: `(config, deps) => Result<Sink>`. */
+export type SinkFactory<C = Record<string, unknown>> = (config: C, deps: PluginDeps) => Result<Sink>;
+
+/** Deps of a read-only store reader (no hooks; readers run outside an agent). */
+export type ReaderDeps = Pick<PluginDeps, 'clock' | 'logger' | 'dataDir'>;
+
+/** Opens a store's data read-only, without a running agent (the CLI's offline path). */
+export type ReaderFactory<C = Record<string, unknown>> = (config: C, deps: ReaderDeps) => Promise<Result<StoreReader>>;
+
+/** What a probe package exports. */
+export interface ProbeModule<C = Record<string, unknown>> {
+  /** The package's manifest. */
+  readonly manifest: PluginManifest;
+  /** Builds a probe instance. */
+  readonly createProbe: ProbeFactory<C>;
+}
+
+/** What a sink package exports. */
+export interface SinkModule<C = Record<string, unknown>> {
+  /** The package's manifest. */
+  readonly manifest: PluginManifest;
+  /** Builds a sink instance. */
+  readonly createSink: SinkFactory<C>;
+  /** Opens the sink's stored data read-only, if the sink is a store. */
+  readonly createReader?: ReaderFactory<C>;
+}
+
+/** A question to a store. Times are epoch milliseconds. */
+export interface QueryRequest {
+  /** One read-only SQL statement. */
+  readonly sql: string;
+  /** Answer as of this instant: state rows valid then, the last metric sample at or before it. */
+  readonly at?: number;
+  /** Start of a range (inclusive); with `to`, rows in or overlapping the range. */
+  readonly from?: number;
+  /** End of a range (inclusive). */
+  readonly to?: number;
+  /** How far before `at` a metric sample may be and still count. */
+  readonly stalenessMs?: number;
+  /** Query time limit. */
+  readonly timeoutMs?: number;
+  /** Row limit; the result says when it truncated. */
+  readonly maxRows?: number;
+}
+
+/** A column of a query result. */
+export interface ResultColumn {
+  /** Column name. */
+  readonly name: string;
+  /** The store's type name (`BIGINT`, `TIMESTAMP WITH TIME ZONE`). */
+  readonly type: string;
+}
+
+/** JSON-safe cell values: big integers beyond 2^53 come back as strings, times as ISO strings. */
+export type Cell = string | number | boolean | null | readonly Cell[] | { readonly [key: string]: Cell };
+
+/** The answer to a {@link QueryRequest}. */
+export interface QueryResult {
+  /** Result columns. */
+  readonly columns: readonly ResultColumn[];
+  /** Result rows, one array per row in column order. */
+  readonly rows: readonly (readonly Cell[])[];
+  /** True when `maxRows` cut the result short. */
+  readonly truncated: boolean;
+  /** Time the store spent, milliseconds. */
+  readonly elapsedMs: number;
+}
+
+/** A table as the store knows it, with how much it holds. */
+export interface StoredTable {
+  /** Table name. */
+  readonly name: string;
+  /** Table kind. */
+  readonly kind: TableKind;
+  /** What a row is. */
+  readonly description: string;
+  /** Key columns. */
+  readonly key: readonly string[];
+  /** All queryable columns, store-added ones included. */
+  readonly columns: readonly {
+    readonly name: string;
+    readonly type: ColumnType;
+    readonly unit?: string;
+    readonly description: string;
+  }[];
+  /** Stored rows (versions for state tables). */
+  readonly rows: number;
+  /** Earliest and latest time held, epoch milliseconds, or null when empty. */
+  readonly first: number | null;
+  /** Latest time held. */
+  readonly last: number | null;
+}
+
+/** Facts about a store. */
+export interface StoreInfo {
+  /** File path, if any. */
+  readonly path?: string;
+  /** Bytes on disk. */
+  readonly bytes?: number;
+  /** Earliest time recorded, epoch milliseconds. */
+  readonly first: number | null;
+  /** Latest time recorded. */
+  readonly last: number | null;
+  /** Hosts recorded. */
+  readonly hosts: readonly string[];
+}
+
+/** Read-only access to a store: SQL with time travel, the table catalogue, store facts. */
+export interface StoreReader {
+  /** Runs one read-only SQL statement, optionally as of an instant or over a range. */
+  query(request: QueryRequest): Promise<Result<QueryResult>>;
+  /** The tables held, with columns, kinds and row counts. */
+  tables(): Promise<Result<readonly StoredTable[]>>;
+  /** Path, size and recorded time span. */
+  info(): Promise<Result<StoreInfo>>;
+  /** Releases the reader; safe to call twice. */
+  close(): Promise<Status>;
+}

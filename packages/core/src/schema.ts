@@ -1,0 +1,168 @@
+/**
+ * Table schemas and batches: what every probe declares it produces and what every sink
+ * receives. A table is a metric (numeric samples), state (versioned entities) or event
+ * (append-only occurrences) table; stores add the host and time columns themselves.
+ */
+import { fail, OK, StatusCode, type Status } from './status.js';
+
+/** How a table's rows relate to time. */
+export const TableKind = {
+  /** Numeric samples at an instant; counters raw and cumulative. */
+  METRIC: 'metric',
+  /** Slowly changing entities, stored as versions valid over `[valid_from, valid_to)`. */
+  STATE: 'state',
+  /** Discrete occurrences, append-only. */
+  EVENT: 'event',
+} as const;
+
+/** One of the {@link TableKind} strings. */
+export type TableKind = (typeof TableKind)[keyof typeof TableKind];
+
+/** Column types every store maps to its own types. */
+export const ColumnType = {
+  INT32: 'int32',
+  INT64: 'int64',
+  FLOAT64: 'float64',
+  TEXT: 'text',
+  BOOL: 'bool',
+  /** Milliseconds since the Unix epoch in rows; a timestamp in the store. */
+  TIMESTAMP: 'timestamp',
+  TEXT_LIST: 'text[]',
+} as const;
+
+/** One of the {@link ColumnType} strings. */
+export type ColumnType = (typeof ColumnType)[keyof typeof ColumnType];
+
+/** One typed column of a table. */
+export interface ColumnDef {
+  /** snake_case column name. */
+  readonly name: string;
+  /** Value type. */
+  readonly type: ColumnType;
+  /** Unit of the value (`bytes`, `ms`, `count`, `percent`…), if it has one. */
+  readonly unit?: string;
+  /** One sentence saying what the column holds. */
+  readonly description: string;
+  /** Whether rows may carry null (key columns never may). */
+  readonly nullable?: boolean;
+}
+
+/** The declared shape of one table a probe produces. */
+export interface TableSchema {
+  /** snake_case table name, unique across the agent (`processes`, `cpu`). */
+  readonly name: string;
+  /** How rows relate to time. */
+  readonly kind: TableKind;
+  /** One sentence saying what a row is. */
+  readonly description: string;
+  /** Columns identifying an entity within a host (empty for single-row tables). */
+  readonly key: readonly string[];
+  /** Every column, key columns included. */
+  readonly columns: readonly ColumnDef[];
+  /** How often a polled table is collected unless configured otherwise; absent for pushed tables. */
+  readonly defaultIntervalMs?: number;
+}
+
+/** A value in a row. Timestamps are epoch milliseconds. */
+export type Value = string | number | bigint | boolean | null | readonly string[];
+
+/** One row: column name to value. */
+export type Row = Readonly<Record<string, Value>>;
+
+/** Rows of one table observed at one instant. */
+export interface Batch {
+  /** Table name, as declared in the producing probe's manifest. */
+  readonly table: string;
+  /** When the rows were observed, epoch milliseconds. */
+  readonly ts: number;
+  /** The rows. */
+  readonly rows: readonly Row[];
+  /**
+   * For state tables: true when the rows are every entity that exists now, so an entity
+   * missing from the batch has disappeared. False for partial updates.
+   */
+  readonly snapshot: boolean;
+}
+
+/** Column names stores add to every table; probes must not declare them. */
+export const RESERVED_COLUMNS: readonly string[] = ['host', 'ts', 'valid_from', 'valid_to'];
+
+const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
+const KINDS: ReadonlySet<string> = new Set(Object.values(TableKind));
+const TYPES: ReadonlySet<string> = new Set(Object.values(ColumnType));
+
+/** Checks a schema's names, kinds, types and keys; returns INVALID_ARGUMENT naming the problem. */
+export function validateSchema(schema: TableSchema): Status {
+  const bad = (message: string): Status =>
+    fail(StatusCode.INVALID_ARGUMENT, `table '${schema.name}': ${message}`, { op: 'validate schema' });
+  if (schema.name.startsWith('_')) return bad('names starting with _ are reserved');
+  if (!IDENTIFIER.test(schema.name)) return bad('name must be snake_case');
+  if (!KINDS.has(schema.kind)) return bad(`unknown kind '${String(schema.kind)}'`);
+  if (schema.columns.length === 0) return bad('has no columns');
+  const seen = new Set<string>();
+  for (const column of schema.columns) {
+    if (!IDENTIFIER.test(column.name)) return bad(`column '${column.name}' must be snake_case`);
+    if (RESERVED_COLUMNS.includes(column.name)) return bad(`column '${column.name}' is reserved`);
+    if (seen.has(column.name)) return bad(`column '${column.name}' declared twice`);
+    if (!TYPES.has(column.type)) return bad(`column '${column.name}' has unknown type '${String(column.type)}'`);
+    seen.add(column.name);
+  }
+  for (const key of schema.key) {
+    const column = schema.columns.find((candidate) => candidate.name === key);
+    if (column === undefined) return bad(`key column '${key}' is not declared`);
+    if (column.nullable === true) return bad(`key column '${key}' must not be nullable`);
+  }
+  if (schema.defaultIntervalMs !== undefined && !(schema.defaultIntervalMs > 0)) {
+    return bad('defaultIntervalMs must be positive');
+  }
+  return OK;
+}
+
+/** Checks one row against its schema: every column present with a value of its type. */
+export function validateRow(schema: TableSchema, row: Row): Status {
+  for (const column of schema.columns) {
+    const value = row[column.name];
+    if (value === undefined || value === null) {
+      if (column.nullable === true && !schema.key.includes(column.name)) continue;
+      return fail(StatusCode.INVALID_ARGUMENT, `${schema.name}.${column.name} is missing`, { op: 'validate row' });
+    }
+    if (!valueMatches(column.type, value)) {
+      return fail(
+        StatusCode.INVALID_ARGUMENT,
+        `${schema.name}.${column.name} should be ${column.type}, got ${JSON.stringify(value, bigintReplacer)}`,
+        { op: 'validate row' },
+      );
+    }
+  }
+  for (const name of Object.keys(row)) {
+    if (!schema.columns.some((column) => column.name === name)) {
+      return fail(StatusCode.INVALID_ARGUMENT, `${schema.name}.${name} is not a declared column`, {
+        op: 'validate row',
+      });
+    }
+  }
+  return OK;
+}
+
+function valueMatches(type: ColumnType, value: Exclude<Value, null>): boolean {
+  switch (type) {
+    case ColumnType.INT32:
+      return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31;
+    case ColumnType.INT64:
+      return (typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint';
+    case ColumnType.FLOAT64:
+      return typeof value === 'number';
+    case ColumnType.TIMESTAMP:
+      return typeof value === 'number' && Number.isFinite(value);
+    case ColumnType.TEXT:
+      return typeof value === 'string';
+    case ColumnType.BOOL:
+      return typeof value === 'boolean';
+    case ColumnType.TEXT_LIST:
+      return Array.isArray(value) && value.every((item) => typeof item === 'string');
+  }
+}
+
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

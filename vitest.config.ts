@@ -1,0 +1,29 @@
+/**
+ * One vitest config for the workspace, with a project per package. Workspace packages are
+ * resolved to their TypeScript sources (the `@virtualeyes/source` export condition), so
+ * unit tests need no build; end-to-end tests run the built binaries.
+ */
+import { readdirSync, existsSync } from 'node:fs';
+import { defineConfig } from 'vitest/config';
+
+const packages = readdirSync('packages').filter((name) => existsSync(`packages/${name}/package.json`));
+const conditions = ['@virtualeyes/source', 'node', 'import', 'default'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
+  test: {
+    clearMocks: true,
+    restoreMocks: true,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: packages.map((name) => ({
+      extends: true,
+      test: {
+        name,
+        root: `packages/${name}`,
+        include: ['test/**/*.test.ts'],
+      },
+    })),
+  },
+});
