@@ -188,7 +188,6 @@ async function loadOne(
   if (names.has(name)) {
     return failed(fail(StatusCode.INVALID_CONFIG, `${path}.name: instance name '${name}' is used twice`, tag), manifest, name);
   }
-  names.add(name);
   if (!semver.satisfies(options.coreVersion, manifest.coreRange, { includePrerelease: true })) {
     return failed(
       fail(
@@ -243,6 +242,8 @@ async function loadOne(
     await instance.close().catch(() => OK);
     return failed({ ...initialized, source: initialized.source ?? name }, manifest, name);
   }
+  // Only a plugin that loaded claims its name; a failed one leaves it to the next.
+  names.add(name);
   return { ok: true, name, manifest, instance, status: OK };
 }
 

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { createSinkBuffer, fail, OK, type Batch, type BufferConfig, type Sink, type WriteResult } from '../src/index.js';
+import { createFakeClock } from '../src/testing/index.js';
+
+const config: BufferConfig = { maxBytes: 1_000_000, maxAgeMs: 60_000, retryBaseMs: 100, retryMaxMs: 1000, maxBatchesPerWrite: 10 };
+const batch = (n: number, rows = 1): Batch => ({ table: 't', ts: n, snapshot: true, rows: Array.from({ length: rows }, () => ({ n })) });
+
+/** A sink whose write outcomes the test scripts; it records what it accepted. */
+function scriptedSink(outcomes: WriteResult[] = []) {
+  const accepted: number[] = [];
+  let writes = 0;
+  let flushes = 0;
+  const sink: Sink = {
+    name: 'scripted',
+    init: () => OK,
+    start: async () => OK,
+    async write(batches) {
+      writes += 1;
+      const result = outcomes.shift() ?? { status: OK };
+      const rejected = new Set(result.status.code === 'OK' ? [] : (result.rejected ?? batches.map((_, i) => i)));
+      batches.forEach((b, i) => {
+        if (!rejected.has(i)) accepted.push(b.ts);
+      });
+      return result;
+    },
+    flush: async () => {
+      flushes += 1;
+      return OK;
+    },
+    close: async () => OK,
+    stats: () => ({ rowsWritten: accepted.length }),
+  };
+  return { sink, accepted, writes: () => writes, flushes: () => flushes };
+}
+
+describe('sink buffer', () => {
+  it('writes batches in order and counts rows', async () => {
+    const clock = createFakeClock();
+    const { sink, accepted } = scriptedSink();
+    const buffer = createSinkBuffer({ sink, config, clock });
+    buffer.push([batch(1, 2), batch(2, 3)]);
+    buffer.push([batch(3)]);
+    await buffer.flush();
+    expect(accepted).toEqual([1, 2, 3]);
+    expect(buffer.stats()).toMatchObject({ writtenBatches: 3, writtenRows: 6, queuedBatches: 0, droppedBatches: 0 });
+  });
+
+  it('retries a retryable failure after a capped, jittered backoff, keeping order', async () => {
+    const clock = createFakeClock();
+    const down = { status: fail('UNAVAILABLE', 'down') };
+    const { sink, accepted, writes } = scriptedSink([down, down, down, down, down]);
+    const buffer = createSinkBuffer({ sink, config, clock, random: () => 1 });
+    buffer.push([batch(1)]);
+    await clock.settle();
+    expect(writes()).toBe(1);
+    buffer.push([batch(2)]);
+    // Delays: 100, 200, 400, 800, then the 1000 cap.
+    await clock.advance(99);
+    expect(writes()).toBe(1);
+    await clock.advance(1);
+    expect(writes()).toBe(2);
+    await clock.advance(200 + 400 + 800);
+    expect(writes()).toBe(5);
+    await clock.advance(1000);
+    expect(accepted).toEqual([1, 2]);
+    expect(buffer.stats()).toMatchObject({ retries: 5, writtenBatches: 2, droppedBatches: 0 });
+  });
+
+  it('drops (and counts) batches a sink refuses permanently', async () => {
+    const clock = createFakeClock();
+    const statuses: string[] = [];
+    const { sink, accepted } = scriptedSink([{ status: fail('INVALID_ARGUMENT', 'bad row'), rejected: [1] }]);
+    const buffer = createSinkBuffer({ sink, config, clock, onStatus: (s) => statuses.push(`${s.code} ${s.source}`) });
+    buffer.push([batch(1), batch(2, 4), batch(3)]);
+    await buffer.flush();
+    expect(accepted).toEqual([1, 3]);
+    expect(buffer.stats()).toMatchObject({ writtenBatches: 2, droppedBatches: 1, droppedRows: 4 });
+    expect(statuses).toContain('INVALID_ARGUMENT scripted');
+  });
+
+  it('retries only the rejected batches of a partial retryable failure', async () => {
+    const clock = createFakeClock();
+    const { sink, accepted } = scriptedSink([{ status: fail('UNAVAILABLE', 'busy'), rejected: [1] }]);
+    const buffer = createSinkBuffer({ sink, config, clock });
+    buffer.push([batch(1), batch(2), batch(3)]);
+    await clock.advance(1000);
+    expect(accepted).toEqual([1, 3, 2]);
+    expect(buffer.stats()).toMatchObject({ writtenBatches: 3, droppedBatches: 0 });
+  });
+
+  it('drops the oldest batches beyond the byte limit and counts them', async () => {
+    const clock = createFakeClock();
+    const { sink, accepted } = scriptedSink(Array.from({ length: 50 }, () => ({ status: fail('UNAVAILABLE', 'down') })));
+    const buffer = createSinkBuffer({ sink, config: { ...config, maxBytes: 2000 }, clock });
+    for (let i = 0; i < 20; i += 1) buffer.push([batch(i, 10)]);
+    const stats = buffer.stats();
+    expect(stats.queuedBytes).toBeLessThanOrEqual(2000);
+    expect(stats.droppedBatches + stats.queuedBatches).toBe(20);
+    expect(stats.droppedBatches).toBeGreaterThan(0);
+    expect(accepted).toEqual([]);
+    buffer.stop();
+  });
+
+  it('drops batches older than maxAgeMs', async () => {
+    const clock = createFakeClock();
+    const { sink } = scriptedSink(Array.from({ length: 100 }, () => ({ status: fail('UNAVAILABLE', 'down') })));
+    const buffer = createSinkBuffer({ sink, config: { ...config, maxAgeMs: 5000 }, clock });
+    buffer.push([batch(1)]);
+    await clock.advance(6000);
+    expect(buffer.stats()).toMatchObject({ droppedBatches: 1, queuedBatches: 0 });
+    buffer.stop();
+  });
+
+  it('flush retries until the deadline, then reports what is still pending', async () => {
+    const clock = createFakeClock();
+    const { sink, flushes } = scriptedSink(Array.from({ length: 1000 }, () => ({ status: fail('UNAVAILABLE', 'down') })));
+    const buffer = createSinkBuffer({ sink, config, clock });
+    buffer.push([batch(1, 3)]);
+    const flushing = buffer.flush(clock.now() + 3000);
+    await clock.advance(3500);
+    const status = await flushing;
+    expect(status).toMatchObject({ code: 'UNAVAILABLE', source: 'scripted', op: 'flush' });
+    expect(status.message).toContain('1 batches (3 rows) still pending');
+    expect(flushes()).toBe(0);
+    buffer.stop();
+  });
+
+  it('treats a sink that throws as a retryable failure', async () => {
+    const clock = createFakeClock();
+    let calls = 0;
+    const sink: Sink = {
+      ...scriptedSink().sink,
+      write: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('driver exploded');
+        return { status: OK };
+      },
+    };
+    const buffer = createSinkBuffer({ sink, config, clock });
+    buffer.push([batch(1)]);
+    await clock.advance(1000);
+    expect(buffer.stats()).toMatchObject({ writtenBatches: 1, retries: 1 });
+  });
+
+  it('calls beforeWrite and sinkResult hooks around every write', async () => {
+    const { createHooks } = await import('../src/index.js');
+    const hooks = createHooks();
+    const seen: string[] = [];
+    hooks.beforeWrite.tap('t', (name, batches) => void seen.push(`before ${name} ${batches.length}`));
+    hooks.sinkResult.tap('t', (name, status) => void seen.push(`result ${name} ${status.code}`));
+    const clock = createFakeClock();
+    const buffer = createSinkBuffer({ sink: scriptedSink().sink, config, clock, hooks });
+    buffer.push([batch(1), batch(2)]);
+    await buffer.flush();
+    expect(seen).toEqual(['before scripted 2', 'result scripted OK']);
+  });
+});
