@@ -156,9 +156,6 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
       monotonic: () => cradle.clock.monotonic(),
       ...(options.platform === undefined ? {} : { platform: options.platform }),
     });
-    for (const entry of report.entries) {
-      if (!isOk(entry.status)) cradle.statusBoard.report(withSource(entry.status, entry.name, 'load'));
-    }
     return ok(composeAgent(cradle, report, options.flushTimeoutMs ?? 5000));
   } catch (error) {
     // awilix throws on resolution errors; this is the one place that can happen.

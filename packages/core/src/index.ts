@@ -65,8 +65,19 @@ export { createScheduler } from './scheduler.js';
 export type { RunCollection, RunOutcome, ScheduledTable, Scheduler, SchedulerOptions, TableSchedule } from './scheduler.js';
 export { createSinkBuffer, estimateBytes } from './buffer.js';
 export type { BufferStats, SinkBuffer, SinkBufferOptions } from './buffer.js';
-export { formatBootTree, loadPlugins } from './loader.js';
+export { formatBootTree, importPlugin, loadPlugins } from './loader.js';
 export type { BootEntry, LoadedProbe, LoadedSink, LoadReport, LoaderOptions } from './loader.js';
 export { createAgent } from './agent.js';
 export type { Agent, AgentOptions, AgentStatus, StatusBoard, StatusCount } from './agent.js';
+export {
+  DEFAULT_CONFIG_PATH,
+  DEFAULT_PROBES,
+  DEFAULT_SINKS,
+  HOST_CONFIG_SCHEMA,
+  loadHostConfig,
+  SOCKET_NAME,
+} from './host-config.js';
+export type { ApiConfig, ConfigOverrides, HostConfig } from './host-config.js';
+export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA } from './api.js';
+export type { DaemonStatus } from './api.js';
 export { CORE_VERSION } from './version.js';

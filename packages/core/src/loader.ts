@@ -247,7 +247,11 @@ async function loadOne(
   return { ok: true, name, manifest, instance, status: OK };
 }
 
-async function importPlugin(use: string, options: LoaderOptions): Promise<Result<unknown>> {
+/** Resolves `use` from the first folder that has it and imports it; NOT_FOUND when none does. */
+export async function importPlugin(
+  use: string,
+  options: Pick<LoaderOptions, 'resolveFrom' | 'importModule'>,
+): Promise<Result<unknown>> {
   let resolved: string | undefined;
   let lastError: unknown;
   for (const base of options.resolveFrom) {

@@ -1,0 +1,72 @@
+/**
+ * The local API contract shared by the daemon (server) and the CLI (client): routes, the
+ * JSON shapes they exchange, and how Status codes map to HTTP statuses. HTTP over a Unix
+ * socket; every error body is `{ "status": Status }`.
+ */
+import type { AgentStatus } from './agent.js';
+import type { JsonSchema, StoreInfo } from './plugin.js';
+import { type StatusCode } from './status.js';
+
+/** API routes, versioned. */
+export const ApiRoute = {
+  /** GET: `{ ok: true, pid, version }` when the daemon is up. */
+  HEALTH: '/v1/health',
+  /** GET: {@link DaemonStatus}. */
+  STATUS: '/v1/status',
+  /** GET: `{ tables: StoredTable[] }`. */
+  TABLES: '/v1/tables',
+  /** POST a QueryRequest: a QueryResult. */
+  QUERY: '/v1/query',
+} as const;
+
+/** What GET /v1/status returns. */
+export interface DaemonStatus {
+  /** Daemon version. */
+  readonly version: string;
+  /** Daemon process id. */
+  readonly pid: number;
+  /** Where the config came from (a path or 'defaults'). */
+  readonly configSource: string;
+  /** Data directory. */
+  readonly dataDir: string;
+  /** API socket path. */
+  readonly socket: string;
+  /** The agent's counters. */
+  readonly agent: AgentStatus;
+  /** Facts about the store, if a queryable sink runs. */
+  readonly store: StoreInfo | null;
+}
+
+/** JSON Schema of a QueryRequest body. */
+export const QUERY_REQUEST_SCHEMA: JsonSchema = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['sql'],
+  properties: {
+    sql: { type: 'string', minLength: 1, maxLength: 100_000 },
+    at: { type: 'number' },
+    from: { type: 'number' },
+    to: { type: 'number' },
+    stalenessMs: { type: 'integer', minimum: 0 },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+    maxRows: { type: 'integer', minimum: 1 },
+  },
+});
+
+const HTTP_STATUS: Readonly<Record<StatusCode, number>> = {
+  OK: 200,
+  INVALID_ARGUMENT: 400,
+  INVALID_CONFIG: 400,
+  NOT_FOUND: 404,
+  PERMISSION_DENIED: 403,
+  UNSUPPORTED: 501,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  PARSE_ERROR: 422,
+  INTERNAL: 500,
+};
+
+/** The HTTP status a response carrying `code` uses. */
+export function httpStatusOf(code: StatusCode): number {
+  return HTTP_STATUS[code];
+}

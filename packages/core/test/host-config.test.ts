@@ -1,0 +1,61 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PROBES, DEFAULT_SINKS, loadHostConfig } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 've-hostcfg-'));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('loadHostConfig', () => {
+  it('runs procfs into duckdb with defaults when there is no config file', () => {
+    const result = loadHostConfig({ dataDir: '/tmp/d' }, join(dir, 'absent.conf'));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.source).toBe('defaults');
+    expect(result.value.agent.probes).toEqual(DEFAULT_PROBES);
+    expect(result.value.agent.sinks).toEqual(DEFAULT_SINKS);
+    expect(result.value.api.socket).toBe('/tmp/d/vwatchd.sock');
+    expect(result.value.logLevel).toBe('info');
+    expect(result.value.agent.scheduler.timeoutMs).toBe(10_000);
+  });
+
+  it('reads a file, lets flags override it, and accepts a $schema key', () => {
+    const path = file('ok.conf', JSON.stringify({ $schema: './vwatchd.schema.json', dataDir: '/from/file', log: { level: 'debug' }, probes: [] }));
+    const result = loadHostConfig({ configPath: path, socket: '/run/x.sock' });
+    expect(result.ok && result.value).toMatchObject({ source: path, logLevel: 'debug', api: { socket: '/run/x.sock' }, agent: { dataDir: '/from/file', probes: [] } });
+    const overridden = loadHostConfig({ configPath: path, dataDir: '/flag' });
+    expect(overridden.ok && overridden.value.agent.dataDir).toBe('/flag');
+  });
+
+  it.each([
+    ['wrong type', JSON.stringify({ scheduler: { timeoutMs: 'soon' } }), '$.scheduler.timeoutMs: must be integer'],
+    ['unknown key', JSON.stringify({ probez: [] }), '$.probez: is not a known option'],
+    ['bad plugin spec', JSON.stringify({ probes: [{ name: 'x' }] }), '$.probes[0].use: is required'],
+    ['bad log level', JSON.stringify({ log: { level: 'loud' } }), '$.log.level: must be one of'],
+    ['broken JSON', '{ "dataDir": ', 'not valid JSON'],
+  ])('rejects %s with INVALID_CONFIG naming the file and path', (name, text, message) => {
+    const path = file(`${name.replace(/ /g, '-')}.conf`, text);
+    const result = loadHostConfig({ configPath: path });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.status.code).toBe('INVALID_CONFIG');
+    expect(result.status.message).toContain(path);
+    expect(result.status.message).toContain(message);
+  });
+
+  it('fails for a missing --config file but not for a missing default file', () => {
+    const missing = loadHostConfig({ configPath: join(dir, 'nope.conf') });
+    expect(missing.ok ? '' : missing.status.message).toContain('cannot read config');
+    expect(loadHostConfig({}, join(dir, 'nope.conf')).ok).toBe(true);
+  });
+
+  it('rejects an unknown --log-level', () => {
+    const result = loadHostConfig({ logLevel: 'chatty' }, join(dir, 'absent.conf'));
+    expect(result.ok ? '' : result.status.message).toBe('--log-level must be one of debug, info, warn, error, silent');
+  });
+});

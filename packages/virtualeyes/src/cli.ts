@@ -1,0 +1,263 @@
+/**
+ * The `virtualeyes` command line: query, tables, ps and status. Every command takes the
+ * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
+ * read-only when it does not. Exit codes: 0 answered, 1 failed, 2 bad usage or input.
+ */
+import { Command, type CommanderError, Option } from 'commander';
+import {
+  formatStatus,
+  loadHostConfig,
+  StatusCode,
+  type ConfigOverrides,
+  type HostConfig,
+  type QueryRequest,
+  type Result,
+  type Status,
+} from '@virtualeyes/core';
+import { connect, type Backend } from './client.js';
+import { Format, formatResult, rowObjects, renderTable } from './format.js';
+import { psSql, PsSort, renderPs } from './ps.js';
+import { renderDaemonStatus, renderOfflineStatus } from './status.js';
+import { parseDuration, parseTime } from './time.js';
+import { VERSION } from './version.js';
+
+/** Process exit codes. */
+export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+
+/** Where the CLI writes; tests pass their own. */
+export interface Io {
+  /** Normal output. */
+  readonly out: (text: string) => void;
+  /** Errors and notes. */
+  readonly err: (text: string) => void;
+  /** The current time, epoch milliseconds. */
+  readonly now: () => number;
+}
+
+const DEFAULT_STALENESS = '5m';
+
+interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  socket?: string;
+}
+
+/** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const fail = (status: Status, code: number = codeFor(status)): void => {
+    io.err(`virtualeyes: ${status.code === StatusCode.INVALID_ARGUMENT || status.code === StatusCode.INVALID_CONFIG ? status.message : formatStatus({ ...status, source: undefined })}\n`);
+    exitCode = code;
+  };
+
+  const program = new Command('virtualeyes')
+    .description('Ask what this host (as recorded by vwatchd) looked like at any instant or over any range.')
+    .version(VERSION, '-V, --version')
+    .option('-c, --config <file>', 'vwatchd config file, to find the data directory and store (default: /etc/vwatchd.conf if it exists)')
+    .option('-d, --data-dir <dir>', 'data directory (default: /var/lib/vwatchd as root, else $XDG_STATE_HOME/vwatchd)')
+    .option('--socket <path>', 'vwatchd API socket (default: <data-dir>/vwatchd.sock)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  /** Resolves config and connects, runs `body`, and always closes the backend. */
+  const withBackend = async (body: (backend: Backend, config: HostConfig) => Promise<void>): Promise<void> => {
+    const globals = program.opts<GlobalOptions>();
+    const overrides: ConfigOverrides = {
+      ...(globals.config === undefined ? {} : { configPath: globals.config }),
+      ...(globals.dataDir === undefined ? {} : { dataDir: globals.dataDir }),
+      ...(globals.socket === undefined ? {} : { socket: globals.socket }),
+    };
+    const config = loadHostConfig(overrides);
+    if (!config.ok) return fail(config.status, ExitCode.USAGE);
+    const backend = await connect(config.value);
+    if (!backend.ok) return fail(backend.status);
+    try {
+      await body(backend.value, config.value);
+    } finally {
+      await backend.value.close();
+    }
+  };
+
+  const formatOption = (): Option =>
+    new Option('-f, --format <format>', 'output format').choices(Object.values(Format)).default(Format.TABLE);
+
+  program
+    .command('query')
+    .description('Run one read-only SQL statement over the recording, optionally as of an instant or over a range')
+    .argument('<sql>', 'a SELECT statement; table names are the recorded tables (see `virtualeyes tables`)')
+    .option('--at <time>', 'as of this instant: state tables hold the rows valid then, metric tables their last sample at or before it')
+    .option('--from <time>', 'start of a range: metric rows in it, state rows overlapping it')
+    .option('--to <time>', 'end of a range (default: now)')
+    .option('--staleness <duration>', 'with --at, how old the last metric sample may be', DEFAULT_STALENESS)
+    .option('--timeout <duration>', 'query time limit', '30s')
+    .option('--max-rows <n>', 'stop after this many rows', '100000')
+    .addOption(formatOption())
+    .addHelpText(
+      'after',
+      `
+Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', or relative ('20s ago', '5m ago', '1h30m ago').
+Without --at or --from, tables hold their whole history (state tables as versions with valid_from/valid_to).
+The raw history stays reachable as history.<table> in every mode.
+
+Examples:
+  virtualeyes query --at "10s ago" "select count(*) from processes"
+  virtualeyes query --from "1h ago" "select ts, load1 from load order by ts" --format csv`,
+    )
+    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string; format: Format }) => {
+      const request = buildRequest(sql, options, io.now());
+      if (!request.ok) return fail(request.status, ExitCode.USAGE);
+      await withBackend(async (backend) => {
+        const result = await backend.query(request.value);
+        if (!result.ok) return fail(result.status);
+        io.out(`${formatResult(result.value, options.format)}\n`);
+        if (result.value.truncated) io.err(`virtualeyes: output cut at ${request.value.maxRows ?? 0} rows (--max-rows)\n`);
+      });
+    });
+
+  program
+    .command('tables')
+    .description('List the recorded tables with their kind, rows, time span and columns')
+    .option('--columns', 'also list every column with its type and unit')
+    .addOption(formatOption())
+    .action(async (options: { columns?: boolean; format: Format }) => {
+      await withBackend(async (backend) => {
+        const tables = await backend.tables();
+        if (!tables.ok) return fail(tables.status);
+        if (options.format === Format.JSON) {
+          io.out(`${JSON.stringify(tables.value, null, 2)}\n`);
+          return;
+        }
+        const headers = ['TABLE', 'KIND', 'KEY', 'ROWS', 'FIRST', 'LAST', 'DESCRIPTION'];
+        const rows = tables.value.map((table) => [
+          table.name,
+          table.kind,
+          table.key.join(', '),
+          table.rows,
+          table.first === null ? '' : new Date(table.first).toISOString(),
+          table.last === null ? '' : new Date(table.last).toISOString(),
+          table.description,
+        ]);
+        if (options.format === Format.CSV) {
+          io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
+          return;
+        }
+        io.out(`${renderTable(headers, rows, [false, false, false, true])}\n`);
+        if (options.columns === true) {
+          for (const table of tables.value) {
+            io.out(`\n${table.name} (${table.kind})\n`);
+            io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.description]))}\n`);
+          }
+        }
+      });
+    });
+
+  program
+    .command('ps')
+    .description('List processes as they were at an instant, with CPU% from consecutive samples')
+    .option('--at <time>', 'the instant (default: now)', 'now')
+    .addOption(new Option('-s, --sort <key>', 'sort order').choices(Object.values(PsSort)).default(PsSort.CPU))
+    .option('-n, --limit <n>', 'show at most this many processes')
+    .option('--staleness <duration>', 'how old the last sample may be', DEFAULT_STALENESS)
+    .addOption(formatOption())
+    .action(async (options: { at: string; sort: PsSort; limit?: string; staleness: string; format: Format }) => {
+      const at = parseTime(options.at, io.now());
+      if (!at.ok) return fail(at.status, ExitCode.USAGE);
+      const window = parseDuration(options.staleness);
+      if (!window.ok) return fail(window.status, ExitCode.USAGE);
+      const limit = options.limit === undefined ? undefined : positiveInt(options.limit, '--limit');
+      if (limit !== undefined && !limit.ok) return fail(limit.status, ExitCode.USAGE);
+      await withBackend(async (backend) => {
+        const result = await backend.query({ sql: psSql(at.value, window.value, options.sort, limit?.value), timeoutMs: 60_000 });
+        if (!result.ok) return fail(result.status);
+        if (result.value.rows.length === 0) {
+          return fail({ code: StatusCode.NOT_FOUND, message: `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`, retryable: false });
+        }
+        if (options.format !== Format.TABLE) {
+          io.out(`${formatResult(result.value, options.format)}\n`);
+          return;
+        }
+        const sampled = rowObjects(result.value)[0]?.['sampled_at'];
+        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${String(sampled)}, ${result.value.rows.length} processes\n`);
+        io.out(`${renderPs(result.value)}\n`);
+      });
+    });
+
+  program
+    .command('status')
+    .description('Show whether vwatchd runs, its plugins, per-table counters, rows written and store size')
+    .option('--json', 'print the status as JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withBackend(async (backend, config) => {
+        if (backend.kind === 'offline') {
+          const info = await backend.info();
+          if (options.json === true) io.out(`${JSON.stringify({ running: false, socket: config.api.socket, store: info.ok ? info.value : null }, null, 2)}\n`);
+          else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined)}\n`);
+          return;
+        }
+        const status = await backend.status();
+        if (!status.ok) return fail(status.status);
+        if (options.json === true) io.out(`${JSON.stringify({ running: true, ...status.value }, null, 2)}\n`);
+        else io.out(`${renderDaemonStatus(status.value, io.now())}\n`);
+      });
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'node' });
+  } catch (error) {
+    const commander = error as CommanderError;
+    return commander.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+  }
+  return exitCode;
+}
+
+/** Turns the query command's options into a request; INVALID_ARGUMENT for unreadable times. */
+export function buildRequest(
+  sql: string,
+  options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string },
+  now: number,
+): Result<QueryRequest> {
+  const staleness = parseDuration(options.staleness);
+  if (!staleness.ok) return staleness;
+  const timeout = parseDuration(options.timeout);
+  if (!timeout.ok) return timeout;
+  const maxRows = positiveInt(options.maxRows, '--max-rows');
+  if (!maxRows.ok) return maxRows;
+  const base = { sql, stalenessMs: Math.round(staleness.value), timeoutMs: Math.max(1, Math.round(timeout.value)), maxRows: maxRows.value };
+  if (options.at !== undefined) {
+    if (options.from !== undefined || options.to !== undefined) return usage('use either --at or --from/--to, not both');
+    const at = parseTime(options.at, now);
+    return at.ok ? { ok: true, value: { ...base, at: at.value } } : at;
+  }
+  if (options.to !== undefined && options.from === undefined) return usage('--to needs --from');
+  if (options.from !== undefined) {
+    const from = parseTime(options.from, now);
+    if (!from.ok) return from;
+    const to = parseTime(options.to ?? 'now', now);
+    if (!to.ok) return to;
+    if (to.value < from.value) return usage('--to is before --from');
+    return { ok: true, value: { ...base, from: from.value, to: to.value } };
+  }
+  return { ok: true, value: base };
+}
+
+function positiveInt(text: string, name: string): Result<number> {
+  const value = Number(text);
+  return Number.isInteger(value) && value > 0 ? { ok: true, value } : usage(`${name} must be a positive integer, got '${text}'`);
+}
+
+function usage(message: string): Result<never> {
+  return { ok: false, status: { code: StatusCode.INVALID_ARGUMENT, message, retryable: false } };
+}
+
+function codeFor(status: Status): number {
+  return status.code === StatusCode.INVALID_ARGUMENT || status.code === StatusCode.INVALID_CONFIG ? ExitCode.USAGE : ExitCode.FAILURE;
+}
+
+function processIo(): Io {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    now: () => Date.now(),
+  };
+}

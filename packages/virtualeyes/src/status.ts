@@ -1,0 +1,97 @@
+/**
+ * `virtualeyes status`: whether vwatchd runs, what it loaded, what each table and sink has
+ * done (rows, skips, failures, drops) and how big the store is. Without a daemon it reports
+ * what the store file holds.
+ */
+import { formatStatus, isOk, type DaemonStatus, type StoreInfo } from '@virtualeyes/core';
+import { formatBytes, formatDuration, renderTable } from './format.js';
+
+/** Renders the daemon's status for people. */
+export function renderDaemonStatus(status: DaemonStatus, now: number): string {
+  const agent = status.agent;
+  const lines: string[] = [];
+  const uptime = agent.startedAt === null ? 'not started' : `up ${formatDuration(now - agent.startedAt)}`;
+  lines.push(`vwatchd ${status.version} running (pid ${status.pid}), ${uptime}, host ${agent.host}, config: ${status.configSource}`);
+  lines.push(`data dir  ${status.dataDir}`);
+  lines.push(`socket    ${status.socket}`);
+  if (status.store !== null) lines.push(`store     ${storeLine(status.store)}`);
+  lines.push('');
+  lines.push(
+    renderTable(
+      ['PLUGIN', 'KIND', 'PACKAGE', 'STATUS'],
+      agent.plugins.map((entry) => [
+        entry.name,
+        entry.kind,
+        entry.version === undefined ? entry.use : `${entry.use}@${entry.version}`,
+        isOk(entry.status) ? 'OK' : formatStatus({ ...entry.status, source: undefined, op: undefined }),
+      ]),
+    ),
+  );
+  if (agent.tables.length > 0) {
+    lines.push('');
+    lines.push(
+      renderTable(
+        ['TABLE', 'PROBE', 'EVERY', 'RUNS', 'ROWS', 'SKIPPED', 'FAILED', 'TIMEOUTS', 'LAST MS', 'AVG MS'],
+        agent.tables.map((table) => [
+          table.table,
+          table.probe,
+          formatDuration(table.intervalMs),
+          table.runs,
+          table.rows,
+          table.skipped,
+          table.failures,
+          table.timeouts,
+          table.lastDurationMs === null ? '-' : table.lastDurationMs.toFixed(1),
+          table.runs === 0 ? '-' : (table.totalMs / table.runs).toFixed(1),
+        ]),
+        [false, false, true, true, true, true, true, true, true, true],
+      ),
+    );
+  }
+  if (agent.sinks.length > 0) {
+    lines.push('');
+    lines.push(
+      renderTable(
+        ['SINK', 'ROWS WRITTEN', 'QUEUED', 'DROPPED ROWS', 'RETRIES', 'ON DISK', 'LAST WRITE'],
+        agent.sinks.map((sink) => [
+          sink.sink,
+          sink.writtenRows,
+          sink.queuedBatches,
+          sink.droppedRows,
+          sink.retries,
+          sink.bytesOnDisk === undefined ? '-' : formatBytes(sink.bytesOnDisk),
+          formatStatus(sink.lastStatus),
+        ]),
+        [false, true, true, true, true, true, false],
+      ),
+    );
+  }
+  if (agent.errors.length > 0) {
+    lines.push('');
+    lines.push(
+      renderTable(
+        ['SOURCE', 'CODE', 'COUNT', 'LAST', 'LAST MESSAGE'],
+        agent.errors.map((error) => [error.source, error.code, error.count, new Date(error.lastAt).toISOString(), error.lastMessage]),
+        [false, false, true, false, false],
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Renders what an offline store holds, for when no daemon runs. */
+export function renderOfflineStatus(socket: string, store: StoreInfo | undefined): string {
+  const lines = [`vwatchd is not running (no answer on ${socket})`];
+  if (store !== undefined) lines.push(`store     ${storeLine(store)}`);
+  return lines.join('\n');
+}
+
+function storeLine(store: StoreInfo): string {
+  const span =
+    store.first === null || store.last === null
+      ? 'empty'
+      : `${new Date(store.first).toISOString()} → ${new Date(store.last).toISOString()} (${formatDuration(store.last - store.first)})`;
+  const size = store.bytes === undefined ? '' : `, ${formatBytes(store.bytes)}`;
+  const hosts = store.hosts.length === 0 ? '' : `, hosts: ${store.hosts.join(', ')}`;
+  return `${store.path ?? '(no file)'}${size}, ${span}${hosts}`;
+}

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseTime } from '../src/index.js';
+
+const NOW = Date.parse('2026-11-22T05:00:00.000Z');
+
+describe('parseTime', () => {
+  it.each([
+    ['now', NOW],
+    ['NOW', NOW],
+    ['20s ago', NOW - 20_000],
+    ['5m ago', NOW - 300_000],
+    ['5 minutes ago', NOW - 300_000],
+    ['1h30m ago', NOW - 5_400_000],
+    ['2 days ago', NOW - 172_800_000],
+    ['1.5h ago', NOW - 5_400_000],
+    ['-10m', NOW - 600_000],
+    ['1763787600', 1_763_787_600_000],
+    ['@1763787600.25', 1_763_787_600_250],
+    ['1763787600123', 1_763_787_600_123],
+    ['2026-11-22T04:59:00Z', NOW - 60_000],
+    ['2026-11-22T06:59:00+02:00', NOW - 60_000],
+    ['2026-11-22 04:59:00Z', NOW - 60_000],
+  ])('reads %s', (text, expected) => {
+    expect(parseTime(text, NOW)).toEqual({ ok: true, value: expected });
+  });
+
+  it('reads ISO times without a zone as local time', () => {
+    expect(parseTime('2026-11-22T04:59:00', NOW)).toEqual({ ok: true, value: new Date(2026, 10, 22, 4, 59, 0).getTime() });
+  });
+
+  it.each(['yesterday-ish', '5 parsecs ago', '12345678901234567', '2026-13-45T99:00:00Z', '', 'ago', '5m ago ago'])(
+    'refuses %j with a one-line INVALID_ARGUMENT',
+    (text) => {
+      const result = parseTime(text, NOW);
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.status.code).toBe('INVALID_ARGUMENT');
+        expect(result.status.message).toContain(`cannot read time '${text}'`);
+        expect(result.status.message).not.toContain('\n');
+      }
+    },
+  );
+
+  it('never throws on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const result = parseTime(text, NOW);
+        expect(typeof result.ok).toBe('boolean');
+      }),
+    );
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+    ['2 weeks', 1_209_600_000],
+  ])('reads %s', (text, expected) => {
+    expect(parseDuration(text)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['5', 'm', '5 furlongs', '5m and 3s'])('refuses %s', (text) => {
+    expect(parseDuration(text).ok).toBe(false);
+  });
+});

@@ -1,0 +1,216 @@
+/**
+ * The daemon's local API: HTTP over a Unix socket (mode 0660, never world-writable), serving
+ * health, status, the table catalogue and read-only queries. Request bodies are size-limited
+ * and validated; every failure answers `{ "status": Status }` with a matching HTTP status.
+ */
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  ApiRoute,
+  classifyErrno,
+  createOptionsValidator,
+  err,
+  fail,
+  httpStatusOf,
+  messageOf,
+  ok,
+  OK,
+  StatusCode,
+  type DaemonStatus,
+  type Logger,
+  type QueryRequest,
+  type Result,
+  type Status,
+  type StoreReader,
+  QUERY_REQUEST_SCHEMA,
+} from '@virtualeyes/core';
+
+/** Largest request body accepted, bytes. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Socket permissions: owner and group may connect, others may not. */
+export const SOCKET_MODE = 0o660;
+
+/** What the API serves from. */
+export interface ApiDeps {
+  /** The store to query, if any sink offers one. */
+  readonly reader: () => StoreReader | undefined;
+  /** The daemon status snapshot (store facts filled in by the server). */
+  readonly status: () => Omit<DaemonStatus, 'store'>;
+  /** Daemon logger. */
+  readonly logger: Logger;
+  /** Daemon version. */
+  readonly version: string;
+}
+
+/** A listening API server. */
+export interface ApiServer {
+  /** Stops accepting connections, ends idle ones and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/** Listens on `socketPath`; refuses when another daemon answers there, replaces a stale socket. */
+export async function startApiServer(socketPath: string, deps: ApiDeps): Promise<Result<ApiServer>> {
+  if (await socketAnswers(socketPath)) {
+    return err(fail(StatusCode.UNAVAILABLE, `another vwatchd is already serving ${socketPath}`, { source: 'vwatchd', op: 'listen', retryable: false }));
+  }
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // No stale socket to remove.
+  }
+  const validator = createOptionsValidator();
+  const server = createServer((request, response) => {
+    void handle(request, response, deps, validator).catch((error: unknown) => {
+      deps.logger.error(`API request failed: ${messageOf(error)}`);
+      send(response, httpStatusOf(StatusCode.INTERNAL), { status: fail(StatusCode.INTERNAL, 'internal error') });
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 10 * 60 * 1000;
+  // The socket is created 0660 (umask) and chmod-ed again below; its folder is 0750 as well.
+  const previous = process.umask(0o117);
+  const listening = await new Promise<Status>((resolve) => {
+    server.once('error', (error) => resolve(classifyErrno(error, `listen ${socketPath}`, 'vwatchd')));
+    server.listen(socketPath, () => resolve(OK));
+  });
+  process.umask(previous);
+  if (listening.code !== StatusCode.OK) return err(listening);
+  try {
+    chmodSync(socketPath, SOCKET_MODE);
+  } catch (error) {
+    server.close();
+    return err(classifyErrno(error, `chmod ${socketPath}`, 'vwatchd'));
+  }
+  return ok({
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        try {
+          unlinkSync(socketPath);
+        } catch {
+          // Already gone.
+        }
+      }),
+  });
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  deps: ApiDeps,
+  validator: ReturnType<typeof createOptionsValidator>,
+): Promise<void> {
+  const route = (request.url ?? '').split('?')[0];
+  const method = request.method ?? 'GET';
+  const reject = (status: Status): void => send(response, httpStatusOf(status.code), { status: publicStatus(status) });
+
+  if (route === ApiRoute.HEALTH && method === 'GET') {
+    send(response, 200, { ok: true, pid: process.pid, version: deps.version });
+    return;
+  }
+  if (route === ApiRoute.STATUS && method === 'GET') {
+    const reader = deps.reader();
+    const info = reader === undefined ? undefined : await reader.info();
+    const body: DaemonStatus = { ...deps.status(), store: info?.ok === true ? info.value : null };
+    send(response, 200, body);
+    return;
+  }
+  if (route === ApiRoute.TABLES && method === 'GET') {
+    const reader = deps.reader();
+    if (reader === undefined) return reject(noStore());
+    const tables = await reader.tables();
+    if (!tables.ok) return reject(tables.status);
+    send(response, 200, { tables: tables.value });
+    return;
+  }
+  if (route === ApiRoute.QUERY && method === 'POST') {
+    const body = await readJson(request);
+    if (!body.ok) return reject(body.status);
+    const query = validator.validate<QueryRequest>(QUERY_REQUEST_SCHEMA, body.value, '$');
+    if (!query.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, query.status.message, { op: 'query' }));
+    const reader = deps.reader();
+    if (reader === undefined) return reject(noStore());
+    const started = performance.now();
+    const result = await reader.query(query.value);
+    deps.logger.debug('Query answered', { ms: Math.round(performance.now() - started), ok: result.ok });
+    if (!result.ok) return reject(result.status);
+    send(response, 200, result.value);
+    return;
+  }
+  const known = (Object.values(ApiRoute) as string[]).includes(route ?? '');
+  reject(
+    known
+      ? fail(StatusCode.INVALID_ARGUMENT, `${method} is not allowed on ${route ?? ''}`, { op: 'route' })
+      : fail(StatusCode.NOT_FOUND, `no such endpoint: ${route ?? ''}`, { op: 'route' }),
+  );
+}
+
+function noStore(): Status {
+  return fail(StatusCode.UNAVAILABLE, 'no queryable store is running (is a store sink configured and started?)', { op: 'query' });
+}
+
+/** A Status without its `cause` (which may hold library internals) for sending to clients. */
+function publicStatus(status: Status): Omit<Status, 'cause'> {
+  const { cause: _cause, ...rest } = status;
+  return rest;
+}
+
+function readJson(request: IncomingMessage): Promise<Result<unknown>> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (result: Result<unknown>): void => {
+      if (done) return;
+      done = true;
+      resolve(result);
+    };
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        finish(err(fail(StatusCode.INVALID_ARGUMENT, `request body over ${MAX_BODY_BYTES} bytes`, { op: 'query' })));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('error', (error) => finish(err(classifyErrno(error, 'read request', 'vwatchd'))));
+    request.on('end', () => {
+      try {
+        finish(ok(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown));
+      } catch (error) {
+        finish(err(fail(StatusCode.INVALID_ARGUMENT, `request body is not JSON: ${messageOf(error)}`, { op: 'query' })));
+      }
+    });
+  });
+}
+
+function send(response: ServerResponse, code: number, body: unknown): void {
+  if (response.headersSent) return;
+  const text = JSON.stringify(body);
+  response.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+/** True when something accepts connections on the socket. */
+export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
