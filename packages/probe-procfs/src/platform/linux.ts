@@ -1,0 +1,219 @@
+/**
+ * The Linux collector: reads each file at most once per collection (/proc/stat serves cpu,
+ * load and system_info; one process scan serves processes and process_stats), stamps each
+ * batch with the clock at read time, and keeps partial results beside per-table statuses.
+ */
+import {
+  err,
+  fail,
+  formatStatus,
+  OK,
+  StatusCode,
+  type Batch,
+  type CollectResult,
+  type FileReader,
+  type PluginDeps,
+  type Result,
+  type Status,
+} from '@virtualeyes/core';
+import { classifyHostRead } from '../classify.js';
+import type { ProcfsConfig } from '../config.js';
+import { buildPaths, type Paths } from '../linux/paths.js';
+import { scanProcesses } from '../linux/processes.js';
+import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
+import { createUserNames } from '../linux/users.js';
+import { parseCpuinfo, type CpuInfo } from '../parse/cpuinfo.js';
+import { parseLoadavg } from '../parse/loadavg.js';
+import { parseMeminfo } from '../parse/meminfo.js';
+import type { Count } from '../parse/numbers.js';
+import { parseOsRelease } from '../parse/os-release.js';
+import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
+import { parseValue } from '../parse/value.js';
+import { Table, TABLES } from '../tables.js';
+import type { Collector, PlatformImpl } from './index.js';
+
+const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
+
+/** The Linux implementation: supported, reading procfs and sysfs. */
+export const linuxPlatform: PlatformImpl = {
+  check: () => OK,
+  createCollector: createLinuxCollector,
+};
+
+/** A value read and parsed at one instant. */
+interface Sample<T> {
+  readonly value: T;
+  readonly ts: number;
+}
+
+/** Creates a collector owning its caches (boot time, CPU model, user names); instances share nothing. */
+export function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): Collector {
+  const { files, clock } = deps;
+  const paths = buildPaths(config);
+  const users = createUserNames(() => files.readText(paths.passwd));
+  // btime moves when the wall clock is stepped; reading it once keeps start_time and
+  // boot_time stable for the probe's lifetime (a reboot restarts the probe anyway).
+  let bootMs: number | undefined;
+  let cpuinfoCache: { readonly cpus: number; readonly info: CpuInfo } | undefined;
+  // Refused io/exe reads are normal for an unprivileged vwatchd (and for pid 1 in some
+  // containers, even as root): they are reported once, then logged at debug only.
+  let deniedReported = false;
+
+  const sample = <T>(path: string, parse: (text: string) => Result<T>): Result<Sample<T>> => {
+    const ts = clock.now();
+    const text = files.readText(path);
+    if (!text.ok) return err(classifyHostRead(text.status, paths.proc));
+    const parsed = parse(text.value);
+    return parsed.ok ? { ok: true, value: { value: parsed.value, ts } } : parsed;
+  };
+
+  return {
+    async collect(tables, signal): Promise<CollectResult> {
+      const batches: Batch[] = [];
+      const errors: Status[] = [];
+      const wanted = new Set<string>();
+      for (const table of tables) {
+        if (KNOWN.has(table)) wanted.add(table);
+        else errors.push(fail(StatusCode.INVALID_ARGUMENT, `procfs has no table '${table}'`, { op: 'collect' }));
+      }
+
+      let stat: Result<Sample<ProcStat>> | undefined;
+      const procStat = (): Result<Sample<ProcStat>> => {
+        if (stat === undefined) {
+          stat = sample(paths.stat, parseProcStat);
+          if (stat.ok) bootMs ??= stat.value.value.btime * 1000;
+        }
+        return stat;
+      };
+      let meminfo: Result<Sample<ReadonlyMap<string, Count>>> | undefined;
+      const memInfo = (): Result<Sample<ReadonlyMap<string, Count>>> => (meminfo ??= sample(paths.meminfo, parseMeminfo));
+      const reported = new Set<Result<unknown>>();
+      const usable = <T>(result: Result<Sample<T>>): Sample<T> | undefined => {
+        if (result.ok) return result.value;
+        if (!reported.has(result)) errors.push(result.status);
+        reported.add(result);
+        return undefined;
+      };
+
+      if (wanted.has(Table.SYSTEM_INFO)) {
+        const info = systemInfo(files, paths, usable(procStat()), usable(memInfo()), errors);
+        if (info !== undefined) batches.push({ table: Table.SYSTEM_INFO, ts: info.ts, rows: [info.value], snapshot: true });
+      }
+      if (wanted.has(Table.CPU)) {
+        const s = usable(procStat());
+        if (s !== undefined) batches.push({ table: Table.CPU, ts: s.ts, rows: cpuRows(s.value, config.userHz), snapshot: true });
+      }
+      if (wanted.has(Table.MEMORY)) {
+        const m = usable(memInfo());
+        if (m !== undefined) batches.push({ table: Table.MEMORY, ts: m.ts, rows: [memoryRow(m.value)], snapshot: true });
+      }
+      if (wanted.has(Table.LOAD)) {
+        const s = usable(procStat());
+        const l = usable(sample(paths.loadavg, parseLoadavg));
+        if (s !== undefined && l !== undefined) batches.push({ table: Table.LOAD, ts: l.ts, rows: [loadRow(l.value, s.value)], snapshot: true });
+      }
+
+      const wantsProcesses = wanted.has(Table.PROCESSES);
+      const wantsStats = wanted.has(Table.PROCESS_STATS);
+      if (wantsProcesses || wantsStats) {
+        if (bootMs === undefined) usable(procStat());
+        if (bootMs !== undefined) {
+          users.begin();
+          const ts = clock.now();
+          const scan = await scanProcesses(
+            {
+              files,
+              proc: paths.proc,
+              userHz: config.userHz,
+              readIo: config.readIo,
+              maxCmdlineChars: config.maxCmdlineChars,
+              scanChunk: config.scanChunk,
+              bootMs,
+              users,
+            },
+            { processes: wantsProcesses, stats: wantsStats },
+            signal,
+          );
+          const passwd = users.failure();
+          if (passwd !== undefined) errors.push(passwd);
+          for (const status of scan.errors) {
+            if (status.code === StatusCode.PERMISSION_DENIED) {
+              if (deniedReported) {
+                deps.logger.debug(formatStatus(status));
+                continue;
+              }
+              deniedReported = true;
+            }
+            errors.push(status);
+          }
+          if (scan.complete || scan.processes.length + scan.stats.length > 0) {
+            if (wantsProcesses) batches.push({ table: Table.PROCESSES, ts, rows: scan.processes, snapshot: scan.complete });
+            if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: scan.stats, snapshot: scan.complete });
+          }
+        }
+      }
+      return { batches, errors };
+    },
+  };
+
+  function systemInfo(
+    reader: FileReader,
+    p: Paths,
+    stat: Sample<ProcStat> | undefined,
+    mem: Sample<ReadonlyMap<string, Count>> | undefined,
+    errors: Status[],
+  ): Sample<ReturnType<typeof systemInfoRow>> | undefined {
+    const required = (path: string): string | undefined => {
+      const text = reader.readText(path);
+      const value = text.ok ? parseValue(text.value, path) : err<string>(classifyHostRead(text.status, p.proc));
+      if (value.ok) return value.value;
+      errors.push(value.status);
+      return undefined;
+    };
+    const optional = <T>(read: Result<string>, parse: (text: string) => Result<T>): T | null => {
+      const value = read.ok ? parse(read.value) : read;
+      if (value.ok) return value.value;
+      if (value.status.code !== StatusCode.NOT_FOUND) errors.push(value.status);
+      return null;
+    };
+    const ts = clock.now();
+    const hostname = required(p.hostname);
+    const kernel = required(p.osrelease);
+    const kernelVersion = required(p.version);
+    if (stat === undefined || mem === undefined || bootMs === undefined || hostname === undefined || kernel === undefined || kernelVersion === undefined) {
+      return undefined;
+    }
+    const cpus = stat.value.cpus.length - 1;
+    if (cpuinfoCache?.cpus !== cpus) {
+      const info = optional(reader.readText(p.cpuinfo), parseCpuinfo);
+      cpuinfoCache = info === null ? undefined : { cpus, info };
+    }
+    const row = systemInfoRow({
+      hostname,
+      kernel,
+      kernelVersion,
+      arch: optional(reader.readText(p.arch), (text) => parseValue(text, p.arch)),
+      osRelease: optional(reader.readText(p.osRelease), parseOsRelease),
+      machineId: optional(reader.readText(p.machineId), (text) => parseValue(text, p.machineId)),
+      bootId: optional(reader.readText(p.bootId), (text) => parseValue(text, p.bootId)),
+      stat: stat.value,
+      bootMs,
+      meminfo: mem.value,
+      cpuinfo: cpuinfoCache?.info ?? null,
+      numaNodes: numaNodes(reader, p, errors),
+    });
+    return { value: row, ts };
+  }
+}
+
+/** NUMA nodes from sysfs: 1 when the kernel has no NUMA support, null when sysfs is not there. */
+function numaNodes(reader: FileReader, paths: Paths, errors: Status[]): number | null {
+  const nodes = reader.readDir(paths.nodes);
+  if (nodes.ok) return countNodes(nodes.value);
+  if (nodes.status.code !== StatusCode.NOT_FOUND) {
+    errors.push(nodes.status);
+    return null;
+  }
+  // No node folder: a kernel built without NUMA (one node) if sysfs itself is there.
+  return reader.readDir(paths.system).ok ? 1 : null;
+}

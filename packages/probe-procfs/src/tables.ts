@@ -1,0 +1,235 @@
+/**
+ * The tables this probe produces, declared once: names, kinds, keys, typed columns with
+ * units and default intervals. The manifest lists them, the collectors fill them, and the
+ * README's tables block is generated from them. Column names are a public contract.
+ */
+import type { ColumnDef, TableSchema } from '@virtualeyes/core';
+
+/** Names of the tables this probe produces. */
+export const Table = {
+  SYSTEM_INFO: 'system_info',
+  CPU: 'cpu',
+  MEMORY: 'memory',
+  LOAD: 'load',
+  PROCESSES: 'processes',
+  PROCESS_STATS: 'process_stats',
+} as const;
+
+/** One of the {@link Table} names. */
+export type Table = (typeof Table)[keyof typeof Table];
+
+const int32 = (name: string, description: string, unit?: string, nullable?: boolean): ColumnDef => col(name, 'int32', description, unit, nullable);
+const int64 = (name: string, description: string, unit?: string, nullable?: boolean): ColumnDef => col(name, 'int64', description, unit, nullable);
+const text = (name: string, description: string, nullable?: boolean): ColumnDef => col(name, 'text', description, undefined, nullable);
+
+function col(name: string, type: ColumnDef['type'], description: string, unit?: string, nullable?: boolean): ColumnDef {
+  return {
+    name,
+    type,
+    description,
+    ...(unit === undefined ? {} : { unit }),
+    ...(nullable === true ? { nullable: true } : {}),
+  };
+}
+
+/** The host's identity and hardware: one row, a new version whenever something changes. */
+export const SYSTEM_INFO_TABLE: TableSchema = {
+  name: Table.SYSTEM_INFO,
+  kind: 'state',
+  description: 'The host: name, kernel, OS release, boot, CPUs, NUMA nodes and memory size.',
+  key: [],
+  defaultIntervalMs: 60_000,
+  columns: [
+    text('hostname', 'Host name (/proc/sys/kernel/hostname).'),
+    text('kernel', 'Kernel release, as `uname -r` prints it.'),
+    text('kernel_version', 'Kernel build string, as `uname -v` prints it.'),
+    text('arch', 'Machine architecture, as `uname -m` prints it (kernels before 6.1 have no /proc/sys/kernel/arch).', true),
+    text('os', 'PRETTY_NAME from /etc/os-release.', true),
+    text('os_id', 'ID from /etc/os-release (debian, rhel, alpine…).', true),
+    text('os_version', 'VERSION_ID from /etc/os-release.', true),
+    text('machine_id', 'Contents of /etc/machine-id: stable across boots and renames.', true),
+    text('boot_id', 'Random id the kernel picks at each boot.', true),
+    col('boot_time', 'timestamp', 'When the host booted (btime in /proc/stat).'),
+    text('cpu_model', 'CPU model name from /proc/cpuinfo.', true),
+    text('cpu_vendor', 'CPU vendor id from /proc/cpuinfo.', true),
+    int32('cpu_count', 'Online logical CPUs.', 'count'),
+    int32('cpu_cores', 'Online physical cores (distinct socket and core ids).', 'count', true),
+    int32('cpu_sockets', 'CPU packages (distinct physical ids).', 'count', true),
+    int32('numa_nodes', 'NUMA nodes (1 on kernels built without NUMA).', 'count'),
+    int64('memory_total', 'Usable physical memory (MemTotal).', 'bytes'),
+  ],
+};
+
+const CPU_TIMES: readonly (readonly [string, string, boolean])[] = [
+  ['user', 'Time in user mode, guest time included.', false],
+  ['nice', 'Time in user mode at a positive nice value, guest_nice included.', false],
+  ['system', 'Time in kernel mode.', false],
+  ['idle', 'Idle time.', false],
+  ['iowait', 'Idle time with I/O outstanding.', false],
+  ['irq', 'Time servicing hardware interrupts.', false],
+  ['softirq', 'Time servicing soft interrupts.', false],
+  ['steal', 'Time stolen by the hypervisor for other guests.', true],
+  ['guest', 'Time running a guest vCPU (also counted in user).', true],
+  ['guest_nice', 'Time running a niced guest vCPU (also counted in nice).', true],
+];
+
+/** Cumulative CPU time per logical CPU and for all of them. */
+export const CPU_TABLE: TableSchema = {
+  name: Table.CPU,
+  kind: 'metric',
+  description: 'Cumulative CPU time per logical CPU, and summed over all of them (cpu = all).',
+  key: ['cpu'],
+  defaultIntervalMs: 1000,
+  columns: [
+    text('cpu', "Logical CPU number ('0', '1'…), or 'all' for the sum."),
+    ...CPU_TIMES.map(([name, description, nullable]) => int64(name, `${description} Cumulative since boot.`, 'ms', nullable)),
+  ],
+};
+
+/** /proc/meminfo fields: column, meminfo key, unit, description. kB values are stored in bytes. */
+export const MEMINFO_FIELDS: readonly (readonly [column: string, key: string, unit: 'bytes' | 'count', description: string])[] = [
+  ['mem_total', 'MemTotal', 'bytes', 'Usable physical memory.'],
+  ['mem_free', 'MemFree', 'bytes', 'Memory not used at all.'],
+  ['mem_available', 'MemAvailable', 'bytes', 'Estimate of memory available to start new programs without swapping.'],
+  ['buffers', 'Buffers', 'bytes', 'Block device buffers.'],
+  ['cached', 'Cached', 'bytes', 'Page cache, excluding swap cache.'],
+  ['swap_cached', 'SwapCached', 'bytes', 'Swapped-out memory also still in RAM.'],
+  ['active', 'Active', 'bytes', 'Recently used memory, not reclaimed unless needed.'],
+  ['inactive', 'Inactive', 'bytes', 'Less recently used memory, first to be reclaimed.'],
+  ['active_anon', 'Active(anon)', 'bytes', 'Active anonymous and shmem memory.'],
+  ['inactive_anon', 'Inactive(anon)', 'bytes', 'Inactive anonymous and shmem memory.'],
+  ['active_file', 'Active(file)', 'bytes', 'Active file-backed memory.'],
+  ['inactive_file', 'Inactive(file)', 'bytes', 'Inactive file-backed memory.'],
+  ['unevictable', 'Unevictable', 'bytes', 'Memory that cannot be reclaimed (mlocked, ramfs…).'],
+  ['mlocked', 'Mlocked', 'bytes', 'Memory locked with mlock().'],
+  ['swap_total', 'SwapTotal', 'bytes', 'Swap space.'],
+  ['swap_free', 'SwapFree', 'bytes', 'Unused swap space.'],
+  ['zswap', 'Zswap', 'bytes', 'Memory used by the zswap compressed cache.'],
+  ['zswapped', 'Zswapped', 'bytes', 'Anonymous memory held compressed in zswap.'],
+  ['dirty', 'Dirty', 'bytes', 'Memory waiting to be written back to disk.'],
+  ['writeback', 'Writeback', 'bytes', 'Memory being written back to disk.'],
+  ['anon_pages', 'AnonPages', 'bytes', 'Anonymous memory mapped into user page tables.'],
+  ['mapped', 'Mapped', 'bytes', 'Files mapped into memory (libraries, mmap).'],
+  ['shmem', 'Shmem', 'bytes', 'Shared memory and tmpfs.'],
+  ['kreclaimable', 'KReclaimable', 'bytes', 'Kernel memory the kernel can reclaim under pressure.'],
+  ['slab', 'Slab', 'bytes', 'Kernel slab allocations.'],
+  ['sreclaimable', 'SReclaimable', 'bytes', 'Reclaimable part of slab (caches).'],
+  ['sunreclaim', 'SUnreclaim', 'bytes', 'Unreclaimable part of slab.'],
+  ['kernel_stack', 'KernelStack', 'bytes', 'Kernel stacks of all tasks.'],
+  ['page_tables', 'PageTables', 'bytes', 'Page tables.'],
+  ['commit_limit', 'CommitLimit', 'bytes', 'Most memory that can be committed under strict overcommit.'],
+  ['committed_as', 'Committed_AS', 'bytes', 'Memory committed by all processes (allocated, not necessarily used).'],
+  ['vmalloc_used', 'VmallocUsed', 'bytes', 'vmalloc area in use.'],
+  ['percpu', 'Percpu', 'bytes', 'Per-CPU allocations.'],
+  ['hardware_corrupted', 'HardwareCorrupted', 'bytes', 'Memory the kernel took out of use after hardware errors.'],
+  ['anon_huge_pages', 'AnonHugePages', 'bytes', 'Anonymous memory backed by transparent huge pages.'],
+  ['shmem_huge_pages', 'ShmemHugePages', 'bytes', 'Shared memory backed by transparent huge pages.'],
+  ['file_huge_pages', 'FileHugePages', 'bytes', 'Page cache backed by transparent huge pages.'],
+  ['hugepages_total', 'HugePages_Total', 'count', 'Size of the hugetlb pool, in huge pages.'],
+  ['hugepages_free', 'HugePages_Free', 'count', 'Huge pages of the pool not yet allocated.'],
+  ['hugepages_rsvd', 'HugePages_Rsvd', 'count', 'Huge pages reserved but not yet allocated.'],
+  ['hugepages_surp', 'HugePages_Surp', 'count', 'Huge pages above the configured pool size.'],
+  ['hugepage_size', 'Hugepagesize', 'bytes', 'Default huge page size.'],
+  ['hugetlb', 'Hugetlb', 'bytes', 'Memory used by huge pages of all sizes.'],
+];
+
+/** meminfo keys a valid /proc/meminfo always has; their columns are not nullable. */
+export const REQUIRED_MEMINFO: readonly string[] = ['MemTotal', 'MemFree'];
+
+/** Memory use from /proc/meminfo. */
+export const MEMORY_TABLE: TableSchema = {
+  name: Table.MEMORY,
+  kind: 'metric',
+  description: 'System memory use from /proc/meminfo, in bytes; fields the kernel lacks are null.',
+  key: [],
+  defaultIntervalMs: 1000,
+  columns: MEMINFO_FIELDS.map(([name, key, unit, description]) =>
+    int64(name, `${description} (${key})`, unit, !REQUIRED_MEMINFO.includes(key)),
+  ),
+};
+
+/** Load averages and system-wide activity counters. */
+export const LOAD_TABLE: TableSchema = {
+  name: Table.LOAD,
+  kind: 'metric',
+  description: 'Load averages, runnable and blocked tasks, and cumulative scheduler and interrupt counters.',
+  key: [],
+  defaultIntervalMs: 1000,
+  columns: [
+    col('load1', 'float64', 'Load average over 1 minute.', 'count'),
+    col('load5', 'float64', 'Load average over 5 minutes.', 'count'),
+    col('load15', 'float64', 'Load average over 15 minutes.', 'count'),
+    int32('procs_running', 'Tasks runnable now (procs_running).', 'count'),
+    int32('procs_blocked', 'Tasks blocked on I/O now (procs_blocked).', 'count'),
+    int32('tasks', 'Tasks (threads) that exist now, from /proc/loadavg.', 'count'),
+    int64('context_switches', 'Context switches since boot (ctxt).', 'count'),
+    int64('forks', 'Tasks created since boot (processes).', 'count'),
+    int64('interrupts', 'Hardware interrupts serviced since boot (intr).', 'count'),
+    int64('softirqs', 'Soft interrupts serviced since boot (softirq).', 'count', true),
+  ],
+};
+
+const PROCESS_KEY: readonly ColumnDef[] = [
+  int32('pid', 'Process id.'),
+  col('start_time', 'timestamp', 'When the process started; with pid, identifies it across pid reuse.'),
+];
+
+/** Processes and their identity: a new version when one starts, changes or exits. */
+export const PROCESSES_TABLE: TableSchema = {
+  name: Table.PROCESSES,
+  kind: 'state',
+  description: 'Processes: identity, parentage, owner and command line; versions when they start, change or exit.',
+  key: ['pid', 'start_time'],
+  defaultIntervalMs: 5000,
+  columns: [
+    ...PROCESS_KEY,
+    int32('ppid', 'Parent process id (0 for init and kthreadd).'),
+    int32('pgid', 'Process group id.'),
+    int32('sid', 'Session id.'),
+    int64('uid', 'Effective user id.'),
+    int64('gid', 'Effective group id.'),
+    text('user', 'Name of the effective user from /etc/passwd, or the uid as text.'),
+    text('comm', 'Command name (the kernel keeps its first 15 bytes).'),
+    text('cmdline', 'Arguments joined by spaces; empty for kernel threads and zombies.'),
+    text('exe', 'Path of the executable; null when unreadable (kernel threads, zombies, no privilege).', true),
+    text('state', 'One-letter state: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle…'),
+    int32('nice', 'Nice value, -20 (favoured) to 19.'),
+    int32('tty_nr', 'Controlling terminal as a device number; 0 when none.'),
+    col('kernel_thread', 'bool', 'Whether this is a kernel thread.'),
+  ],
+};
+
+/** Per-process resource use, sampled. */
+export const PROCESS_STATS_TABLE: TableSchema = {
+  name: Table.PROCESS_STATS,
+  kind: 'metric',
+  description: 'Per-process CPU time, memory, threads, faults, I/O and context switches; counters cumulative.',
+  key: ['pid', 'start_time'],
+  defaultIntervalMs: 5000,
+  columns: [
+    ...PROCESS_KEY,
+    int64('utime', 'CPU time in user mode since the process started.', 'ms'),
+    int64('stime', 'CPU time in kernel mode since the process started.', 'ms'),
+    int64('rss', 'Resident memory (VmRSS); 0 for kernel threads and zombies.', 'bytes'),
+    int64('vsize', 'Virtual memory size.', 'bytes'),
+    int32('threads', 'Threads in the process.', 'count'),
+    int64('minflt', 'Minor page faults (no disk read) since start.', 'count'),
+    int64('majflt', 'Major page faults (disk read) since start.', 'count'),
+    int64('read_bytes', 'Bytes the process caused to be read from storage; null when /proc/PID/io is unreadable.', 'bytes', true),
+    int64('write_bytes', 'Bytes the process caused to be written to storage; null when /proc/PID/io is unreadable.', 'bytes', true),
+    int64('read_chars', 'Bytes read through read() and similar calls, page cache hits included (rchar).', 'bytes', true),
+    int64('write_chars', 'Bytes written through write() and similar calls (wchar).', 'bytes', true),
+    int64('voluntary_ctxt_switches', 'Context switches where the process gave up the CPU (waiting).', 'count'),
+    int64('nonvoluntary_ctxt_switches', 'Context switches where the process was preempted.', 'count'),
+  ],
+};
+
+/** Every table, in the order batches are produced. */
+export const TABLES: readonly TableSchema[] = [
+  SYSTEM_INFO_TABLE,
+  CPU_TABLE,
+  MEMORY_TABLE,
+  LOAD_TABLE,
+  PROCESSES_TABLE,
+  PROCESS_STATS_TABLE,
+];
