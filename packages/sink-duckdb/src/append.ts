@@ -1,0 +1,82 @@
+/**
+ * Appending rows through DuckDB's Appender, the fast path for metric and event samples and
+ * new state versions. A plan maps each physical column (in file order) to a function that
+ * appends one value of the row, so older columns a probe no longer declares get NULL.
+ */
+import { DuckDBTimestampTZValue, LIST, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
+import type { Row, Value } from '@virtualeyes/core';
+import type { TableLayout } from './layout.js';
+import { DuckDbType, microsOf, StoreColumn } from './sql.js';
+
+/** Appends one row stamped with the host and a time (microseconds) to an open appender. */
+export type RowAppender = (appender: DuckDBAppender, row: Row, micros: bigint) => void;
+
+/** Appends the values of some columns of a row, without ending the appender's row. */
+export type ValuesAppender = (appender: DuckDBAppender, row: Row) => void;
+
+type ColumnAppender = (appender: DuckDBAppender, row: Row, micros: bigint) => void;
+
+const VARCHAR_LIST = LIST(VARCHAR);
+
+/** Builds the appender plan of a table for rows of `host`. */
+export function planRows(layout: TableLayout, host: string): RowAppender {
+  const declared = new Set(layout.schema.columns.map((column) => column.name));
+  const steps: ColumnAppender[] = layout.columns.map((column) => {
+    switch (column.name) {
+      case StoreColumn.HOST:
+        return (appender) => appender.appendVarchar(host);
+      case StoreColumn.TS:
+      case StoreColumn.VALID_FROM:
+        return (appender, _row, micros) => appender.appendTimestampTZ(new DuckDBTimestampTZValue(micros));
+      case StoreColumn.VALID_TO:
+        return (appender) => appender.appendNull();
+      default:
+        return declared.has(column.name) ? valueAppender(column.name, column.type) : (appender) => appender.appendNull();
+    }
+  });
+  return (appender, row, micros) => {
+    for (const step of steps) step(appender, row, micros);
+    appender.endRow();
+  };
+}
+
+/** Appends `row[name]` for each of `columns` (name and physical type), in order. */
+export function planValues(columns: readonly { readonly name: string; readonly type: string }[]): ValuesAppender {
+  const steps = columns.map((column) => valueAppender(column.name, column.type));
+  return (appender, row) => {
+    for (const step of steps) step(appender, row, 0n);
+  };
+}
+
+/** Appends `row[name]` as the physical type; rows were validated against the schema before. */
+function valueAppender(name: string, type: string): ColumnAppender {
+  const append = appenderOfType(type);
+  return (appender, row) => {
+    const value = row[name];
+    if (value === undefined || value === null) appender.appendNull();
+    else append(appender, value);
+  };
+}
+
+function appenderOfType(type: string): (appender: DuckDBAppender, value: Exclude<Value, null>) => void {
+  switch (type) {
+    case DuckDbType.INTEGER:
+      return (appender, value) => appender.appendInteger(Number(value));
+    case DuckDbType.BIGINT:
+      return (appender, value) => appender.appendBigInt(typeof value === 'bigint' ? value : BigInt(value as number));
+    case DuckDbType.DOUBLE:
+      return (appender, value) => appender.appendDouble(Number(value));
+    case DuckDbType.BOOLEAN:
+      return (appender, value) => appender.appendBoolean(value === true);
+    case DuckDbType.TIMESTAMPTZ:
+      return (appender, value) => appender.appendTimestampTZ(new DuckDBTimestampTZValue(microsOf(Number(value))));
+    case DuckDbType.VARCHAR_LIST:
+      return (appender, value) => appender.appendList(Array.isArray(value) ? (value as readonly string[]) : [String(value)], VARCHAR_LIST);
+    default:
+      return (appender, value) => appender.appendVarchar(typeof value === 'string' ? value : JSON.stringify(value, bigintText));
+  }
+}
+
+function bigintText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}

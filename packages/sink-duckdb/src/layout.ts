@@ -1,0 +1,298 @@
+/**
+ * The physical layout of a store file and its setup when the writer starts: the `history`
+ * and `vw_meta` schemas, one table per declared table (created, or widened with ALTER when a
+ * newer probe declares more columns), closing versions a crashed session left open, and the
+ * session row. Functions here may reject with DuckDB errors; callers convert them.
+ */
+import type { DuckDBConnection, DuckDBValue, JS } from '@duckdb/node-api';
+import { fail, fromPromise, OK, StatusCode, validateSchema, withSource, type ColumnDef, type Result, type Status, type TableKind, type TableSchema } from '@virtualeyes/core';
+import { classifyDuckDbError } from './errors.js';
+import { SINK_NAME } from './manifest.js';
+import {
+  duckDbTypeOf,
+  FORMAT_VERSION,
+  HISTORY_SCHEMA,
+  historyTable,
+  META_SCHEMA,
+  quoteIdent,
+  StoreColumn,
+  timeColumnsOf,
+  timeLiteral,
+} from './sql.js';
+
+/** A column as it exists in the file. */
+export interface PhysicalColumn {
+  /** Column name. */
+  readonly name: string;
+  /** DuckDB type name (`BIGINT`, `TIMESTAMP WITH TIME ZONE`). */
+  readonly type: string;
+}
+
+/** A declared table and the physical columns it is stored in, in file order. */
+export interface TableLayout {
+  /** The schema the probe declared this session. */
+  readonly schema: TableSchema;
+  /** Every column of `history.<name>`, store-added ones included. */
+  readonly columns: readonly PhysicalColumn[];
+}
+
+/** A table as `vw_meta.tables` records it. */
+export interface MetaTable {
+  /** Table name. */
+  readonly name: string;
+  /** Table kind. */
+  readonly kind: TableKind;
+  /** What a row is. */
+  readonly description: string;
+  /** Key columns. */
+  readonly key: readonly string[];
+  /** Declared columns (current and earlier versions), with units. */
+  readonly columns: readonly ColumnDef[];
+}
+
+/** What {@link prepareStore} leaves behind. */
+export interface PreparedStore {
+  /** Tables ready for writing, by name. */
+  readonly layouts: ReadonlyMap<string, TableLayout>;
+  /** Declared tables that cannot be stored, with why. */
+  readonly unusable: ReadonlyMap<string, Status>;
+  /** This session's id in `vw_meta.sessions`. */
+  readonly sessionId: number;
+  /** State versions closed because an earlier session ended without closing them. */
+  readonly recovered: number;
+}
+
+/** Statements creating the schemas and metadata tables; idempotent. */
+const CREATE_META = [
+  `CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA}`,
+  `CREATE SCHEMA IF NOT EXISTS ${META_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.store (format_version INTEGER NOT NULL, created_at TIMESTAMPTZ NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.tables (name VARCHAR NOT NULL, kind VARCHAR NOT NULL, description VARCHAR NOT NULL, "key" VARCHAR NOT NULL, columns VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.sessions (id INTEGER NOT NULL, host VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL, last_write_at TIMESTAMPTZ, stopped_at TIMESTAMPTZ, stop_reason VARCHAR)`,
+];
+
+/** How a session ended, in `vw_meta.sessions.stop_reason`. */
+export const StopReason = {
+  /** The writer closed the store. */
+  CLOSE: 'close',
+  /** The writer vanished; the next session closed its versions at its last write. */
+  CRASH: 'crash',
+} as const;
+
+/** Runs SQL and returns its rows as plain JS values. */
+export async function selectRows(connection: DuckDBConnection, sql: string, values?: DuckDBValue[]): Promise<JS[][]> {
+  const reader = await connection.runAndReadAll(sql, values);
+  return reader.getRowsJS();
+}
+
+/** Runs statements one after the other inside one transaction; rolls back on the first error. */
+export async function inTransaction<T>(connection: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    const value = await work();
+    await connection.run('COMMIT');
+    return value;
+  } catch (error) {
+    await connection.run('ROLLBACK').catch(() => undefined);
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Creates or upgrades the layout for `tables`, closes versions an earlier session left open
+ * and records a new session for `host`. A table that cannot be stored is reported in
+ * `unusable`; the others still work.
+ */
+export async function prepareStore(
+  connection: DuckDBConnection,
+  tables: readonly TableSchema[],
+  host: string,
+  now: number,
+): Promise<Result<PreparedStore>> {
+  const base = await fromPromise(
+    inTransaction(connection, async () => {
+      for (const statement of CREATE_META) await connection.run(statement);
+      const stored = await selectRows(connection, `SELECT max(format_version) FROM ${META_SCHEMA}.store`);
+      const version = stored[0]?.[0];
+      if (version === null || version === undefined) {
+        await connection.run(`INSERT INTO ${META_SCHEMA}.store VALUES (${FORMAT_VERSION}, ${timeLiteral(now)})`);
+        return FORMAT_VERSION;
+      }
+      return Number(version);
+    }),
+    (error) => classifyDuckDbError(error, 'create store layout'),
+  );
+  if (!base.ok) return base;
+  if (base.value > FORMAT_VERSION) {
+    return {
+      ok: false,
+      status: fail(StatusCode.UNSUPPORTED, `the store uses layout version ${base.value}; this sink knows up to ${FORMAT_VERSION}`, {
+        source: SINK_NAME,
+        op: 'start',
+      }),
+    };
+  }
+
+  const unusable = new Map<string, Status>();
+  const known = await fromPromise(readMetaTables(connection), (error) => classifyDuckDbError(error, 'read table metadata'));
+  if (!known.ok) return known;
+  for (const table of tables) {
+    const valid = validateSchema(table);
+    if (valid.code !== StatusCode.OK) {
+      unusable.set(table.name, withSource(valid, SINK_NAME, `declare table ${table.name}`));
+      continue;
+    }
+    const declared = await declareTable(connection, table, known.value.get(table.name), now);
+    if (declared.code !== StatusCode.OK) unusable.set(table.name, declared);
+  }
+
+  const layouts = await fromPromise(readLayouts(connection, tables, unusable), (error) => classifyDuckDbError(error, 'read table layout'));
+  if (!layouts.ok) return layouts;
+
+  const session = await fromPromise(
+    inTransaction(connection, async () => {
+      const recovered = await closeAbandonedVersions(connection);
+      const next = await selectRows(connection, `SELECT coalesce(max(id), 0) + 1 FROM ${META_SCHEMA}.sessions`);
+      const sessionId = Number(next[0]?.[0] ?? 1);
+      await connection.run(`INSERT INTO ${META_SCHEMA}.sessions VALUES ($1, $2, ${timeLiteral(now)}, NULL, NULL, NULL)`, [sessionId, host]);
+      return { sessionId, recovered };
+    }),
+    (error) => classifyDuckDbError(error, 'start session'),
+  );
+  if (!session.ok) return session;
+  return { ok: true, value: { layouts: layouts.value, unusable, sessionId: session.value.sessionId, recovered: session.value.recovered } };
+}
+
+/** Every table recorded in `vw_meta.tables`, by name. */
+export async function readMetaTables(connection: DuckDBConnection): Promise<Map<string, MetaTable>> {
+  const rows = await selectRows(connection, `SELECT name, kind, description, "key", columns FROM ${META_SCHEMA}.tables ORDER BY name`);
+  const tables = new Map<string, MetaTable>();
+  for (const [name, kind, description, key, columns] of rows) {
+    tables.set(String(name), {
+      name: String(name),
+      kind: String(kind) as TableKind,
+      description: String(description),
+      key: JSON.parse(String(key)) as string[],
+      columns: JSON.parse(String(columns)) as ColumnDef[],
+    });
+  }
+  return tables;
+}
+
+/** Physical columns of every table in the history schema, by table name. */
+export async function readPhysicalColumns(connection: DuckDBConnection): Promise<Map<string, PhysicalColumn[]>> {
+  const rows = await selectRows(
+    connection,
+    `SELECT table_name, column_name, data_type FROM duckdb_columns()
+     WHERE database_name = current_database() AND schema_name = '${HISTORY_SCHEMA}'
+     ORDER BY table_name, column_index`,
+  );
+  const tables = new Map<string, PhysicalColumn[]>();
+  for (const [table, name, type] of rows) {
+    const columns = tables.get(String(table)) ?? [];
+    columns.push({ name: String(name), type: String(type) });
+    tables.set(String(table), columns);
+  }
+  return tables;
+}
+
+/** Creates or widens one table and records its schema, in a transaction of its own. */
+async function declareTable(connection: DuckDBConnection, table: TableSchema, meta: MetaTable | undefined, now: number): Promise<Status> {
+  const op = `declare table ${table.name}`;
+  const physical = await fromPromise(readPhysicalColumns(connection), (error) => classifyDuckDbError(error, op));
+  if (!physical.ok) return physical.status;
+  const existing = physical.value.get(table.name);
+  const storeColumns = [StoreColumn.HOST, ...timeColumnsOf(table.kind)];
+  if (existing !== undefined) {
+    const names = new Set(existing.map((column) => column.name));
+    const storedKind = meta?.kind ?? (names.has(StoreColumn.VALID_FROM) ? 'state' : 'metric');
+    const compatible = storeColumns.every((name) => names.has(name)) && (storedKind === table.kind || (storedKind !== 'state' && table.kind !== 'state'));
+    if (!compatible) {
+      return fail(
+        StatusCode.INVALID_ARGUMENT,
+        `table '${table.name}' is stored as ${storedKind} but now declared as ${table.kind}; move the store file aside or rename the table`,
+        { source: SINK_NAME, op },
+      );
+    }
+  }
+  const statements: string[] = [];
+  if (existing === undefined) {
+    const columns = [
+      `${quoteIdent(StoreColumn.HOST)} VARCHAR NOT NULL`,
+      ...timeColumnsOf(table.kind).map((name) => `${quoteIdent(name)} TIMESTAMPTZ${name === StoreColumn.VALID_TO ? '' : ' NOT NULL'}`),
+      ...table.columns.map((column) => `${quoteIdent(column.name)} ${duckDbTypeOf(column.type)}`),
+    ];
+    statements.push(`CREATE TABLE ${historyTable(table.name)} (${columns.join(', ')})`);
+  } else {
+    const types = new Map(existing.map((column) => [column.name, column.type]));
+    for (const column of table.columns) {
+      const want = duckDbTypeOf(column.type);
+      const have = types.get(column.name);
+      if (have === undefined) statements.push(`ALTER TABLE ${historyTable(table.name)} ADD COLUMN ${quoteIdent(column.name)} ${want}`);
+      else if (have !== want) statements.push(`ALTER TABLE ${historyTable(table.name)} ALTER COLUMN ${quoteIdent(column.name)} SET DATA TYPE ${want}`);
+    }
+  }
+  const columns = mergeColumns(table.columns, meta?.columns ?? []);
+  const done = await fromPromise(
+    inTransaction(connection, async () => {
+      for (const statement of statements) await connection.run(statement);
+      await connection.run(`DELETE FROM ${META_SCHEMA}.tables WHERE name = $1`, [table.name]);
+      await connection.run(`INSERT INTO ${META_SCHEMA}.tables VALUES ($1, $2, $3, $4, $5, ${timeLiteral(now)})`, [
+        table.name,
+        table.kind,
+        table.description,
+        JSON.stringify(table.key),
+        JSON.stringify(columns),
+      ]);
+    }),
+    (error) => classifyDuckDbError(error, op),
+  );
+  return done.ok ? OK : done.status;
+}
+
+/** The declared columns, then columns earlier versions declared that are gone now (still stored). */
+function mergeColumns(declared: readonly ColumnDef[], earlier: readonly ColumnDef[]): ColumnDef[] {
+  const names = new Set(declared.map((column) => column.name));
+  return [...declared.map((column) => ({ ...column })), ...earlier.filter((column) => !names.has(column.name))];
+}
+
+async function readLayouts(
+  connection: DuckDBConnection,
+  tables: readonly TableSchema[],
+  unusable: ReadonlyMap<string, Status>,
+): Promise<Map<string, TableLayout>> {
+  const physical = await readPhysicalColumns(connection);
+  const layouts = new Map<string, TableLayout>();
+  for (const table of tables) {
+    const columns = physical.get(table.name);
+    if (unusable.has(table.name) || columns === undefined) continue;
+    layouts.set(table.name, { schema: table, columns });
+  }
+  return layouts;
+}
+
+/**
+ * Closes every version still open from an earlier session: at that host's last recorded write
+ * (a crash), never before the version began. Marks unfinished sessions as crashed.
+ */
+async function closeAbandonedVersions(connection: DuckDBConnection): Promise<number> {
+  const physical = await readPhysicalColumns(connection);
+  const meta = await readMetaTables(connection);
+  let closed = 0;
+  for (const table of meta.values()) {
+    if (table.kind !== 'state' || !physical.has(table.name)) continue;
+    const target = historyTable(table.name);
+    const updated = await selectRows(
+      connection,
+      `UPDATE ${target} AS t SET valid_to = greatest(t.valid_from, coalesce(s.last_at, t.valid_from))
+       FROM (SELECT host, max(coalesce(last_write_at, started_at)) AS last_at FROM ${META_SCHEMA}.sessions GROUP BY host) AS s
+       WHERE t.valid_to IS NULL AND t.host = s.host`,
+    );
+    const orphans = await selectRows(connection, `UPDATE ${target} SET valid_to = valid_from WHERE valid_to IS NULL`);
+    closed += Number(updated[0]?.[0] ?? 0) + Number(orphans[0]?.[0] ?? 0);
+  }
+  await connection.run(
+    `UPDATE ${META_SCHEMA}.sessions SET stopped_at = coalesce(last_write_at, started_at), stop_reason = '${StopReason.CRASH}' WHERE stopped_at IS NULL`,
+  );
+  return closed;
+}

@@ -1,0 +1,195 @@
+/**
+ * Time-travel SQL on one fresh connection: only a single SELECT passes, unqualified table
+ * names resolve to `history` (or, with `at` or a range, to temporary views of the rows valid
+ * then), the query is interrupted at its time limit, and at most `maxRows` rows are fetched.
+ */
+import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { fail, fromThrowable, StatusCode, type Cell, type Clock, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
+import { toCell } from './cells.js';
+import type { DuckDbConfig } from './config.js';
+import { classifyDuckDbError } from './errors.js';
+import { readMetaTables, type MetaTable } from './layout.js';
+import { SINK_NAME } from './manifest.js';
+import { HISTORY_SCHEMA, historyTable, quoteIdent, timeLiteral } from './sql.js';
+import { safely } from './store.js';
+
+/** The message of every refused non-SELECT or multi-statement query. */
+export const ONLY_SELECT = 'only one read-only SELECT statement is allowed';
+
+/** The instant or range a query looks at; absent fields mean no bound. */
+export type TimeWindow =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'at'; readonly at: number; readonly stalenessMs: number }
+  | { readonly kind: 'range'; readonly from?: number; readonly to?: number };
+
+/** What a query needs besides its connection. */
+export interface QueryContext {
+  /** Limits and defaults. */
+  readonly config: DuckDbConfig;
+  /** Timer for the time limit, monotonic time for `elapsedMs`. */
+  readonly clock: Clock;
+}
+
+/** Runs `request` on `connection` (which the caller releases afterwards). Never rejects. */
+export async function runQuery(connection: DuckDBConnection, request: QueryRequest, context: QueryContext): Promise<Result<QueryResult>> {
+  const checked = checkRequest(request, context.config);
+  if (!checked.ok) return checked;
+  const { window, timeoutMs, maxRows } = checked.value;
+  const started = context.clock.monotonic();
+  let timedOut = false;
+  const timer = context.clock.setTimer(() => {
+    timedOut = true;
+    safely(() => connection.interrupt());
+  }, timeoutMs);
+  let prepared: DuckDBPreparedStatement | undefined;
+  try {
+    await connection.run(`SET search_path = '${HISTORY_SCHEMA}'`);
+    const gate = await checkSingleSelect(connection, request.sql);
+    if (gate !== undefined) return { ok: false, status: gate };
+    if (window.kind !== 'all') {
+      const views = await timeViews(connection, window, request.sql);
+      if (views !== '') await connection.run(views);
+    }
+    const extracted = await connection.extractStatements(request.sql);
+    if (extracted.count !== 1) return { ok: false, status: invalid(ONLY_SELECT) };
+    prepared = await extracted.prepare(0);
+    if (prepared.statementType !== StatementType.SELECT) return { ok: false, status: invalid(ONLY_SELECT) };
+    if (prepared.parameterCount > 0) return { ok: false, status: invalid('query parameters ($1, ?) are not supported') };
+    const result = await prepared.stream();
+    const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
+    const rows: Cell[][] = [];
+    let truncated = false;
+    while (!truncated) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      const values = chunk.getRows();
+      const room = maxRows - rows.length;
+      for (const row of values.slice(0, room)) rows.push(row.map(toCell));
+      truncated = values.length > room;
+    }
+    return { ok: true, value: { columns, rows, truncated, elapsedMs: context.clock.monotonic() - started } };
+  } catch (error) {
+    if (timedOut) return { ok: false, status: fail(StatusCode.TIMEOUT, `query ran past ${timeoutMs} ms`, { source: SINK_NAME, op: 'query' }) };
+    return { ok: false, status: classifyDuckDbError(error, 'query') };
+  } finally {
+    timer.cancel();
+    if (prepared !== undefined) {
+      const statement = prepared;
+      safely(() => statement.destroySync());
+    }
+  }
+}
+
+interface CheckedRequest {
+  readonly window: TimeWindow;
+  readonly timeoutMs: number;
+  readonly maxRows: number;
+}
+
+/** Validates the request's fields and applies the configured defaults and caps. */
+export function checkRequest(request: QueryRequest, config: DuckDbConfig): Result<CheckedRequest> {
+  const bad = (message: string): Result<CheckedRequest> => ({ ok: false, status: invalid(message) });
+  if (typeof request.sql !== 'string' || request.sql.trim() === '') return bad('sql is empty');
+  for (const name of ['at', 'from', 'to'] as const) {
+    const value = request[name];
+    if (value !== undefined && !Number.isFinite(value)) return bad(`${name} must be a finite number of epoch milliseconds`);
+  }
+  const limits = { timeoutMs: request.timeoutMs, maxRows: request.maxRows, stalenessMs: request.stalenessMs };
+  for (const [name, value] of Object.entries(limits)) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'stalenessMs' ? 0 : 1))) {
+      return bad(`${name} must be an integer ${name === 'stalenessMs' ? '>= 0' : '>= 1'}`);
+    }
+  }
+  const ranged = request.from !== undefined || request.to !== undefined;
+  if (request.at !== undefined && ranged) return bad('give either at or from/to, not both');
+  if (request.from !== undefined && request.to !== undefined && request.from > request.to) return bad('from is after to');
+  const window: TimeWindow =
+    request.at !== undefined
+      ? { kind: 'at', at: request.at, stalenessMs: request.stalenessMs ?? config.stalenessMs }
+      : ranged
+        ? { kind: 'range', ...(request.from === undefined ? {} : { from: request.from }), ...(request.to === undefined ? {} : { to: request.to }) }
+        : { kind: 'all' };
+  return {
+    ok: true,
+    value: {
+      window,
+      timeoutMs: Math.min(request.timeoutMs ?? config.queryTimeoutMs, config.queryTimeoutMs),
+      maxRows: Math.min(request.maxRows ?? config.maxRows, config.maxRows),
+    },
+  };
+}
+
+/**
+ * Refuses anything but one SELECT before binding (so a refused COPY or ATTACH never touches
+ * the file system): DuckDB's parser serializes SELECT statements only.
+ */
+async function checkSingleSelect(connection: DuckDBConnection, sql: string): Promise<Status | undefined> {
+  const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  const text = reader.getRowsJS()[0]?.[0];
+  const parsed = fromThrowable(
+    () => JSON.parse(String(text)) as { error?: boolean; error_type?: string; error_message?: string; statements?: unknown[] },
+    () => invalid(ONLY_SELECT),
+  );
+  if (!parsed.ok) return parsed.status;
+  const answer = parsed.value;
+  if (answer.error === true) {
+    if (answer.error_type === 'parser') return invalid(`Parser Error: ${answer.error_message ?? 'syntax error'}`);
+    if ((answer.error_message ?? '').includes('Only SELECT')) return invalid(ONLY_SELECT);
+    return undefined; // A SELECT the serializer cannot express: the prepared statement's type decides.
+  }
+  return answer.statements?.length === 1 ? undefined : invalid(ONLY_SELECT);
+}
+
+/**
+ * Statements creating a temporary view for `window` per stored table the SQL mentions, named
+ * like the table. Binding a view costs about a millisecond, so unmentioned tables get none; a
+ * name that only appears in a string or comment merely costs an unused view.
+ */
+async function timeViews(connection: DuckDBConnection, window: Exclude<TimeWindow, { kind: 'all' }>, sql: string): Promise<string> {
+  // Every table in vw_meta.tables exists: its row is written in the transaction creating it.
+  const meta = await readMetaTables(connection);
+  const statements: string[] = [];
+  for (const table of meta.values()) {
+    if (!mentions(sql, table.name)) continue;
+    statements.push(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(table.name)} AS ${viewBody(table, window)}`);
+  }
+  return statements.join(';\n');
+}
+
+/** The SELECT behind one table's view: rows valid at the instant, or in or overlapping the range. */
+export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclude<TimeWindow, { kind: 'all' }>): string {
+  const source = historyTable(table.name);
+  if (window.kind === 'at') {
+    const at = timeLiteral(window.at);
+    if (table.kind === 'state') return `SELECT * FROM ${source} WHERE valid_from <= ${at} AND (valid_to IS NULL OR valid_to > ${at})`;
+    const recent = (column: string): string =>
+      window.stalenessMs > 0 ? `${column} > ${timeLiteral(window.at - window.stalenessMs)} AND ${column} <= ${at}` : `${column} = ${at}`;
+    if (table.kind === 'event') return `SELECT * FROM ${source} WHERE ${recent('ts')}`;
+    // Per host, the rows of the last batch inside the window.
+    return (
+      `SELECT sample.* FROM ${source} AS sample SEMI JOIN ` +
+      `(SELECT host, max(ts) AS ts FROM ${source} WHERE ${recent('ts')} GROUP BY host) AS latest ` +
+      `ON sample.host = latest.host AND sample.ts = latest.ts WHERE ${recent('sample.ts')}`
+    );
+  }
+  const from = window.from === undefined ? undefined : timeLiteral(window.from);
+  const to = window.to === undefined ? undefined : timeLiteral(window.to);
+  const conditions: string[] = [];
+  if (table.kind === 'state') {
+    if (to !== undefined) conditions.push(`valid_from <= ${to}`);
+    if (from !== undefined) conditions.push(`(valid_to IS NULL OR valid_to > ${from})`);
+  } else {
+    if (from !== undefined) conditions.push(`ts >= ${from}`);
+    if (to !== undefined) conditions.push(`ts <= ${to}`);
+  }
+  return `SELECT * FROM ${source}${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`;
+}
+
+/** True when `name` occurs in `sql` as a whole word, in any case (identifiers are case-insensitive). */
+export function mentions(sql: string, name: string): boolean {
+  return new RegExp(`(?<![A-Za-z0-9_$])${name}(?![A-Za-z0-9_$])`, 'i').test(sql);
+}
+
+function invalid(message: string): Status {
+  return fail(StatusCode.INVALID_ARGUMENT, message, { source: SINK_NAME, op: 'query' });
+}

@@ -1,0 +1,206 @@
+/**
+ * Read access to a store: the StoreReader a running sink hands out (sharing its instance)
+ * and the offline reader the CLI opens read-only when no daemon runs. Every call uses a
+ * fresh connection from the pool, released when the call ends.
+ */
+import { stat } from 'node:fs/promises';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import {
+  classifyErrno,
+  errnoOf,
+  fail,
+  fromPromise,
+  OK,
+  StatusCode,
+  type ColumnType,
+  type QueryRequest,
+  type ReaderDeps,
+  type ReaderFactory,
+  type Result,
+  type Status,
+  type StoredTable,
+  type StoreInfo,
+  type StoreReader,
+} from '@virtualeyes/core';
+import { parseConfig, storePath, type DuckDbConfig } from './config.js';
+import { classifyDuckDbError } from './errors.js';
+import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
+import { SINK_NAME } from './manifest.js';
+import { runQuery } from './query.js';
+import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
+import { AccessMode, createConnectionPool, openInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
+
+/** What a reader reads through. */
+export interface ReaderBackend {
+  /** The store file. */
+  readonly path: string;
+  /** Limits and defaults of queries. */
+  readonly config: DuckDbConfig;
+  /** Where connections come from. */
+  readonly pool: ConnectionPool;
+  /** Time for query limits. */
+  readonly clock: ReaderDeps['clock'];
+}
+
+const STORE_COLUMN_TEXT: Readonly<Record<string, string>> = {
+  [StoreColumn.HOST]: 'Host the row was recorded on.',
+  [StoreColumn.TS]: 'When the row was observed.',
+  [StoreColumn.VALID_FROM]: 'When this version of the entity was first observed (inclusive).',
+  [StoreColumn.VALID_TO]: 'When this version stopped being valid (exclusive); null while it still is.',
+};
+
+/** Builds a reader over `backend`; `release` runs once when the reader is closed. */
+export function createStoreReader(backend: ReaderBackend, release: () => Promise<Status> = async () => OK): StoreReader {
+  let closing: Promise<Status> | undefined;
+
+  const withConnection = async <T>(op: string, work: (connection: DuckDBConnection) => Promise<Result<T>>): Promise<Result<T>> => {
+    if (closing !== undefined) return { ok: false, status: fail(StatusCode.UNAVAILABLE, 'the reader is closed', { source: SINK_NAME, op, retryable: false }) };
+    const connection = await backend.pool.open();
+    if (!connection.ok) return connection;
+    try {
+      const result = await work(connection.value);
+      // A call cut short because the store closed under it says so, not TIMEOUT.
+      return !result.ok && backend.pool.isClosed() ? { ok: false, status: storeClosed(op) } : result;
+    } finally {
+      backend.pool.release(connection.value);
+    }
+  };
+
+  const storedTables = (connection: DuckDBConnection): Promise<Result<StoredTable[]>> =>
+    fromPromise(
+      async () => {
+        const meta = await readMetaTables(connection);
+  const physical = await readPhysicalColumns(connection);
+        const tables: StoredTable[] = [];
+        for (const table of meta.values()) {
+          if (!physical.has(table.name)) continue;
+          tables.push({ ...describe(table), ...(await countRows(connection, table)) });
+        }
+        return tables;
+      },
+      (error) => classifyDuckDbError(error, 'list tables'),
+    );
+
+  return {
+    query: (request: QueryRequest) => withConnection('query', (connection) => runQuery(connection, request, backend)),
+    tables: () => withConnection('list tables', storedTables),
+    info: () =>
+      withConnection('info', async (connection) => {
+        const tables = await storedTables(connection);
+        if (!tables.ok) return tables;
+        const hosts = await fromPromise(selectRows(connection, `SELECT DISTINCT host FROM ${META_SCHEMA}.sessions ORDER BY host`), (error) =>
+          classifyDuckDbError(error, 'info'),
+        );
+        if (!hosts.ok) return hosts;
+        const firsts = tables.value.map((table) => table.first).filter((time): time is number => time !== null);
+        const lasts = tables.value.map((table) => table.last).filter((time): time is number => time !== null);
+        const info: StoreInfo = {
+          path: backend.path,
+          ...optional('bytes', storeBytes(backend.path)),
+          first: firsts.length === 0 ? null : Math.min(...firsts),
+          last: lasts.length === 0 ? null : Math.max(...lasts),
+          hosts: hosts.value.map(([host]) => String(host)),
+        };
+        return { ok: true, value: info };
+      }),
+    close() {
+      closing ??= release();
+      return closing;
+    },
+  };
+}
+
+/** A stored table's catalogue entry: store-added columns first, then the declared ones. */
+function describe(table: MetaTable): Omit<StoredTable, 'rows' | 'first' | 'last'> {
+  const added = [StoreColumn.HOST, ...timeColumnsOf(table.kind)].map((name) => ({
+    name,
+    type: (name === StoreColumn.HOST ? 'text' : 'timestamp') as ColumnType,
+    description: STORE_COLUMN_TEXT[name] ?? '',
+  }));
+  const declared = table.columns.map((column) => ({
+    name: column.name,
+    type: column.type,
+    ...optional('unit', column.unit),
+    description: column.description,
+  }));
+  return { name: table.name, kind: table.kind, description: table.description, key: table.key, columns: [...added, ...declared] };
+}
+
+/** Row count and time span: `ts` for samples and events, validity for state versions. */
+async function countRows(connection: DuckDBConnection, table: MetaTable): Promise<Pick<StoredTable, 'rows' | 'first' | 'last'>> {
+  const span =
+    table.kind === 'state'
+      ? 'epoch_ms(min(valid_from)), epoch_ms(max(coalesce(valid_to, valid_from)))'
+      : 'epoch_ms(min(ts)), epoch_ms(max(ts))';
+  const [row] = await selectRows(connection, `SELECT count(*), ${span} FROM ${historyTable(table.name)}`);
+  const time = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+  return { rows: Number(row?.[0] ?? 0), first: time(row?.[1]), last: time(row?.[2]) };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * Opens a store file read-only with the same restrictions as the writer. NOT_FOUND when there
+ * is no file, UNAVAILABLE while a running vwatchd holds it.
+ */
+export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps) => {
+  const parsed = parseConfig(rawConfig);
+  if (!parsed.ok) return parsed;
+  const config = parsed.value;
+  const path = storePath(config, deps.dataDir);
+  const exists = await fromPromise(stat(path), (error) =>
+    errnoOf(error) === 'ENOENT'
+      ? fail(StatusCode.NOT_FOUND, `no recording at ${path}; start vwatchd first`, { source: SINK_NAME, op: 'open store', cause: error })
+      : classifyErrno(error, `open ${path}`, SINK_NAME),
+  );
+  if (!exists.ok) return exists;
+  const instance = await openInstance(path, config, AccessMode.READ_ONLY);
+  if (!instance.ok) {
+    const status = instance.status;
+    if (status.code !== StatusCode.UNAVAILABLE || !/Could not set lock/i.test(status.message)) return instance;
+    return {
+      ok: false,
+      status: fail(StatusCode.UNAVAILABLE, `${path} is in use by a running vwatchd; query through its socket`, {
+        source: SINK_NAME,
+        op: 'open store',
+        cause: status.cause,
+      }),
+    };
+  }
+  const pool = createConnectionPool(instance.value);
+  const release = async (): Promise<Status> => {
+    pool.closeAll();
+    safely(() => instance.value.closeSync());
+    return OK;
+  };
+  const recording = await isRecording(pool);
+  if (!recording.ok || !recording.value) {
+    await release();
+    return recording.ok
+      ? { ok: false, status: fail(StatusCode.NOT_FOUND, `${path} is not a virtualeyes recording`, { source: SINK_NAME, op: 'open store' }) }
+      : recording;
+  }
+  deps.logger.debug('Opened store read-only', { path });
+  return { ok: true, value: createStoreReader({ path, config, pool, clock: deps.clock }, release) };
+};
+
+async function isRecording(pool: ConnectionPool): Promise<Result<boolean>> {
+  const connection = await pool.open();
+  if (!connection.ok) return connection;
+  try {
+    return await fromPromise(
+      async () => {
+        const rows = await selectRows(
+          connection.value,
+          `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = '${META_SCHEMA}' AND table_name = 'tables'`,
+        );
+        return Number(rows[0]?.[0] ?? 0) > 0;
+      },
+      (error) => classifyDuckDbError(error, 'open store'),
+    );
+  } finally {
+    pool.release(connection.value);
+  }
+}

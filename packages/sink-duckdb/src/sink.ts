@@ -1,0 +1,376 @@
+/**
+ * The DuckDB sink: opens the store file, declares the tables, and writes each call's batches
+ * in one transaction — samples and events appended, state tables as versions that change only
+ * when an entity appears, changes or disappears. Closing closes every open version.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
+import {
+  classifyErrno,
+  fail,
+  fromPromise,
+  isOk,
+  OK,
+  statusFromError,
+  StatusCode,
+  validateRow,
+  withSource,
+  type Batch,
+  type PluginDeps,
+  type Row,
+  type Sink,
+  type SinkFactory,
+  type SinkStartContext,
+  type Status,
+  type WriteResult,
+} from '@virtualeyes/core';
+import { planRows, planValues, type RowAppender } from './append.js';
+import { parseConfig, storePath, type DuckDbConfig } from './config.js';
+import { classifyDuckDbError } from './errors.js';
+import { inTransaction, prepareStore, StopReason, type TableLayout } from './layout.js';
+import { SINK_NAME } from './manifest.js';
+import { createStoreReader } from './reader.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
+import { AccessMode, createConnectionPool, openInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
+import { createOverlay, diffStateBatch, type OpenVersion, type VersionOverlay } from './versions.js';
+
+/** Mode of the store directory when the sink creates it. */
+const DIRECTORY_MODE = 0o750;
+
+/** A declared table ready for writing. */
+interface WritableTable {
+  readonly layout: TableLayout;
+  /** Appends a row of this host as a sample, event or new version. */
+  readonly append: RowAppender;
+  /** State tables: the temporary table listing versions to close, and how to fill it. */
+  readonly closer?: VersionCloser;
+  /** State tables: the open version of every entity. */
+  readonly versions: Map<string, OpenVersion>;
+}
+
+/** Closes state versions in one UPDATE joined with a temporary table. */
+interface VersionCloser {
+  /** Name of the temporary table (in `temp.main`). */
+  readonly table: string;
+  /** Appends one version to close: its key, its valid_from and the close time. */
+  readonly append: (appender: DuckDBAppender, version: OpenVersion, micros: bigint) => void;
+  /** The UPDATE closing every listed version. */
+  readonly update: string;
+  /** Empties the close list. */
+  readonly clear: string;
+}
+
+/** The open store of a started sink. */
+interface OpenStore {
+  readonly instance: DuckDBInstance;
+  readonly connection: DuckDBConnection;
+  readonly pool: ConnectionPool;
+  readonly tables: ReadonlyMap<string, WritableTable>;
+  readonly unusable: ReadonlyMap<string, Status>;
+  readonly sessionId: number;
+  /** Latest write (or batch time) recorded in the session row, epoch milliseconds. */
+  lastWriteAt: number;
+}
+
+/** Creates the sink; nothing is opened until start(). */
+export const createSink: SinkFactory<DuckDbConfig> = (rawConfig, deps) => {
+  const parsed = parseConfig(rawConfig);
+  if (!parsed.ok) return parsed;
+  const config = parsed.value;
+  const path = storePath(config, deps.dataDir);
+  let store: OpenStore | undefined;
+  let phase: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  let closing: Promise<Status> | undefined;
+  let starting: ReturnType<typeof openStore> | undefined;
+  let rowsWritten = 0;
+  // Writer-connection work runs one call at a time, in call order.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const sink: Sink = {
+    name: deps.name,
+    init: () => OK,
+    async start(context: SinkStartContext) {
+      if (phase !== 'new') return fail(StatusCode.INVALID_ARGUMENT, `cannot start a sink that is ${phase}`, { source: SINK_NAME, op: 'start' });
+      phase = 'starting';
+      starting = openStore(path, config, deps, context);
+      const opened = await starting;
+      starting = undefined;
+      if (closing !== undefined) return storeClosed('start'); // close() was called meanwhile and releases the file
+      if (!opened.ok) {
+        phase = 'new';
+        return opened.status;
+      }
+      store = opened.value;
+      phase = 'started';
+      return OK;
+    },
+    async write(batches: readonly Batch[]): Promise<WriteResult> {
+      const open = store;
+      if (phase !== 'started' || open === undefined) {
+        return { status: phase === 'closed' ? storeClosed('write') : fail(StatusCode.UNAVAILABLE, 'the store is not started', { source: SINK_NAME, op: 'write', retryable: false }) };
+      }
+      const outcome = await fromPromise(serial(() => writeBatches(open, batches, deps)), (error) =>
+        statusFromError(error, { source: SINK_NAME, op: 'write' }),
+      );
+      if (!outcome.ok) return { status: outcome.status };
+      rowsWritten += outcome.value.rows;
+      return outcome.value.result;
+    },
+    async flush() {
+      const open = store;
+      if (phase !== 'started' || open === undefined) return OK;
+      return serial(async () => {
+        const done = await fromPromise(open.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'flush'));
+        return done.ok ? OK : done.status;
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        // A start still opening the file finishes first, so its file is released too.
+        const opened = starting === undefined ? undefined : await starting;
+        const open = store ?? (opened?.ok === true ? opened.value : undefined);
+        phase = 'closed';
+        store = undefined;
+        if (open === undefined) return OK;
+        const closed = await fromPromise(serial(() => closeStore(open, deps)), (error) => statusFromError(error, { source: SINK_NAME, op: 'close' }));
+        return closed.ok ? closed.value : closed.status;
+      })();
+      return closing;
+    },
+    stats() {
+      const bytes = storeBytes(path);
+      return bytes === undefined ? { rowsWritten, path } : { rowsWritten, bytesOnDisk: bytes, path };
+    },
+    reader() {
+      const open = store;
+      if (phase !== 'started' || open === undefined) return undefined;
+      return createStoreReader({ path, config, pool: open.pool, clock: deps.clock });
+    },
+  };
+  return { ok: true, value: sink };
+};
+
+/** Creates the directory, opens the file, prepares the layout and the per-table writers. */
+async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, context: SinkStartContext): Promise<{ ok: true; value: OpenStore } | { ok: false; status: Status }> {
+  const directory = dirname(path);
+  const made = await fromPromise(mkdir(directory, { recursive: true, mode: DIRECTORY_MODE }), (error) =>
+    classifyErrno(error, `create ${directory}`, SINK_NAME),
+  );
+  if (!made.ok) return made;
+  const instance = await openInstance(path, config, AccessMode.READ_WRITE);
+  if (!instance.ok) return instance;
+  const connection = await fromPromise(instance.value.connect(), (error) => classifyDuckDbError(error, 'connect'));
+  if (!connection.ok) {
+    safely(() => instance.value.closeSync());
+    return connection;
+  }
+  const abandon = (status: Status): { ok: false; status: Status } => {
+    safely(() => connection.value.disconnectSync());
+    safely(() => instance.value.closeSync());
+    return { ok: false, status };
+  };
+  const now = deps.clock.now();
+  const prepared = await prepareStore(connection.value, context.tables, deps.host, now);
+  if (!prepared.ok) return abandon(prepared.status);
+
+  const tables = new Map<string, WritableTable>();
+  for (const layout of prepared.value.layouts.values()) {
+    const closer = layout.schema.kind === 'state' ? versionCloser(layout, deps.host) : undefined;
+    if (closer !== undefined) {
+      const created = await fromPromise(connection.value.run(closer.create), (error) => classifyDuckDbError(error, `declare table ${layout.schema.name}`));
+      if (!created.ok) return abandon(created.status);
+    }
+    tables.set(layout.schema.name, {
+      layout,
+      append: planRows(layout, deps.host),
+      ...(closer === undefined ? {} : { closer }),
+      versions: new Map(),
+    });
+  }
+  for (const [name, status] of prepared.value.unusable) deps.logger.warn(`Table ${name} will not be stored: ${status.message}`);
+  deps.logger.info('Store opened', { path, tables: tables.size, session: prepared.value.sessionId, recoveredVersions: prepared.value.recovered });
+  return {
+    ok: true,
+    value: {
+      instance: instance.value,
+      connection: connection.value,
+      pool: createConnectionPool(instance.value),
+      tables,
+      unusable: prepared.value.unusable,
+      sessionId: prepared.value.sessionId,
+      lastWriteAt: now,
+    },
+  };
+}
+
+/** The temporary close list of a state table and the UPDATE that applies it. */
+function versionCloser(layout: TableLayout, host: string): VersionCloser & { readonly create: string } {
+  const name = layout.schema.name;
+  const table = `vw_close_${name}`;
+  const types = new Map(layout.columns.map((column) => [column.name, column.type]));
+  const keys = layout.schema.key.map((key) => ({ name: key, type: types.get(key) ?? 'VARCHAR' }));
+  const appendKey = planValues(keys);
+  const columns = [
+    `${StoreColumn.HOST} VARCHAR`,
+    ...keys.map((key) => `${quoteIdent(key.name)} ${key.type}`),
+    `${StoreColumn.VALID_FROM} TIMESTAMPTZ`,
+    `${StoreColumn.VALID_TO} TIMESTAMPTZ`,
+  ];
+  const matches = ['t.host = c.host', 't.valid_from = c.valid_from', ...keys.map((key) => `t.${quoteIdent(key.name)} = c.${quoteIdent(key.name)}`)];
+  return {
+    table,
+    create: `CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} (${columns.join(', ')})`,
+    append: (appender, version, micros) => {
+      appender.appendVarchar(host);
+      appendKey(appender, version.row);
+      appender.appendTimestampTZ(new DuckDBTimestampTZValue(microsOf(version.validFrom)));
+      appender.appendTimestampTZ(new DuckDBTimestampTZValue(micros));
+      appender.endRow();
+    },
+    update:
+      `UPDATE ${historyTable(name)} AS t SET valid_to = greatest(t.valid_from, c.valid_to) ` +
+      `FROM temp.main.${quoteIdent(table)} AS c WHERE t.valid_to IS NULL AND ${matches.join(' AND ')}`,
+    clear: `DELETE FROM temp.main.${quoteIdent(table)}`,
+  };
+}
+
+/** What one write call did: the result for core and the rows it accepted. */
+interface WriteOutcome {
+  readonly result: WriteResult;
+  readonly rows: number;
+}
+
+/**
+ * Writes the batches that name a writable table and whose rows match its schema, all in one
+ * transaction; the others are rejected by index. A failed transaction leaves neither rows nor
+ * remembered versions behind.
+ */
+async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: PluginDeps): Promise<WriteOutcome> {
+  const rejected: number[] = [];
+  let refusal: Status | undefined;
+  const accepted: { readonly batch: Batch; readonly table: WritableTable }[] = [];
+  for (const [index, batch] of batches.entries()) {
+    const checked = checkBatch(store, batch);
+    if (checked.ok) {
+      accepted.push({ batch, table: checked.value });
+    } else {
+      rejected.push(index);
+      refusal ??= checked.status;
+    }
+  }
+  if (accepted.length === 0) {
+    return { result: refusal === undefined ? { status: OK } : { status: refusal, rejected }, rows: 0 };
+  }
+
+  const overlays = new Map<WritableTable, VersionOverlay>();
+  const writeAt = Math.max(store.lastWriteAt, deps.clock.now(), ...accepted.map(({ batch }) => batch.ts));
+  const done = await fromPromise(
+    inTransaction(store.connection, async () => {
+      for (const { batch, table } of accepted) {
+        const micros = microsOf(batch.ts);
+        if (table.closer === undefined) {
+          await appendRows(store.connection, table, batch.rows, micros);
+          continue;
+        }
+        let overlay = overlays.get(table);
+        if (overlay === undefined) {
+          overlay = createOverlay(table.versions);
+          overlays.set(table, overlay);
+        }
+        const changes = diffStateBatch(table.layout.schema, overlay, batch);
+        if (changes.closes.length > 0) await closeVersions(store.connection, table.closer, changes.closes, micros);
+        if (changes.inserts.length > 0) await appendRows(store.connection, table, changes.inserts, micros);
+      }
+      await store.connection.run(`UPDATE ${META_SCHEMA}.sessions SET last_write_at = ${timeLiteral(writeAt)} WHERE id = ${store.sessionId}`);
+    }),
+    (error) => classifyDuckDbError(error, 'write'),
+  );
+  if (!done.ok) {
+    // Nothing was written: every batch is rejected, and the remembered versions stay as they were.
+    return { result: { status: done.status, ...(rejected.length > 0 ? { rejected: batches.map((_, index) => index) } : {}) }, rows: 0 };
+  }
+  for (const overlay of overlays.values()) overlay.commit();
+  store.lastWriteAt = writeAt;
+  const rows = accepted.reduce((sum, { batch }) => sum + batch.rows.length, 0);
+  return { result: refusal === undefined ? { status: OK } : { status: refusal, rejected }, rows };
+}
+
+/** The writable table of a batch, or why the batch cannot be written. */
+function checkBatch(store: OpenStore, batch: Batch): { ok: true; value: WritableTable } | { ok: false; status: Status } {
+  const table = store.tables.get(batch.table);
+  if (table === undefined) {
+    const status = store.unusable.get(batch.table) ?? fail(StatusCode.INVALID_ARGUMENT, `table '${batch.table}' was not declared`, { source: SINK_NAME, op: 'write' });
+    return { ok: false, status };
+  }
+  if (!Number.isFinite(batch.ts)) {
+    return { ok: false, status: fail(StatusCode.INVALID_ARGUMENT, `${batch.table}: batch time ${String(batch.ts)} is not a number`, { source: SINK_NAME, op: 'write' }) };
+  }
+  for (const row of batch.rows) {
+    const valid = validateRow(table.layout.schema, row);
+    if (!isOk(valid)) return { ok: false, status: withSource(valid, SINK_NAME) };
+  }
+  return { ok: true, value: table };
+}
+
+/** Appends rows to a history table through one appender. */
+async function appendRows(connection: DuckDBConnection, table: WritableTable, rows: readonly Row[], micros: bigint): Promise<void> {
+  const appender = await connection.createAppender(table.layout.schema.name, HISTORY_SCHEMA);
+  try {
+    for (const row of rows) table.append(appender, row, micros);
+    appender.closeSync();
+  } catch (error) {
+    // Drop what was buffered so a half-appended batch never reaches the transaction.
+    safely(() => appender.clear());
+    safely(() => appender.closeSync());
+    return Promise.reject(error);
+  }
+}
+
+/** Sets valid_to on every listed version in one UPDATE joined with the close list. */
+async function closeVersions(connection: DuckDBConnection, closer: VersionCloser, versions: readonly OpenVersion[], micros: bigint): Promise<void> {
+  const appender = await connection.createAppender(closer.table, 'main', 'temp');
+  try {
+    for (const version of versions) closer.append(appender, version, micros);
+    appender.closeSync();
+  } catch (error) {
+    safely(() => appender.clear());
+    safely(() => appender.closeSync());
+    return Promise.reject(error);
+  }
+  await connection.run(closer.update);
+  await connection.run(closer.clear);
+}
+
+/** Closes this session's open versions at the close time, ends the session and releases the file. */
+async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
+  store.pool.closeAll();
+  const closeAt = Math.max(store.lastWriteAt, deps.clock.now());
+  const states = [...store.tables.values()].filter((table) => table.closer !== undefined);
+  const ended = await fromPromise(
+    inTransaction(store.connection, async () => {
+      for (const table of states) {
+        await store.connection.run(
+          `UPDATE ${historyTable(table.layout.schema.name)} SET valid_to = greatest(valid_from, ${timeLiteral(closeAt)}) WHERE valid_to IS NULL AND host = $1`,
+          [deps.host],
+        );
+      }
+      await store.connection.run(
+        `UPDATE ${META_SCHEMA}.sessions SET last_write_at = ${timeLiteral(closeAt)}, stopped_at = ${timeLiteral(closeAt)}, stop_reason = '${StopReason.CLOSE}' WHERE id = ${store.sessionId}`,
+      );
+    }),
+    (error) => classifyDuckDbError(error, 'close'),
+  );
+  for (const table of states) table.versions.clear();
+  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'close'));
+  safely(() => store.connection.disconnectSync());
+  safely(() => store.instance.closeSync());
+  const status = !ended.ok ? ended.status : !checkpoint.ok ? checkpoint.status : OK;
+  if (isOk(status)) deps.logger.debug('Store closed', { session: store.sessionId });
+  return status;
+}

@@ -1,0 +1,110 @@
+/**
+ * State-table versioning, as pure functions over an in-memory map of open versions: which
+ * versions a batch closes and which it opens. An entity whose non-key values did not change
+ * produces nothing, so an idle process costs no rows. The writer applies the result in SQL.
+ */
+import type { Batch, Row, TableSchema, Value } from '@virtualeyes/core';
+
+/** The open (valid_to NULL) version of one entity, as the writer remembers it. */
+export interface OpenVersion {
+  /** The row as written (its key columns identify the stored version). */
+  readonly row: Row;
+  /** `valid_from` of the stored version, epoch milliseconds. */
+  readonly validFrom: number;
+  /** The non-key values, serialized, to detect a change. */
+  readonly fingerprint: string;
+}
+
+/** Open versions of one table keyed by {@link entityKey}, with uncommitted changes on top. */
+export interface VersionView {
+  /** The open version of an entity, if any. */
+  get(key: string): OpenVersion | undefined;
+  /** Records a new open version, or that the entity has none. */
+  set(key: string, version: OpenVersion | undefined): void;
+  /** Every entity with an open version. */
+  keys(): Iterable<string>;
+}
+
+/** What one state batch does to the stored versions. */
+export interface VersionChanges {
+  /** Versions to close at the batch time. */
+  readonly closes: readonly OpenVersion[];
+  /** Rows to store as new versions valid from the batch time. */
+  readonly inserts: readonly Row[];
+}
+
+/** An uncommitted layer over a table's committed open versions. */
+export interface VersionOverlay extends VersionView {
+  /** Writes the layer into the committed map. */
+  commit(): void;
+}
+
+/** Creates a layer whose changes reach `base` only on commit (so a failed write leaves no trace). */
+export function createOverlay(base: Map<string, OpenVersion>): VersionOverlay {
+  const changes = new Map<string, OpenVersion | undefined>();
+  return {
+    get: (key) => (changes.has(key) ? changes.get(key) : base.get(key)),
+    set: (key, version) => {
+      changes.set(key, version);
+    },
+    *keys() {
+      for (const key of base.keys()) if (!changes.has(key)) yield key;
+      for (const [key, version] of changes) if (version !== undefined) yield key;
+    },
+    commit() {
+      for (const [key, version] of changes) {
+        if (version === undefined) base.delete(key);
+        else base.set(key, version);
+      }
+      changes.clear();
+    },
+  };
+}
+
+/**
+ * Compares a state batch with the open versions: new entities open a version, changed ones
+ * close the old and open a new one, and with `snapshot` every entity missing from the batch is
+ * closed. Later rows of a batch win over earlier rows with the same key. Updates `view`.
+ */
+export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Batch): VersionChanges {
+  const keyColumns = schema.key;
+  const valueColumns = schema.columns.filter((column) => !keyColumns.includes(column.name)).map((column) => column.name);
+  const latest = new Map<string, Row>();
+  for (const row of batch.rows) latest.set(entityKey(keyColumns, row), row);
+
+  const closes: OpenVersion[] = [];
+  const inserts: Row[] = [];
+  for (const [key, row] of latest) {
+    const fingerprint = serialize(valueColumns, row);
+    const open = view.get(key);
+    if (open !== undefined && open.fingerprint === fingerprint) continue;
+    if (open !== undefined) closes.push(open);
+    inserts.push(row);
+    view.set(key, { row, validFrom: batch.ts, fingerprint });
+  }
+  if (batch.snapshot) {
+    const gone = [...view.keys()].filter((key) => !latest.has(key));
+    for (const key of gone) {
+      const open = view.get(key);
+      if (open !== undefined) closes.push(open);
+      view.set(key, undefined);
+    }
+  }
+  return { closes, inserts };
+}
+
+/** The identity of a row's entity within a host: its key values serialized ('' when the key is empty). */
+export function entityKey(keyColumns: readonly string[], row: Row): string {
+  return keyColumns.length === 0 ? '' : serialize(keyColumns, row);
+}
+
+function serialize(columns: readonly string[], row: Row): string {
+  return JSON.stringify(columns.map((name) => normalize(row[name])));
+}
+
+/** Makes equal values serialize alike: 5 and 5n, undefined and null. */
+function normalize(value: Value | undefined): unknown {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : `${value.toString()}n`;
+  return value;
+}

@@ -1,0 +1,136 @@
+// The sink's lifecycle and write path: start and close in any order, partial rejection by
+// index, whole-write rollback (rows and remembered versions), and the directory it creates.
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createTestDeps } from '@virtualeyes/core/testing';
+import { createSink, parseConfig } from '../src/index.js';
+import { count, PROCESSES, SECOND, startSink, T0, useTempDir } from './helpers.js';
+
+const newPath = useTempDir();
+const init = { pid: 1, start_time: 10, comm: 'init', args: [] };
+
+function unstarted(path: string) {
+  const config = parseConfig({ path });
+  const created = createSink(config.ok ? config.value : (undefined as never), createTestDeps());
+  if (!created.ok) expect.fail(created.status.message);
+  return created.value;
+}
+
+describe('lifecycle', () => {
+  it('does no I/O before start, and refuses writes until started', async () => {
+    const path = newPath();
+    const sink = unstarted(path);
+    expect(sink.name).toBe('test');
+    expect(sink.init().code).toBe('OK');
+    expect(sink.stats()).toEqual({ rowsWritten: 0, path });
+    expect(() => statSync(dirname(path))).toThrow();
+    const write = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init] }]);
+    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false });
+    expect(sink.reader?.()).toBeUndefined();
+    expect((await sink.flush()).code).toBe('OK');
+    expect((await sink.close()).code).toBe('OK');
+    expect((await sink.start({ tables: [PROCESSES] })).code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('releases the file when closed while still starting', async () => {
+    const path = newPath();
+    const sink = unstarted(path);
+    const starting = sink.start({ tables: [PROCESSES] });
+    const closing = sink.close();
+    const [started, closed] = await Promise.all([starting, closing]);
+    expect(closed.code).toBe('OK');
+    expect(['OK', 'UNAVAILABLE']).toContain(started.code);
+    expect(sink.reader?.()).toBeUndefined();
+    const again = await startSink(path);
+    expect(await count(again.reader, 'SELECT count(*) FROM vw_meta.sessions WHERE stopped_at IS NULL')).toBe(1);
+    await again.sink.close();
+  });
+
+  it('creates the store directory with mode 0750', async () => {
+    const path = newPath();
+    const { sink } = await startSink(path);
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o750);
+    expect((await sink.start({ tables: [] })).code).toBe('INVALID_ARGUMENT');
+    await sink.close();
+  });
+
+  it('refuses writes and queries after close, and hands out no reader', async () => {
+    const { sink, reader } = await startSink(newPath());
+    await sink.close();
+    const write = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init] }]);
+    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false, message: 'the store is closed' });
+    expect(sink.reader?.()).toBeUndefined();
+    const result = await reader.query({ sql: 'SELECT 1' });
+    expect(!result.ok && result.status.code).toBe('UNAVAILABLE');
+    const tables = await reader.tables();
+    expect(tables.ok).toBe(false);
+  });
+
+  it('serializes concurrent writes', async () => {
+    const { sink, reader } = await startSink(newPath());
+    const writes = Array.from({ length: 8 }, (_, step) =>
+      sink.write([
+        { table: 'process_stats', ts: T0 + step * SECOND, snapshot: true, rows: [{ pid: step, rss: step, cpu: 0 }] },
+        { table: 'processes', ts: T0 + step * SECOND, snapshot: true, rows: [{ ...init, comm: `v${step}` }] },
+      ]),
+    );
+    const results = await Promise.all([...writes, sink.flush()]);
+    for (const result of results) expect('status' in result ? result.status.code : result.code).toBe('OK');
+    expect(await count(reader, 'SELECT count(*) FROM history.process_stats')).toBe(8);
+    expect(await count(reader, 'SELECT count(*) FROM history.processes')).toBe(8);
+    expect(await count(reader, 'SELECT count(*) FROM history.processes WHERE valid_to IS NULL')).toBe(1);
+    await sink.close();
+  });
+
+  it('hands out readers whose close does not close the store', async () => {
+    const { sink } = await startSink(newPath());
+    const first = sink.reader!()!;
+    await first.close();
+    expect((await first.query({ sql: 'SELECT 1' })).ok).toBe(false);
+    expect((await sink.reader!()!.query({ sql: 'SELECT 1' })).ok).toBe(true);
+    await sink.close();
+  });
+});
+
+describe('write path', () => {
+  it('rejects batches with malformed rows by index and writes the rest', async () => {
+    const { sink, reader } = await startSink(newPath());
+    const result = await sink.write([
+      { table: 'processes', ts: T0, snapshot: true, rows: [init] },
+      { table: 'processes', ts: T0, snapshot: true, rows: [{ ...init, pid: 'one' }] },
+      { table: 'process_stats', ts: Number.NaN, snapshot: true, rows: [] },
+      { table: 'process_stats', ts: T0, snapshot: true, rows: [{ pid: 1, rss: 1, cpu: 1, extra: 1 }] },
+    ]);
+    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false, source: 'duckdb' });
+    expect(result.rejected).toEqual([1, 2, 3]);
+    expect(sink.stats().rowsWritten).toBe(1);
+    expect(await count(reader, 'SELECT count(*) FROM processes')).toBe(1);
+    await sink.close();
+  });
+
+  it('rolls back the whole write when DuckDB refuses a value, and remembers no versions from it', async () => {
+    const { sink, reader } = await startSink(newPath());
+    const result = await sink.write([
+      { table: 'processes', ts: T0, snapshot: true, rows: [init] },
+      // A finite time far past DuckDB's timestamp range: passes row validation, fails in the appender.
+      { table: 'os', ts: T0, snapshot: true, rows: [{ kernel: '6.1', booted: 1e20 }] },
+    ]);
+    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false });
+    expect(result.rejected).toBeUndefined();
+    expect(sink.stats().rowsWritten).toBe(0);
+    expect(await count(reader, 'SELECT count(*) FROM history.processes')).toBe(0);
+    expect(await count(reader, 'SELECT count(*) FROM history.os')).toBe(0);
+    const again = await sink.write([{ table: 'processes', ts: T0 + SECOND, snapshot: true, rows: [init] }]);
+    expect(again.status.code).toBe('OK');
+    expect(await count(reader, 'SELECT count(*) FROM history.processes')).toBe(1);
+    await sink.close();
+  });
+
+  it('stamps every row with the host', async () => {
+    const { sink, reader } = await startSink(newPath(), { host: 'db-7' });
+    await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init] }]);
+    expect(await count(reader, "SELECT count(*) FROM processes WHERE host = 'db-7'")).toBe(1);
+    await sink.close();
+  });
+});
