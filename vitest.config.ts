@@ -1,13 +1,17 @@
 /**
  * One vitest config for the workspace, with a project per package. Workspace packages are
  * resolved to their TypeScript sources (the `@virtualeyes/source` export condition), so
- * unit tests need no build; end-to-end tests run the built binaries.
+ * unit tests need no build; end-to-end tests run the built binaries. The daemon's tests run
+ * last and one file at a time: they compare the recording with `ps`, which other test
+ * files' process churn (hundreds of short-lived children) would disturb.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 const packages = readdirSync('packages').filter((name) => existsSync(`packages/${name}/package.json`));
 const conditions = ['@virtualeyes/source', 'node', 'import', 'default'];
+/** Projects that run after all others, alone and one file at a time. */
+const LAST = new Set(['vwatchd']);
 
 export default defineConfig({
   resolve: { conditions },
@@ -23,6 +27,8 @@ export default defineConfig({
         name,
         root: `packages/${name}`,
         include: ['test/**/*.test.ts'],
+        sequence: { groupOrder: LAST.has(name) ? 1 : 0 },
+        ...(LAST.has(name) ? { fileParallelism: false } : {}),
       },
     })),
   },

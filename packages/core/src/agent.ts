@@ -48,6 +48,8 @@ export interface AgentOptions {
   readonly random?: () => number;
   /** How long stop() keeps retrying pending writes. @default 5000 */
   readonly flushTimeoutMs?: number;
+  /** How long start() retries a sink start that failed retryably. @default 15000 */
+  readonly startRetryMs?: number;
 }
 
 /** Failing statuses seen by the agent, counted per source and code. */
@@ -142,7 +144,7 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
         createHooks({ stats: tapStats, onTapError: (status) => statusBoard.report(status) }),
       ).singleton(),
       depsFor: asFunction(({ clock, logger, files, hooks, host }: Cradle) => (name: string): PluginDeps =>
-        Object.freeze({ clock, logger: logger.child(name), files, hooks, host, dataDir: config.dataDir }),
+        Object.freeze({ name, clock, logger: logger.child(name), files, hooks, host, dataDir: config.dataDir }),
       ).singleton(),
     });
     const cradle = container.cradle;
@@ -156,14 +158,14 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
       monotonic: () => cradle.clock.monotonic(),
       ...(options.platform === undefined ? {} : { platform: options.platform }),
     });
-    return ok(composeAgent(cradle, report, options.flushTimeoutMs ?? 5000));
+    return ok(composeAgent(cradle, report, options.flushTimeoutMs ?? 5000, options.startRetryMs ?? 15_000));
   } catch (error) {
     // awilix throws on resolution errors; this is the one place that can happen.
     return err(statusFromError(error, { source: 'core', op: 'compose agent' }));
   }
 }
 
-function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number): Agent {
+function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number, startRetryMs: number): Agent {
   const { config, clock, logger, hooks, statusBoard, host } = cradle;
   const probes = new Map(report.probes.map((loaded) => [loaded.name, loaded]));
   const tablesOf = new Map(report.probes.map((loaded) => [loaded.name, new Set(loaded.manifest.tables.map((t) => t.name))]));
@@ -233,7 +235,7 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
       if (startedAt !== null) return OK;
       startedAt = clock.now();
       const tables = report.probes.flatMap((loaded) => loaded.manifest.tables);
-      const started = await createBuffers(report.sinks, tables, { config, clock, hooks, statusBoard, random: cradle.random });
+      const started = await createBuffers(report.sinks, tables, { config, clock, hooks, statusBoard, random: cradle.random, startRetryMs });
       sinks = started.sinks;
       for (const loaded of report.probes) {
         if (loaded.probe.start === undefined) continue;
@@ -253,7 +255,7 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
         }
       }
       scheduler.start();
-      logger.info(`Recording ${report.probes.length} probes into ${sinks.length} sinks`, { host });
+      if (isOk(started.status)) logger.info(`Recording ${report.probes.length} probes into ${sinks.length} sinks`, { host });
       return started.status;
     },
     async collectOnce() {

@@ -40,6 +40,8 @@ export interface PluginManifest {
 
 /** What core hands every plugin factory. Plugins never see the DI container. */
 export interface PluginDeps {
+  /** The instance name (the manifest's name unless configured); use it as the plugin's `name`. */
+  readonly name: string;
   /** Wall and monotonic time, timers. */
   readonly clock: Clock;
   /** Logger scoped to the plugin's name. */
@@ -80,7 +82,7 @@ export interface ProbeStartContext {
 
 /** An input: something that observes the host and produces batches. */
 export interface Probe {
-  /** Stable instance name (the manifest's name unless configured). */
+  /** Instance name, as given in {@link PluginDeps.name}. */
   readonly name: string;
   /** Checks config and platform only; no slow I/O. */
   init(): Status;
@@ -118,11 +120,11 @@ export interface SinkStats {
 
 /** An output. Sinks never buffer or retry: core owns that. */
 export interface Sink {
-  /** Stable instance name. */
+  /** Instance name, as given in {@link PluginDeps.name}. */
   readonly name: string;
   /** Checks config and platform only; no slow I/O. */
   init(): Status;
-  /** Opens the destination and declares the tables. */
+  /** Opens the destination and declares the tables. After a retryable failure core may call it again. */
   start(context: SinkStartContext): Promise<Status>;
   /** Writes batches in order; partial failures name the rejected batches. Must not throw. */
   write(batches: readonly Batch[]): Promise<WriteResult>;

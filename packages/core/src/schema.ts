@@ -88,6 +88,8 @@ export interface Batch {
 export const RESERVED_COLUMNS: readonly string[] = ['host', 'ts', 'valid_from', 'valid_to'];
 
 const IDENTIFIER = /^[a-z][a-z0-9_]*$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 const KINDS: ReadonlySet<string> = new Set(Object.values(TableKind));
 const TYPES: ReadonlySet<string> = new Set(Object.values(ColumnType));
 
@@ -149,7 +151,7 @@ function valueMatches(type: ColumnType, value: Exclude<Value, null>): boolean {
     case ColumnType.INT32:
       return typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31;
     case ColumnType.INT64:
-      return (typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint';
+      return (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX);
     case ColumnType.FLOAT64:
       return typeof value === 'number';
     case ColumnType.TIMESTAMP:

@@ -123,6 +123,27 @@ describe('createAgent', () => {
     await agent.stop();
   });
 
+  it('retries a sink start that failed retryably, and gives up at once on a permanent failure', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs' }],
+      sinks: [{ use: './sink-memory.mjs', options: { failStarts: 3 } }],
+    });
+    const starting = agent.start();
+    await clock.advance(2000);
+    expect((await starting).code).toBe('OK');
+    await clock.advance(1000);
+    expect(agent.status().sinks[0]!.writtenRows).toBeGreaterThan(0);
+    await agent.stop();
+
+    const broken = await agentWith({
+      probes: [{ use: './probe-counter.mjs' }],
+      sinks: [{ use: './sink-memory.mjs', options: { failStarts: 1, startCode: 'PERMISSION_DENIED' } }],
+    });
+    expect(await broken.agent.start()).toMatchObject({ code: 'PERMISSION_DENIED', source: 'memory', op: 'start' });
+    expect(broken.agent.status().sinks).toEqual([]);
+    await broken.agent.stop();
+  });
+
   it('starts with the other plugins when one is missing, and stops idempotently', async () => {
     const { agent, clock } = await agentWith({
       probes: [{ use: '@virtualeyes/probe-nope' }, { use: './probe-counter.mjs' }],

@@ -16,6 +16,7 @@ function load(probes: PluginSpec[], sinks: PluginSpec[] = [], platform = 'linux'
     validator: createOptionsValidator(),
     monotonic: () => (t += 1),
     depsFor: (name) => ({
+      name,
       clock,
       logger: createMemoryLogger('debug', name),
       files: createFileReader(),

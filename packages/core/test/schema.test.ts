@@ -49,6 +49,7 @@ describe('validateRow', () => {
     ['wrong type', { ...row, id: 'one' }],
     ['int32 overflow', { ...row, id: 2 ** 31 }],
     ['unsafe int64 number', { ...row, big: 2 ** 60 }],
+    ['int64 bigint out of range', { ...row, big: 2n ** 63n }],
     ['null key', { ...row, id: null }],
     ['extra column', { ...row, extra: 1 }],
     ['non-string tag', { ...row, tags: [1] }],

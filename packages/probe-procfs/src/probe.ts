@@ -16,7 +16,6 @@ import {
   type Result,
 } from '@virtualeyes/core';
 import { parseConfig, type ProcfsOptions } from './config.js';
-import { manifest } from './manifest.js';
 import { selectPlatform } from './platform/index.js';
 
 /** Builds a procfs probe for `platform`; INVALID_CONFIG when the options do not validate. */
@@ -28,7 +27,7 @@ export function createProcfsProbe(options: ProcfsOptions, deps: PluginDeps, plat
   let closed = false;
 
   return ok({
-    name: manifest.name,
+    name: deps.name,
     init: () => impl.check(),
     async collect(context): Promise<CollectResult> {
       if (closed) {

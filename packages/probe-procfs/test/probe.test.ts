@@ -31,9 +31,9 @@ describe('lifecycle', () => {
     if (!created.ok) expect(created.status).toMatchObject({ code: 'INVALID_CONFIG' });
   });
 
-  it('is named after the manifest, inits OK on Linux and closes idempotently', async () => {
-    const probe = probeOver(createFixtureReader(step0));
-    expect(probe.name).toBe('procfs');
+  it('is named after its instance, inits OK on Linux and closes idempotently', async () => {
+    const probe = probeOver(createFixtureReader(step0), {}, { name: 'procfs-host' });
+    expect(probe.name).toBe('procfs-host');
     expect(probe.init().code).toBe('OK');
     expect((await probe.close()).code).toBe('OK');
     expect((await probe.close()).code).toBe('OK');

@@ -36,6 +36,8 @@ export const SOCKET_MODE = 0o660;
 export interface ApiDeps {
   /** The store to query, if any sink offers one. */
   readonly reader: () => StoreReader | undefined;
+  /** True while the daemon is still opening its sinks. */
+  readonly starting: () => boolean;
   /** The daemon status snapshot (store facts filled in by the server). */
   readonly status: () => Omit<DaemonStatus, 'store'>;
   /** Daemon logger. */
@@ -120,7 +122,7 @@ async function handle(
   }
   if (route === ApiRoute.TABLES && method === 'GET') {
     const reader = deps.reader();
-    if (reader === undefined) return reject(noStore());
+    if (reader === undefined) return reject(noStore(deps.starting()));
     const tables = await reader.tables();
     if (!tables.ok) return reject(tables.status);
     send(response, 200, { tables: tables.value });
@@ -132,7 +134,7 @@ async function handle(
     const query = validator.validate<QueryRequest>(QUERY_REQUEST_SCHEMA, body.value, '$');
     if (!query.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, query.status.message, { op: 'query' }));
     const reader = deps.reader();
-    if (reader === undefined) return reject(noStore());
+    if (reader === undefined) return reject(noStore(deps.starting()));
     const started = performance.now();
     const result = await reader.query(query.value);
     deps.logger.debug('Query answered', { ms: Math.round(performance.now() - started), ok: result.ok });
@@ -148,8 +150,10 @@ async function handle(
   );
 }
 
-function noStore(): Status {
-  return fail(StatusCode.UNAVAILABLE, 'no queryable store is running (is a store sink configured and started?)', { op: 'query' });
+function noStore(starting: boolean): Status {
+  return starting
+    ? fail(StatusCode.UNAVAILABLE, 'vwatchd is still starting (opening its store); try again in a moment', { op: 'query' })
+    : fail(StatusCode.UNAVAILABLE, 'no queryable store is running (is a store sink configured and started?)', { op: 'query' });
 }
 
 /** A Status without its `cause` (which may hold library internals) for sending to clients. */

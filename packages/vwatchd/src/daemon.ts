@@ -119,14 +119,12 @@ async function record(config: HostConfig, logger: Logger, checkOnly: boolean): P
     await agent.stop();
     return ExitCode.FAILURE;
   }
-  const started = await agent.start();
-  if (!isOk(started)) {
-    logger.error(`Cannot start: ${formatStatus(started)}`);
-    await agent.stop();
-    return ExitCode.FAILURE;
-  }
+  // Listen before opening the store: once the socket answers, the CLI asks through it and
+  // never opens the file itself, so it cannot hold the file's lock while the store opens.
+  let ready = false;
   const api = await startApiServer(config.api.socket, {
-    reader: () => agent.reader(),
+    reader: () => (ready ? agent.reader() : undefined),
+    starting: () => !ready,
     logger: logger.child('api'),
     version: VERSION,
     status: () => ({
@@ -143,6 +141,14 @@ async function record(config: HostConfig, logger: Logger, checkOnly: boolean): P
     await agent.stop();
     return ExitCode.FAILURE;
   }
+  const started = await agent.start();
+  if (!isOk(started)) {
+    logger.error(`Cannot start: ${formatStatus(started)}`);
+    await api.value.close();
+    await agent.stop();
+    return ExitCode.FAILURE;
+  }
+  ready = true;
   logger.info(`Recording into ${config.agent.dataDir}; API on ${config.api.socket}`, { pid: process.pid });
   return waitForSignal(agent, api.value, logger);
 }

@@ -44,13 +44,13 @@ function startDaemon(args: readonly string[]): Daemon {
   return { child, stderr: () => stderr, exited };
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, context: () => string = () => ''): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${context() === '' ? '' : `; ${context()}`}`);
 }
 
 async function psCount(): Promise<number> {
@@ -169,7 +169,16 @@ describe('vwatchd + virtualeyes end to end', () => {
     expect(status.stdout).toContain('vwatchd is not running');
 
     daemon = startDaemon(['--config', config, '--data-dir', dataDir]);
-    await waitFor('the restarted daemon', async () => (await cli('status', '--json')).stdout.includes('"running": true'));
+    let last: Run | undefined;
+    await waitFor(
+      'the restarted daemon',
+      async () => {
+        last = await cli('query', 'select count(*) as n from process_stats', '--format', 'json');
+        return last.code === 0 && (await cli('status', '--json')).stdout.includes('"running": true');
+      },
+      30_000,
+      () => `daemon stderr: ${daemon.stderr()}; last status: ${JSON.stringify(last)}`,
+    );
     const after = await cli('query', 'select count(*) as n from process_stats', '--format', 'json');
     expect((JSON.parse(after.stdout) as { n: number }[])[0]!.n).toBeGreaterThanOrEqual(rowsBefore);
     daemon.child.kill('SIGTERM');

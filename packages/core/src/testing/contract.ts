@@ -6,16 +6,34 @@
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { createOptionsValidator } from '../options.js';
-import type { PluginDeps, PluginManifest, Probe, ProbeModule, Sink, SinkModule } from '../plugin.js';
+import type { PluginDeps, PluginManifest, Probe, ProbeFactory, ReaderFactory, Sink, SinkFactory } from '../plugin.js';
 import { validateRow, validateSchema, type Batch, type TableSchema } from '../schema.js';
 import { isStatus, StatusCode, type Result, type Status } from '../status.js';
 import { CORE_VERSION } from '../version.js';
 import { createTestDeps } from './deps.js';
 
+/** A probe package's exports, whatever its config type. */
+export interface ProbeExports {
+  /** The manifest. */
+  readonly manifest: PluginManifest;
+  /** The factory; the suite passes options validated by the manifest's schema. */
+  readonly createProbe: ProbeFactory<never>;
+}
+
+/** A sink package's exports, whatever its config type. */
+export interface SinkExports {
+  /** The manifest. */
+  readonly manifest: PluginManifest;
+  /** The factory. */
+  readonly createSink: SinkFactory<never>;
+  /** The read-only opener, for stores. */
+  readonly createReader?: ReaderFactory<never>;
+}
+
 /** Options for {@link probeContractSuite}. */
 export interface ProbeContractOptions {
   /** The package's exports. */
-  readonly module: ProbeModule;
+  readonly module: ProbeExports;
   /** Options handed to createProbe (before defaults). @default {} */
   readonly options?: Record<string, unknown>;
   /** Deps for each instance. @default createTestDeps() */
@@ -36,7 +54,7 @@ export function probeContractSuite(options: ProbeContractOptions): void {
   const create = (): Probe => {
     const config = createOptionsValidator().validate<Record<string, unknown>>(module.manifest.configSchema, options.options ?? {});
     expect(config.ok, config.ok ? '' : config.status.message).toBe(true);
-    const created = module.createProbe(config.ok ? config.value : {}, deps());
+    const created = module.createProbe((config.ok ? config.value : {}) as never, { ...deps(), name: module.manifest.name });
     expect(created.ok, created.ok ? '' : created.status.message).toBe(true);
     return (created as Extract<Result<Probe>, { ok: true }>).value;
   };
@@ -98,7 +116,7 @@ export function probeContractSuite(options: ProbeContractOptions): void {
 /** Options for {@link sinkContractSuite}. */
 export interface SinkContractOptions {
   /** The package's exports. */
-  readonly module: SinkModule;
+  readonly module: SinkExports;
   /** Options for each instance (a fresh destination per call). */
   readonly options: () => Record<string, unknown>;
   /** Deps for each instance. @default createTestDeps() */
@@ -154,7 +172,7 @@ export function sinkContractSuite(options: SinkContractOptions): void {
   const create = (): Sink => {
     const config = createOptionsValidator().validate<Record<string, unknown>>(module.manifest.configSchema, options.options());
     expect(config.ok, config.ok ? '' : config.status.message).toBe(true);
-    const created = module.createSink(config.ok ? config.value : {}, deps());
+    const created = module.createSink((config.ok ? config.value : {}) as never, { ...deps(), name: module.manifest.name });
     expect(created.ok, created.ok ? '' : created.status.message).toBe(true);
     return (created as Extract<Result<Sink>, { ok: true }>).value;
   };

@@ -30,6 +30,7 @@ export function createMemoryLogger(level: LogLevel = 'debug', name = 'test'): Me
 /** Builds PluginDeps for a test, with a fake clock, a memory logger and the real file system. */
 export function createTestDeps(overrides: Partial<PluginDeps> = {}): PluginDeps {
   return {
+    name: 'test',
     clock: createFakeClock(),
     logger: createMemoryLogger(),
     files: createFileReader(),

@@ -7,4 +7,4 @@ export type { FakeClock } from './fake-clock.js';
 export { createFixtureReader, createMemoryLogger, createTestDeps } from './deps.js';
 export type { MemoryLogger } from './deps.js';
 export { CONTRACT_TABLES, probeContractSuite, sinkContractSuite } from './contract.js';
-export type { ProbeContractOptions, SinkContractOptions } from './contract.js';
+export type { ProbeContractOptions, ProbeExports, SinkContractOptions, SinkExports } from './contract.js';
