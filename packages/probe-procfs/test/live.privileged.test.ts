@@ -54,7 +54,7 @@ describe.skipIf(!isRoot || !canSwitch)('as an unprivileged user (skipped unless 
     }
     const denied = result.errors.filter((status) => status.code === StatusCode.PERMISSION_DENIED);
     expect(denied).toHaveLength(1);
-    expect(denied[0]!.message).toMatch(/^could not read io of \d+ processes and exe of \d+ processes \(values are null\); run as root or with CAP_SYS_PTRACE$/);
+    expect(denied[0]!.message).toMatch(/^could not read io of \d+ processes and exe of \d+ processes \(values are null\); needs root or CAP_SYS_PTRACE \(a sandbox's pid 1 may refuse even root\)$/);
     expect(result.errors.filter((status) => status.code !== StatusCode.PERMISSION_DENIED && status.code !== StatusCode.NOT_FOUND)).toEqual([]);
   });
 });

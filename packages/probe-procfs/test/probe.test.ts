@@ -204,7 +204,7 @@ describe('processes that exit or cannot be read', () => {
     expect(result.errors[0]).toMatchObject({
       code: 'PERMISSION_DENIED',
       // Kernel threads (2, 4, 14) and the zombie (9810) have no exe to refuse.
-      message: `could not read io of ${fixturePids.length} processes and exe of ${fixturePids.length - 4} processes (values are null); run as root or with CAP_SYS_PTRACE`,
+      message: `could not read io of ${fixturePids.length} processes and exe of ${fixturePids.length - 4} processes (values are null); needs root or CAP_SYS_PTRACE (a sandbox's pid 1 may refuse even root)`,
     });
   });
 
@@ -212,7 +212,7 @@ describe('processes that exit or cannot be read', () => {
     const files = createFaultyReader(createFixtureReader(step0), (path) => (path === '/proc/1/stat' || path === '/proc/2/status' ? 'EACCES' : undefined));
     const result = await collect(probeOver(files), ['processes']);
     expect(pidsOf(plain(batchOf(result.batches, 'processes').rows))).toEqual(fixturePids.slice(2));
-    expect(result.errors).toMatchObject([{ code: 'PERMISSION_DENIED', message: '2 processes hidden (hidepid); run as root or with CAP_SYS_PTRACE' }]);
+    expect(result.errors).toMatchObject([{ code: 'PERMISSION_DENIED', message: "2 processes hidden (hidepid); needs root or CAP_SYS_PTRACE (a sandbox's pid 1 may refuse even root)" }]);
   });
 
   it('reports other read failures once per code with a count', async () => {

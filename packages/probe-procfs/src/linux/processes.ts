@@ -208,7 +208,7 @@ function summarize(tally: Tally): Status[] {
     const nulls = parts.length > 0 ? `could not read ${parts.join(' and ')} (values are null)` : '';
     const hidden = tally.hidden > 0 ? `${plural(tally.hidden, 'process', 'processes')} hidden (hidepid)` : '';
     statuses.push(
-      fail(StatusCode.PERMISSION_DENIED, `${[nulls, hidden].filter((part) => part !== '').join('; ')}; run as root or with CAP_SYS_PTRACE`, {
+      fail(StatusCode.PERMISSION_DENIED, `${[nulls, hidden].filter((part) => part !== '').join('; ')}; needs root or CAP_SYS_PTRACE (a sandbox's pid 1 may refuse even root)`, {
         op: DENIED_OP,
         retryable: false,
       }),

@@ -38,12 +38,16 @@ export function readInt(text: string, start: number, end: number): number {
   return value < 0 ? Number.NaN : value;
 }
 
-/** Exact unsigned integer in `text[start, end)` (a bigint beyond 2^53), or undefined. */
+/** Largest count an int64 column holds. */
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Exact unsigned integer in `text[start, end)` (a bigint beyond 2^53), or undefined when it is not one or exceeds int64. */
 export function readCount(text: string, start: number, end: number): Count | undefined {
   const value = readUint(text, start, end);
   if (value < 0) return undefined;
   if (end - start <= SAFE_DIGITS || Number.isSafeInteger(value)) return value;
-  return BigInt(text.slice(start, end));
+  const exact = BigInt(text.slice(start, end));
+  return exact <= INT64_MAX ? exact : undefined;
 }
 
 /** `count * factor` kept exact: a number while safe, a bigint beyond. */

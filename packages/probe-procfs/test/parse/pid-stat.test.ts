@@ -52,6 +52,11 @@ describe('parsePidStat', () => {
     expect(parsed).toMatchObject({ ok: true, value: { pid: 42, comm: 'x) S 1 2\n', state: 'R', ppid: 7, nice: 5, starttime: 99, vsize: 4096 } });
   });
 
+  it('keeps counters past 2^53 exact as bigint, up to int64', () => {
+    const parsed = parsePidStat('7 (a) S 1 7 7 0 -1 0 9223372036854775807 0 9007199254740993 0 1 1 0 0 20 0 1 0 5 100 1');
+    expect(parsed).toMatchObject({ ok: true, value: { minflt: 9223372036854775807n, majflt: 9007199254740993n } });
+  });
+
   it('stops at vsize, so a line cut after it still parses', () => {
     expect(parsePidStat('7 (a) S 1 7 7 0 -1 0 1 0 0 0 1 1 0 0 20 0 1 0 5 100\n')).toMatchObject({ ok: true, value: { vsize: 100 } });
   });
@@ -64,6 +69,8 @@ describe('parsePidStat', () => {
     ['no state', '7 (a)'],
     ['a pid out of int32 range', '99999999999 (a) S 1 7 7 0 -1 0 1 0 0 0 1 1 0 0 20 0 1 0 5 100 1'],
     ['an empty file', ''],
+    // Found by the fuzz test: a counter past int64 cannot be stored in an int64 column.
+    ['a fault counter past 2^63 - 1', '7 (a) S 1 7 7 0 -1 0 18446744073709551615 0 0 0 1 1 0 0 20 0 1 0 5 100 1'],
   ])('returns PARSE_ERROR for %s', (_what, text) => {
     const parsed = parsePidStat(text);
     expect(!parsed.ok && parsed.status).toMatchObject({ code: 'PARSE_ERROR', op: 'parse /proc/[pid]/stat' });
