@@ -178,7 +178,8 @@ Examples:
           return;
         }
         const sampled = rowObjects(result.value)[0]?.['sampled_at'];
-        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${String(sampled)}, ${result.value.rows.length} processes\n`);
+        const shown = limit === undefined ? `${result.value.rows.length} processes` : `top ${result.value.rows.length} by ${options.sort}`;
+        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${String(sampled)}, ${shown}\n`);
         io.out(`${renderPs(result.value)}\n`);
       });
     });
