@@ -203,28 +203,18 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
       errors = [statusFromError(error, { source: probeName, op: 'collect' })];
     }
     for (const status of errors) statusBoard.report(withSource(status, probeName, 'collect'));
-    if (signal.aborted) {
-      statusBoard.report(fail(StatusCode.TIMEOUT, `collection of ${tables.join(', ')} exceeded ${config.scheduler.timeoutMs} ms`, { source: probeName, op: 'collect' }));
-      return { ok: false };
-    }
+    // Rows a timed-out probe still returned (partial, snapshot: false) are kept: nothing collected is lost.
     const delivered = await deliver(batches, info);
     const rows: Record<string, number> = {};
     for (const batch of delivered) rows[batch.table] = (rows[batch.table] ?? 0) + batch.rows.length;
+    if (signal.aborted) {
+      statusBoard.report(fail(StatusCode.TIMEOUT, `collection of ${tables.join(', ')} exceeded ${config.scheduler.timeoutMs} ms`, { source: probeName, op: 'collect' }));
+      return { ok: false, rows };
+    }
     return { ok: batches.length > 0 || errors.every((status) => status.code === StatusCode.NOT_FOUND), rows };
   };
 
   const scheduler: Scheduler = createScheduler({ clock, config: config.scheduler, run, random: cradle.random });
-  for (const loaded of report.probes) {
-    scheduler.add(
-      loaded.manifest.tables
-        .map((table) => ({
-          probe: loaded.name,
-          table: table.name,
-          intervalMs: loaded.spec.intervals?.[table.name] ?? table.defaultIntervalMs ?? 0,
-        }))
-        .filter((entry) => entry.intervalMs > 0),
-    );
-  }
 
   const agent: Agent = {
     hooks,
@@ -253,6 +243,18 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
           statusBoard.report(withSource(status, loaded.name, 'start'));
           probes.delete(loaded.name);
         }
+      }
+      // Only probes that started are polled.
+      for (const loaded of probes.values()) {
+        scheduler.add(
+          loaded.manifest.tables
+            .map((table) => ({
+              probe: loaded.name,
+              table: table.name,
+              intervalMs: loaded.spec.intervals?.[table.name] ?? table.defaultIntervalMs ?? 0,
+            }))
+            .filter((entry) => entry.intervalMs > 0),
+        );
       }
       scheduler.start();
       if (isOk(started.status)) logger.info(`Recording ${report.probes.length} probes into ${sinks.length} sinks`, { host });

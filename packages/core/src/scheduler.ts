@@ -186,9 +186,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
       if (running) arm();
     });
-    // The table stays busy until the probe's promise really settles, even after a timeout.
-    const busy = collection.then(() => {
-      for (const entry of due) entry.running = false;
+    // The table stays busy until the probe's promise really settles, even after a timeout;
+    // rows a timed-out collection still delivers then are counted too.
+    const busy = collection.then((outcome) => {
+      for (const entry of due) {
+        entry.running = false;
+        if (timedOut) entry.rows += outcome.rows?.[entry.table] ?? 0;
+      }
       controllers.delete(controller);
     });
     const tracked = Promise.all([settled, busy]).then(() => undefined);

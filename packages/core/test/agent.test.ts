@@ -144,6 +144,34 @@ describe('createAgent', () => {
     await broken.agent.stop();
   });
 
+  it('keeps the partial rows of a collection that timed out, and reports the TIMEOUT', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs', options: { slowMs: 60_000 }, intervals: { things: 0 } }],
+      sinks: [{ use: './sink-memory.mjs' }],
+      scheduler: { jitterMs: 0, timeoutMs: 500 },
+    });
+    const seen = capture(agent);
+    await agent.start();
+    await clock.advance(600);
+    expect(seen).toEqual([expect.objectContaining({ table: 'ticks', snapshot: false, rows: [{ n: -1 }] })]);
+    expect(agent.status().errors).toEqual([expect.objectContaining({ source: 'counter', code: 'TIMEOUT' })]);
+    expect(agent.status().tables[0]).toMatchObject({ timeouts: 1, rows: 1 });
+    await agent.stop();
+  });
+
+  it('does not poll a probe whose start failed', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs', options: { failStart: true } }],
+      sinks: [{ use: './sink-memory.mjs' }],
+    });
+    await agent.start();
+    await clock.advance(10_000);
+    const status = agent.status();
+    expect(status.tables).toEqual([]);
+    expect(status.errors).toEqual([expect.objectContaining({ source: 'counter', code: 'PERMISSION_DENIED', count: 1, lastMessage: 'no access to the counter' })]);
+    await agent.stop();
+  });
+
   it('starts with the other plugins when one is missing, and stops idempotently', async () => {
     const { agent, clock } = await agentWith({
       probes: [{ use: '@virtualeyes/probe-nope' }, { use: './probe-counter.mjs' }],
