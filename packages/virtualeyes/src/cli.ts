@@ -117,10 +117,10 @@ Examples:
 
   program
     .command('tables')
-    .description('List the recorded tables with their kind, rows, time span and columns')
-    .option('--columns', 'also list every column with its type and unit')
+    .description('List the recorded tables: kind, key, rows, time span, and every column with its type and unit')
+    .option('--brief', 'one line per table, without the columns')
     .addOption(formatOption())
-    .action(async (options: { columns?: boolean; format: Format }) => {
+    .action(async (options: { brief?: boolean; format: Format }) => {
       await withBackend(async (backend) => {
         const tables = await backend.tables();
         if (!tables.ok) return fail(tables.status);
@@ -128,8 +128,14 @@ Examples:
           io.out(`${JSON.stringify(tables.value, null, 2)}\n`);
           return;
         }
-        const headers = ['TABLE', 'KIND', 'KEY', 'ROWS', 'FIRST', 'LAST', 'DESCRIPTION'];
-        const rows = tables.value.map((table) => [
+        if (options.format === Format.CSV) {
+          // One row per column: the flat shape spreadsheets want.
+          const headers = ['table', 'kind', 'column', 'type', 'unit', 'description'];
+          const rows = tables.value.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', c.description]));
+          io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
+          return;
+        }
+        const summary = tables.value.map((table) => [
           table.name,
           table.kind,
           table.key.join(', '),
@@ -138,16 +144,11 @@ Examples:
           table.last === null ? '' : new Date(table.last).toISOString(),
           table.description,
         ]);
-        if (options.format === Format.CSV) {
-          io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
-          return;
-        }
-        io.out(`${renderTable(headers, rows, [false, false, false, true])}\n`);
-        if (options.columns === true) {
-          for (const table of tables.value) {
-            io.out(`\n${table.name} (${table.kind})\n`);
-            io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.description]))}\n`);
-          }
+        io.out(`${renderTable(['TABLE', 'KIND', 'KEY', 'ROWS', 'FIRST', 'LAST', 'DESCRIPTION'], summary, [false, false, false, true])}\n`);
+        if (options.brief === true) return;
+        for (const table of tables.value) {
+          io.out(`\n${table.name} (${table.kind}${table.key.length === 0 ? '' : `, key ${table.key.join(', ')}`})\n`);
+          io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.description]))}\n`);
         }
       });
     });
