@@ -10,7 +10,7 @@ import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
 import { SINK_NAME } from './manifest.js';
-import { HISTORY_SCHEMA, historyTable, quoteIdent, timeLiteral } from './sql.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, quoteIdent, timeLiteral } from './sql.js';
 import { safely } from './store.js';
 
 /** The message of every refused non-SELECT or multi-statement query. */
@@ -164,12 +164,21 @@ export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclud
     if (table.kind === 'state') return `SELECT * FROM ${source} WHERE valid_from <= ${at} AND (valid_to IS NULL OR valid_to > ${at})`;
     const recent = (column: string): string =>
       window.stalenessMs > 0 ? `${column} > ${timeLiteral(window.at - window.stalenessMs)} AND ${column} <= ${at}` : `${column} = ${at}`;
-    if (table.kind === 'event') return `SELECT * FROM ${source} WHERE ${recent('ts')}`;
+    // A sample counts only if the host's recording did not stop between it and the instant:
+    // while vwatchd was stopped, metric and event tables are empty, as state tables are.
+    const stops =
+      `SELECT host, max(stopped_at) AS stopped FROM ${META_SCHEMA}.sessions ` +
+      `WHERE stopped_at IS NOT NULL AND stopped_at <= ${at} GROUP BY host`;
+    const running = (alias: string): string => `(s.stopped IS NULL OR ${alias}.ts > s.stopped)`;
+    if (table.kind === 'event') {
+      return `SELECT e.* FROM ${source} AS e LEFT JOIN (${stops}) AS s ON e.host = s.host WHERE ${recent('e.ts')} AND ${running('e')}`;
+    }
     // Per host, the rows of the last batch inside the window.
     return (
       `SELECT sample.* FROM ${source} AS sample SEMI JOIN ` +
-      `(SELECT host, max(ts) AS ts FROM ${source} WHERE ${recent('ts')} GROUP BY host) AS latest ` +
-      `ON sample.host = latest.host AND sample.ts = latest.ts WHERE ${recent('sample.ts')}`
+      `(SELECT m.host, max(m.ts) AS ts FROM ${source} AS m LEFT JOIN (${stops}) AS s ON m.host = s.host ` +
+      `WHERE ${recent('m.ts')} AND ${running('m')} GROUP BY m.host) AS latest ` +
+      `ON sample.host = latest.host AND sample.ts = latest.ts`
     );
   }
   const from = window.from === undefined ? undefined : timeLiteral(window.from);

@@ -17,7 +17,10 @@ describe('restart', () => {
     const first = await startSink(path);
     await first.sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init, shell] }]);
     await first.clock.advance(10 * SECOND);
-    await first.sink.write([{ table: 'processes', ts: T0 + 10 * SECOND, snapshot: true, rows: [init, shell] }]);
+    await first.sink.write([
+      { table: 'processes', ts: T0 + 10 * SECOND, snapshot: true, rows: [init, shell] },
+      { table: 'process_stats', ts: T0 + 10 * SECOND, snapshot: true, rows: [{ pid: 1, rss: 5, cpu: 1 }] },
+    ]);
     await first.clock.advance(10 * SECOND);
     expect((await first.sink.close()).code).toBe('OK');
 
@@ -28,10 +31,16 @@ describe('restart', () => {
       { pid: 2, valid_from: iso(T0), valid_to: iso(T0 + 20 * SECOND) },
     ]);
     expect(await count(reader, 'SELECT count(*) FROM processes', { at: T0 + 40 * SECOND })).toBe(0);
+    // Metric samples stop at the clean stop too, though the staleness window would reach back.
+    expect(await count(reader, 'SELECT count(*) FROM process_stats', { at: T0 + 15 * SECOND })).toBe(1);
+    expect(await count(reader, 'SELECT count(*) FROM process_stats', { at: T0 + 40 * SECOND, stalenessMs: 300 * SECOND })).toBe(0);
     await second.sink.write([{ table: 'processes', ts: T0 + 60 * SECOND, snapshot: true, rows: [init] }]);
     expect(await count(reader, 'SELECT count(*) FROM processes', { at: T0 + 15 * SECOND })).toBe(2);
     expect(await count(reader, 'SELECT count(*) FROM processes', { at: T0 + 40 * SECOND })).toBe(0);
     expect(await count(reader, 'SELECT count(*) FROM processes', { at: T0 + 61 * SECOND })).toBe(1);
+    await second.sink.write([{ table: 'process_stats', ts: T0 + 60 * SECOND, snapshot: true, rows: [{ pid: 1, rss: 6, cpu: 1 }] }]);
+    expect(await count(reader, 'SELECT count(*) FROM process_stats', { at: T0 + 61 * SECOND })).toBe(1);
+    expect(await count(reader, 'SELECT count(*) FROM process_stats', { at: T0 + 59 * SECOND })).toBe(0);
     expect(
       await rowsOf(reader, { sql: 'SELECT id, host, started_at, stopped_at, stop_reason FROM vw_meta.sessions ORDER BY id' }),
     ).toEqual([

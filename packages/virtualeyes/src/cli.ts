@@ -169,7 +169,7 @@ Examples:
       const limit = options.limit === undefined ? undefined : positiveInt(options.limit, '--limit');
       if (limit !== undefined && !limit.ok) return fail(limit.status, ExitCode.USAGE);
       await withBackend(async (backend) => {
-        const result = await backend.query({ sql: psSql(at.value, window.value, options.sort, limit?.value), timeoutMs: 60_000 });
+        const result = await backend.query({ sql: psSql(window.value, options.sort, limit?.value), at: at.value, stalenessMs: window.value, timeoutMs: 60_000 });
         if (!result.ok) return fail(result.status);
         if (result.value.rows.length === 0) {
           return fail({ code: StatusCode.NOT_FOUND, message: `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`, retryable: false });

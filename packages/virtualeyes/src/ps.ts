@@ -1,7 +1,7 @@
 /**
  * `virtualeyes ps`: the process list as it was at an instant. It takes the last
- * process_stats sample at or before the instant, the one before it (for CPU%), and the
- * process identity valid at that sample, all from the recorded history.
+ * process_stats sample at or before the instant (the store's as-of view), the one before
+ * it (for CPU%), and the process identity valid at that sample.
  */
 import type { Cell, QueryResult } from '@virtualeyes/core';
 import { cellText, formatBytes, renderTable, rowObjects } from './format.js';
@@ -20,20 +20,19 @@ const ORDER: Readonly<Record<PsSort, string>> = {
 };
 
 /**
- * The SQL behind `ps`. `at` and `windowMs` are numbers the CLI computed, never user text.
- * CPU% is the CPU time between the two last samples over their wall-time distance (100 =
- * one CPU); for a process with no earlier sample, its average since it started.
+ * The SQL behind `ps`, run as of the instant (`at`, with `windowMs` as staleness): the
+ * `process_stats` view is then the last sample at or before it, and `history` supplies the
+ * sample before that. `windowMs` and `limit` are numbers the CLI computed, never user text.
+ * CPU% is the CPU time between the two samples over their wall-time distance (100 = one
+ * CPU); for a process with no earlier sample, its average since it started.
  */
-export function psSql(at: number, windowMs: number, sort: PsSort, limit?: number): string {
-  const atSql = `to_timestamp(${Math.trunc(at)} / 1000.0)`;
-  const floorSql = `to_timestamp(${Math.trunc(at - windowMs)} / 1000.0)`;
+export function psSql(windowMs: number, sort: PsSort, limit?: number): string {
   return `
-WITH last AS (
-  SELECT host, max(ts) AS ts FROM history.process_stats
-  WHERE ts <= ${atSql} AND ts > ${floorSql} GROUP BY host
-), prev AS (
-  SELECT s.host, max(s.ts) AS ts FROM history.process_stats s JOIN last l ON s.host = l.host
-  WHERE s.ts < l.ts AND s.ts > l.ts - to_milliseconds(${Math.trunc(windowMs)}) GROUP BY s.host
+WITH cur AS (SELECT * FROM process_stats),
+prev AS (
+  SELECT s.host, max(s.ts) AS ts
+  FROM history.process_stats s JOIN (SELECT DISTINCT host, ts FROM cur) c ON s.host = c.host
+  WHERE s.ts < c.ts AND s.ts > c.ts - to_milliseconds(${Math.trunc(windowMs)}) GROUP BY s.host
 ), rows AS (
   SELECT c.host, c.pid, p.user,
     round(CASE
@@ -43,8 +42,7 @@ WITH last AS (
         THEN 100.0 * (c.utime + c.stime) / (epoch_ms(c.ts) - epoch_ms(c.start_time))
     END, 1) AS cpu_pct,
     c.rss, c.vsize, c.threads, p.state, c.start_time, p.ppid, p.comm, p.cmdline, c.ts AS sampled_at
-  FROM history.process_stats c
-  JOIN last l ON c.host = l.host AND c.ts = l.ts
+  FROM cur c
   LEFT JOIN prev pv ON pv.host = c.host
   LEFT JOIN history.process_stats b
     ON b.host = c.host AND b.ts = pv.ts AND b.pid = c.pid AND b.start_time = c.start_time

@@ -59,7 +59,7 @@ describe('ps', () => {
   });
 
   const ps = async (at: number, sort: 'cpu' | 'rss' | 'pid' | 'start' = 'cpu', limit?: number) => {
-    const result = await reader.query({ sql: psSql(at, WINDOW, sort, limit) });
+    const result = await reader.query({ sql: psSql(WINDOW, sort, limit), at, stalenessMs: WINDOW });
     if (!result.ok) throw new Error(result.status.message);
     return result.value;
   };
