@@ -24,11 +24,12 @@ export function parseMeminfo(text: string): Result<ReadonlyMap<string, Count>> {
       const value = readCount(text, numberStart, numberEnd);
       if (value === undefined) return parseError(SOURCE, `malformed value: '${clip(text, start, end)}'`);
       const unitStart = skipBlanks(text, numberEnd);
-      let bytes: Count;
+      let bytes: Count | undefined;
       if (unitStart >= end) {
         bytes = value;
       } else if (end - unitStart === 2 && text.startsWith('kB', unitStart)) {
         bytes = scaleCount(value, KIB);
+        if (bytes === undefined) return parseError(SOURCE, `value past the int64 range: '${clip(text, start, end)}'`);
       } else {
         return parseError(SOURCE, `unknown unit: '${clip(text, start, end)}'`);
       }

@@ -50,11 +50,14 @@ export function readCount(text: string, start: number, end: number): Count | und
   return exact <= INT64_MAX ? exact : undefined;
 }
 
-/** `count * factor` kept exact: a number while safe, a bigint beyond. */
-export function scaleCount(count: Count, factor: number): Count {
-  if (typeof count === 'bigint') return count * BigInt(factor);
-  const scaled = count * factor;
-  return Number.isSafeInteger(scaled) ? scaled : BigInt(count) * BigInt(factor);
+/** `count * factor` kept exact (a number while safe, a bigint beyond), or undefined past int64. */
+export function scaleCount(count: Count, factor: number): Count | undefined {
+  if (typeof count === 'number') {
+    const scaled = count * factor;
+    if (Number.isSafeInteger(scaled)) return scaled;
+  }
+  const exact = BigInt(count) * BigInt(factor);
+  return exact <= INT64_MAX ? exact : undefined;
 }
 
 /** Index of the first space, tab or newline at or after `from`, or `text.length`. */

@@ -39,7 +39,8 @@ export function parsePidStatus(text: string): Result<PidStatus> {
   if (rssAt >= 0) {
     const kib = kibValue(text, rssAt + 7, lineEnd(text, rssAt + 1));
     if (kib === undefined) return parseError(SOURCE, 'malformed VmRSS line');
-    rss = scaleCount(kib, KIB);
+    rss = scaleCount(kib, KIB) ?? null;
+    if (rss === null) return parseError(SOURCE, 'VmRSS past the int64 range');
   }
   const voluntaryAt = find(text, '\nvoluntary_ctxt_switches:', Math.max(gidAt, rssAt));
   const nonvoluntaryAt = find(text, '\nnonvoluntary_ctxt_switches:', voluntaryAt);

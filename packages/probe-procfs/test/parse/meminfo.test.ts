@@ -28,6 +28,11 @@ describe('parseMeminfo', () => {
     expect(parsed.ok && parsed.value.get('VmallocTotal')).toBe(34359738367 * 1024);
   });
 
+  it('refuses a kB value whose bytes pass the int64 range (the column type)', () => {
+    const parsed = parseMeminfo('MemTotal: 9223372036854775807 kB\nMemFree: 1 kB\n');
+    expect(!parsed.ok && parsed.status).toMatchObject({ code: 'PARSE_ERROR' });
+  });
+
   it.each([
     ['a line without a colon', 'MemTotal: 1 kB\nMemFree 1 kB\n'],
     ['an unknown unit', 'MemTotal: 1 MB\nMemFree: 1 kB\n'],

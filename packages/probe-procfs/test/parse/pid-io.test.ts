@@ -20,11 +20,13 @@ describe('parsePidIo', () => {
     });
   });
 
-  it('keeps a counter past 2^53 exact', () => {
-    expect(parsePidIo('rchar: 18446744073709551615\nwchar: 0\nread_bytes: 0\nwrite_bytes: 0\n')).toMatchObject({
+  it('keeps a counter past 2^53 exact, up to int64 (the column type)', () => {
+    expect(parsePidIo('rchar: 9223372036854775807\nwchar: 0\nread_bytes: 0\nwrite_bytes: 0\n')).toMatchObject({
       ok: true,
-      value: { rchar: 18446744073709551615n },
+      value: { rchar: 9223372036854775807n },
     });
+    const beyond = parsePidIo('rchar: 18446744073709551615\nwchar: 0\nread_bytes: 0\nwrite_bytes: 0\n');
+    expect(!beyond.ok && beyond.status.code).toBe('PARSE_ERROR');
   });
 
   it.each([

@@ -49,10 +49,12 @@ describe('parseProcStat', () => {
     expect(parsed.ok && parsed.value.softirq).toBeNull();
   });
 
-  it('keeps counters past 2^53 exact as bigint', () => {
-    const parsed = parseProcStat('cpu  1 1 1 1 1 1 1\nintr 18446744073709551615\nctxt 9007199254740993\nbtime 1\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n');
-    expect(parsed.ok && parsed.value.intr).toBe(18446744073709551615n);
+  it('keeps counters past 2^53 exact as bigint, up to int64 (the column type)', () => {
+    const parsed = parseProcStat('cpu  1 1 1 1 1 1 1\nintr 9223372036854775807\nctxt 9007199254740993\nbtime 1\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n');
+    expect(parsed.ok && parsed.value.intr).toBe(9223372036854775807n);
     expect(parsed.ok && parsed.value.ctxt).toBe(9007199254740993n);
+    const beyond = parseProcStat('cpu  1 1 1 1 1 1 1\nintr 18446744073709551615\nctxt 1\nbtime 1\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n');
+    expect(!beyond.ok && beyond.status.code).toBe('PARSE_ERROR');
   });
 
   it.each([
