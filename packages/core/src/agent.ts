@@ -257,7 +257,7 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
         );
       }
       scheduler.start();
-      if (isOk(started.status)) logger.info(`Recording ${report.probes.length} probes into ${sinks.length} sinks`, { host });
+      if (isOk(started.status)) logger.info(`Recording ${probes.size} probes into ${sinks.length} sinks`, { host });
       return started.status;
     },
     async collectOnce() {

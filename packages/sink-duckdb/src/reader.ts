@@ -70,7 +70,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
     fromPromise(
       async () => {
         const meta = await readMetaTables(connection);
-  const physical = await readPhysicalColumns(connection);
+        const physical = await readPhysicalColumns(connection);
         const tables: StoredTable[] = [];
         for (const table of meta.values()) {
           if (!physical.has(table.name)) continue;
