@@ -1,7 +1,7 @@
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createFileReader } from '../src/index.js';
 import { createFixtureReader } from '../src/testing/index.js';
 
@@ -11,6 +11,7 @@ describe('file reader', () => {
   writeFileSync(join(dir, 'proc', '42', 'stat'), '42 (x) S 1');
   writeFileSync(join(dir, 'proc', 'big'), 'y'.repeat(200_000));
   symlinkSync('/usr/bin/true', join(dir, 'proc', '42', 'exe'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('maps roots to folders, longest prefix first, and leaves other paths alone', () => {
     const reader = createFileReader({ roots: { '/proc': join(dir, 'proc'), '/proc/42': '/elsewhere' } });

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PROBES, DEFAULT_SINKS, loadHostConfig } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 've-hostcfg-'));
@@ -12,6 +12,7 @@ const file = (name: string, text: string): string => {
 };
 
 describe('loadHostConfig', () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   it('runs procfs into duckdb with defaults when there is no config file', () => {
     const result = loadHostConfig({ dataDir: '/tmp/d' }, join(dir, 'absent.conf'));
     expect(result.ok).toBe(true);

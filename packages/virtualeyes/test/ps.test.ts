@@ -1,7 +1,7 @@
 // `ps` against a real DuckDB store holding probe-procfs's real tables: CPU% from two
 // consecutive samples, the lifetime average for a process with one sample, the identity
 // valid at the sample, sorting, limits, and an instant before any sample.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,13 +24,14 @@ const sample = (pid: number, start: number, utime: number, stime: number, rss: n
 });
 
 describe('ps', () => {
+  const dir = mkdtempSync(join(tmpdir(), 've-ps-'));
   let sink: Sink;
   let reader: StoreReader;
   const startA = T0 - 10_000;
   const startC = T0 + 4000;
 
   beforeAll(async () => {
-    const created = createSink({ path: join(mkdtempSync(join(tmpdir(), 've-ps-')), 'vwatchd.db') }, createTestDeps());
+    const created = createSink({ path: join(dir, 'vwatchd.db') }, createTestDeps());
     if (!created.ok) throw new Error(created.status.message);
     sink = created.value;
     expect((await sink.start({ tables: TABLES })).code).toBe('OK');
@@ -56,6 +57,7 @@ describe('ps', () => {
 
   afterAll(async () => {
     await sink.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const ps = async (at: number, sort: 'cpu' | 'rss' | 'pid' | 'start' = 'cpu', limit?: number) => {

@@ -2,7 +2,7 @@
 // routes, methods, malformed and oversized bodies, request validation, the status-to-HTTP
 // mapping, a second daemon on the same socket, and the "still starting" answer.
 import { request } from 'node:http';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,7 @@ describe('local API', () => {
   afterAll(async () => {
     await server.close();
     await sink.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers "still starting" before the store is open, then queries once it is', async () => {

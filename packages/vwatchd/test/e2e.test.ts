@@ -2,7 +2,7 @@
 // DuckDB file, and the built virtualeyes CLI asks it questions over the Unix socket, then
 // reads the file itself after the daemon stopped. Needs `npm run build` first (npm test does).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +86,7 @@ describe('vwatchd + virtualeyes end to end', () => {
       daemon.child.kill('SIGKILL');
       await daemon.exited;
     }
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('prints a boot tree naming the loaded plugins', () => {
@@ -188,6 +189,7 @@ describe('vwatchd + virtualeyes end to end', () => {
 
 describe('vwatchd configuration errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 've-e2e-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('exits 2 naming the JSON path of a value of the wrong type', async () => {
     const config = join(dir, 'wrong-type.conf');
