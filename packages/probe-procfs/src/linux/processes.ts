@@ -4,14 +4,13 @@
  * yielding to the event loop every `scanChunk` pids and stopping when the signal aborts.
  * Vanished pids and refused reads are tallied into one Status each per scan, never per pid.
  */
-import { fail, isStatus, StatusCode, type FileReader, type Row, type Status } from '@virtualeyes/core';
+import { fail, isStatus, processStartTime, StatusCode, ticksToMs, type FileReader, type Row, type Status } from '@virtualeyes/core';
 import { classifyHostRead, classifyPidRead, ReadOutcome, type PidFile } from '../classify.js';
 import { parseCmdline } from '../parse/cmdline.js';
 import { readUint } from '../parse/numbers.js';
 import { parsePidIo, type PidIo } from '../parse/pid-io.js';
 import { parsePidStat } from '../parse/pid-stat.js';
 import { parsePidStatus } from '../parse/pid-status.js';
-import { ticksToMs } from './ticks.js';
 import type { UserNames } from './users.js';
 
 /** PF_KTHREAD in the flags field of /proc/PID/stat. */
@@ -100,7 +99,7 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   if (!status.ok) return failed(tally, status.status);
   const s = stat.value;
   const st = status.value;
-  const startTime = ctx.bootMs + ticksToMs(s.starttime, ctx.userHz);
+  const startTime = processStartTime(ctx.bootMs, s.starttime, ctx.userHz);
 
   if (wants.processes) {
     // Kernel threads and zombies have no memory map: an empty cmdline and no exe, always.

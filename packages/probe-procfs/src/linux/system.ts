@@ -9,7 +9,7 @@ import type { LoadAvg } from '../parse/loadavg.js';
 import type { Count } from '../parse/numbers.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import { MEMINFO_FIELDS } from '../tables.js';
-import { ticksToMs } from './ticks.js';
+import { ticksToMs } from '@virtualeyes/core';
 
 /** What system_info is built from; optional sources are null when unavailable. */
 export interface SystemSources {
