@@ -52,12 +52,14 @@ export interface AgentOptions {
   readonly startRetryMs?: number;
 }
 
-/** Failing statuses seen by the agent, counted per source and code. */
+/** Failing statuses seen by the agent, counted per source, code and operation. */
 export interface StatusCount {
   /** Plugin or component. */
   readonly source: string;
   /** Status code. */
   readonly code: string;
+  /** The operation (`perf_event_open cycles`), or '*' for statuses folded in past the cap. */
+  readonly op: string;
   /** Times seen. */
   readonly count: number;
   /** Message of the latest one. */
@@ -80,7 +82,7 @@ export interface AgentStatus {
   readonly tables: readonly TableSchedule[];
   /** Buffer counters per sink, with the sink's own stats. */
   readonly sinks: readonly (BufferStats & { readonly rowsWritten: number; readonly bytesOnDisk?: number; readonly path?: string })[];
-  /** Failing statuses by source and code. */
+  /** Failing statuses by source, code and operation. */
   readonly errors: readonly StatusCount[];
   /** Time spent in hook taps. */
   readonly taps: readonly TapStats[];
@@ -316,20 +318,29 @@ export interface StatusBoard {
   report(status: Status): void;
   /** Sends reported statuses to the `status` hook from now on. */
   attach(hooks: Hooks): void;
-  /** Counts by source and code. */
+  /** Counts by source, code and operation. */
   counts(): readonly StatusCount[];
 }
 
+/** Distinct source/code/op entries kept; past it, new ops fold into one '*' entry per source and code. */
+const STATUS_KEYS_MAX = 256;
+
 function createStatusBoard(clock: Clock, logger: Logger): StatusBoard {
-  const counts = new Map<string, { source: string; code: string; count: number; lastMessage: string; lastAt: number }>();
+  const counts = new Map<string, { source: string; code: string; op: string; count: number; lastMessage: string; lastAt: number }>();
   let hooks: Hooks | undefined;
   let publishing = false;
   return {
     report(status) {
       if (isOk(status)) return;
       const source = status.source ?? 'core';
-      const key = `${source}\u0000${status.code}`;
-      const entry = counts.get(key) ?? { source, code: status.code, count: 0, lastMessage: '', lastAt: 0 };
+      // Ops that embed pids or paths could grow without bound: past the cap they fold into '*'.
+      let op = status.op ?? '';
+      let key = `${source}\u0000${status.code}\u0000${op}`;
+      if (!counts.has(key) && counts.size >= STATUS_KEYS_MAX) {
+        op = '*';
+        key = `${source}\u0000${status.code}\u0000${op}`;
+      }
+      const entry = counts.get(key) ?? { source, code: status.code, op, count: 0, lastMessage: '', lastAt: 0 };
       entry.count += 1;
       entry.lastMessage = status.message;
       entry.lastAt = clock.now();

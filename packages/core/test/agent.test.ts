@@ -159,6 +159,20 @@ describe('createAgent', () => {
     await agent.stop();
   });
 
+  it('counts failing statuses per source, code and op, folding ops past the cap into one entry', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs', options: { distinctOps: 300 }, intervals: { things: 0 } }],
+      sinks: [{ use: './sink-memory.mjs' }],
+    });
+    await agent.start();
+    await clock.advance(1000);
+    const errors = agent.status().errors;
+    expect(errors).toHaveLength(257);
+    expect(errors[0]).toMatchObject({ source: 'counter', code: 'UNSUPPORTED', op: 'open event-0', count: 2, lastMessage: 'event 0 missing' });
+    expect(errors.find((e) => e.op === '*')).toMatchObject({ code: 'UNSUPPORTED', count: 2 * 44 });
+    await agent.stop();
+  });
+
   it('does not poll a probe whose start failed', async () => {
     const { agent, clock } = await agentWith({
       probes: [{ use: './probe-counter.mjs', options: { failStart: true } }],

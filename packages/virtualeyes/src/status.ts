@@ -70,9 +70,9 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
     lines.push('');
     lines.push(
       renderTable(
-        ['SOURCE', 'CODE', 'COUNT', 'LAST', 'LAST MESSAGE'],
-        agent.errors.map((error) => [error.source, error.code, error.count, new Date(error.lastAt).toISOString(), error.lastMessage]),
-        [false, false, true, false, false],
+        ['SOURCE', 'CODE', 'OP', 'COUNT', 'LAST', 'LAST MESSAGE'],
+        agent.errors.map((error) => [error.source, error.code, error.op, error.count, new Date(error.lastAt).toISOString(), error.lastMessage]),
+        [false, false, false, true, false, false],
       ),
     );
   }
