@@ -3,6 +3,7 @@
  * passes them loads, collects or writes, and closes the way the agent expects. They declare
  * vitest tests; call them at the top level of a test file.
  */
+import { readdirSync } from 'node:fs';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { createOptionsValidator } from '../options.js';
@@ -59,6 +60,12 @@ export function probeContractSuite(options: ProbeContractOptions): void {
     return (created as Extract<Result<Probe>, { ok: true }>).value;
   };
 
+  /** Inits and, when the probe has one, starts it: collections run on started probes. */
+  const ready = async (probe: Probe): Promise<void> => {
+    expect(probe.init().code).toBe(StatusCode.OK);
+    if (probe.start !== undefined) expectStatus(await probe.start({ emit: () => undefined }));
+  };
+
   describe(`probe contract: ${module.manifest.packageName}`, () => {
     manifestTests(module.manifest, 'probe');
 
@@ -77,8 +84,7 @@ export function probeContractSuite(options: ProbeContractOptions): void {
 
     it.skipIf(options.supported === false)('collects rows that match the declared schemas, with unique keys', async () => {
       const probe = create();
-      expect(probe.init().code).toBe(StatusCode.OK);
-      if (probe.start !== undefined) expect((await probe.start({ emit: () => undefined })).code).toBe(StatusCode.OK);
+      await ready(probe);
       const result = await probe.collect({ tables, ts: Date.now(), signal: new AbortController().signal });
       for (const status of result.errors) expectStatus(status);
       expect(result.batches.length).toBeGreaterThan(0);
@@ -92,8 +98,8 @@ export function probeContractSuite(options: ProbeContractOptions): void {
 
     it.skipIf(options.supported === false)('keeps no shared state: two instances collect independently', async () => {
       const [a, b] = [create(), create()];
-      a.init();
-      b.init();
+      await ready(a);
+      await ready(b);
       const signal = new AbortController().signal;
       const [ra, rb] = await Promise.all([a.collect({ tables, ts: 0, signal }), b.collect({ tables, ts: 0, signal })]);
       expect(ra.batches.map((batch) => batch.table).sort()).toEqual(rb.batches.map((batch) => batch.table).sort());
@@ -103,9 +109,19 @@ export function probeContractSuite(options: ProbeContractOptions): void {
       await b.close();
     });
 
+    it.skipIf(options.supported === false || process.platform !== 'linux')('releases every file descriptor it opened (counted in /proc/self/fd)', async () => {
+      const before = openFds();
+      const probe = create();
+      await ready(probe);
+      await probe.collect({ tables, ts: Date.now(), signal: new AbortController().signal });
+      await probe.collect({ tables, ts: Date.now(), signal: new AbortController().signal });
+      await probe.close();
+      expect(openFds()).toBe(before);
+    });
+
     it.skipIf(options.supported === false)('returns a Status instead of throwing when collecting after close', async () => {
       const probe = create();
-      probe.init();
+      await ready(probe);
       await probe.close();
       const result = await probe.collect({ tables, ts: 0, signal: new AbortController().signal });
       for (const status of result.errors) expectStatus(status);
@@ -192,6 +208,17 @@ export function sinkContractSuite(options: SinkContractOptions): void {
       expectStatus(await sink.close());
     });
 
+    it.skipIf(process.platform !== 'linux')('releases every file descriptor it opened once closed (counted in /proc/self/fd)', async () => {
+      const before = openFds();
+      const sink = create();
+      sink.init();
+      await sink.start({ tables: CONTRACT_TABLES });
+      await sink.write(batches);
+      await sink.flush();
+      await sink.close();
+      expect(openFds()).toBe(before);
+    });
+
     it('rejects a batch of an undeclared table by index, keeping the others', async () => {
       const sink = create();
       sink.init();
@@ -255,6 +282,11 @@ function manifestTests(manifest: PluginManifest, kind: 'probe' | 'sink'): void {
       expect(unknown.status.message).toContain('$.notAnOption');
     }
   });
+}
+
+/** This process's open file descriptors. */
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
 }
 
 function expectStatus(value: unknown): asserts value is Status {
