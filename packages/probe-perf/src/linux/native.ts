@@ -1,0 +1,81 @@
+/**
+ * The native edge: perf_event_open through libc's syscall(2), and read, ioctl and close, via
+ * koffi. koffi is imported when a probe starts (never at module load), each call's failure
+ * comes back as an errno name, and a koffi exception becomes the pseudo-errno EFFI, so
+ * nothing native throws past this file.
+ */
+import { err, fail, messageOf, ok, StatusCode, type Result } from '@virtualeyes/core';
+import type Koffi from 'koffi';
+import { PERF_EVENT_OPEN_SYSCALL, PERF_FLAG_FD_CLOEXEC } from '../constants.js';
+
+/** A system call's value, or the errno name it failed with. */
+export type SysResult = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly errno: string };
+
+/** The system calls the counters need; the real one wraps libc, tests may pass a fake. */
+export interface PerfSyscalls {
+  /** perf_event_open(attr, pid, cpu, groupFd, PERF_FLAG_FD_CLOEXEC): a new fd. */
+  open(attr: Buffer, pid: number, cpu: number, groupFd: number): SysResult;
+  /** read(fd, buffer, buffer.length): bytes read. */
+  read(fd: number, buffer: Buffer): SysResult;
+  /** ioctl(fd, request, arg) with an integer argument. */
+  ioctl(fd: number, request: number, arg: number): SysResult;
+  /** ioctl(fd, request, buffer) with a pointer argument the kernel writes to. */
+  ioctlOut(fd: number, request: number, out: Buffer): SysResult;
+  /** close(fd). */
+  close(fd: number): SysResult;
+}
+
+/** Loads the system calls for this process; a Promise so the native addon loads only when needed. */
+export type PerfSyscallsLoader = () => Promise<Result<PerfSyscalls>>;
+
+/** Pseudo-errno for an exception from koffi itself (a bad argument, a missing symbol): always a bug. */
+export const FFI_ERRNO = 'EFFI';
+
+const LIBC = 'libc.so.6';
+/** The spelling kept where two errno names share a number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP). */
+const PREFERRED_NAMES: ReadonlySet<string> = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
+
+/** Loads libc through koffi and binds the calls; UNSUPPORTED on an architecture without a known syscall number. */
+export async function loadLibcSyscalls(arch: string = process.arch): Promise<Result<PerfSyscalls>> {
+  const number = PERF_EVENT_OPEN_SYSCALL[arch];
+  if (number === undefined) {
+    return err(fail(StatusCode.UNSUPPORTED, `no perf_event_open syscall number is known for ${arch}`, { op: 'load libc' }));
+  }
+  let koffi: typeof Koffi;
+  try {
+    koffi = (await import('koffi')).default;
+  } catch (error) {
+    return err(fail(StatusCode.UNAVAILABLE, `cannot load koffi: ${messageOf(error)}`, { op: 'load koffi', cause: error, retryable: false }));
+  }
+  try {
+    const libc = koffi.load(LIBC);
+    const syscall = libc.func('long syscall(long number, ...)');
+    const read = libc.func('long read(int fd, void *buf, size_t count)');
+    const ioctl = libc.func('int ioctl(int fd, unsigned long request, ...)');
+    const close = libc.func('int close(int fd)');
+    const names = new Map<number, string>();
+    for (const [name, value] of Object.entries(koffi.os.errno)) {
+      if (!names.has(value) || PREFERRED_NAMES.has(name)) names.set(value, name);
+    }
+    const call = (fn: () => unknown): SysResult => {
+      try {
+        const value = Number(fn());
+        if (value >= 0) return { ok: true, value };
+        const errno = koffi.errno();
+        return { ok: false, errno: names.get(errno) ?? `E${errno}` };
+      } catch {
+        return { ok: false, errno: FFI_ERRNO };
+      }
+    };
+    return ok({
+      open: (attr, pid, cpu, groupFd) =>
+        call(() => syscall(number, 'void *', attr, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', PERF_FLAG_FD_CLOEXEC)),
+      read: (fd, buffer) => call(() => read(fd, buffer, buffer.length)),
+      ioctl: (fd, request, arg) => call(() => ioctl(fd, request, 'unsigned long', arg)),
+      ioctlOut: (fd, request, out) => call(() => ioctl(fd, request, 'void *', out)),
+      close: (fd) => call(() => close(fd)),
+    });
+  } catch (error) {
+    return err(fail(StatusCode.UNAVAILABLE, `cannot bind ${LIBC} through koffi: ${messageOf(error)}`, { op: 'load libc', cause: error, retryable: false }));
+  }
+}

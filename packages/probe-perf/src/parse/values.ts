@@ -1,0 +1,58 @@
+/**
+ * Parsers of the small files this probe reads besides counters: btime in /proc/stat, the
+ * integer in /proc/sys/kernel/perf_event_paranoid, CapEff in /proc/self/status, and the
+ * pid-per-line lists of cgroup.procs.
+ */
+import { ok, type Result } from '@virtualeyes/core';
+import { clip, parseError, readInt, readUint } from './numbers.js';
+
+/** Boot time (seconds since the epoch) from the `btime` line of /proc/stat. */
+export function parseBtime(text: string): Result<number> {
+  const line = findLine(text, 'btime ');
+  if (line === undefined) return parseError('/proc/stat', 'no btime line');
+  const btime = readUint(text, line.start + 'btime '.length, line.end);
+  if (btime < 0 || !Number.isSafeInteger(btime * 1000)) return parseError('/proc/stat', `malformed '${clip(text.slice(line.start, line.end))}'`);
+  return ok(btime);
+}
+
+/** The one integer of a file like perf_event_paranoid (it may be negative). */
+export function parseIntFile(text: string, source: string): Result<number> {
+  const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+  const value = readInt(body, 0, body.length);
+  return Number.isNaN(value) ? parseError(source, `not an integer: '${clip(body)}'`) : ok(value);
+}
+
+/** The effective capability mask (CapEff, hexadecimal) from /proc/PID/status. */
+export function parseCapEff(text: string): Result<bigint> {
+  const line = findLine(text, 'CapEff:');
+  if (line === undefined) return parseError('/proc/self/status', 'no CapEff line');
+  const hex = text.slice(line.start + 'CapEff:'.length, line.end).trim();
+  if (!/^[0-9a-f]{1,16}$/.test(hex)) return parseError('/proc/self/status', `malformed CapEff '${clip(hex)}'`);
+  return ok(BigInt(`0x${hex}`));
+}
+
+/** Pids of a cgroup.procs file, one per line, in file order. */
+export function parsePidList(text: string, source: string): Result<number[]> {
+  const pids: number[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const pid = readUint(line, 0, line.length);
+    if (!(pid > 0 && pid <= 2147483647)) return parseError(source, `malformed pid '${clip(line)}'`);
+    pids.push(pid);
+  }
+  return ok(pids);
+}
+
+/** Start and end (exclusive, before the newline) of the first line starting with `prefix`. */
+function findLine(text: string, prefix: string): { start: number; end: number } | undefined {
+  let start: number;
+  if (text.startsWith(prefix)) {
+    start = 0;
+  } else {
+    const at = text.indexOf(`\n${prefix}`);
+    if (at < 0) return undefined;
+    start = at + 1;
+  }
+  const newline = text.indexOf('\n', start);
+  return { start, end: newline < 0 ? text.length : newline };
+}

@@ -1,0 +1,180 @@
+/**
+ * The Linux collector: start() loads libc through koffi and opens the per-CPU counters;
+ * collections read them, re-select processes and read numastat. Whatever start() found
+ * (unsupported events, refusals) is returned by the next collection, each problem once per
+ * instance, so a VM without a PMU says so once and then records its software events quietly.
+ */
+import {
+  fail,
+  OK,
+  StatusCode,
+  type Batch,
+  type CollectResult,
+  type PluginDeps,
+  type Row,
+  type Status,
+} from '@virtualeyes/core';
+import { compilePattern, type PerfConfig } from '../config.js';
+import { groupEvents, resolveEvents, type EventDef } from '../events.js';
+import { createCounterIo } from '../linux/counters.js';
+import { createCpuCounters, type CpuCounters, type CpuReading } from '../linux/cpus.js';
+import { loadLibcSyscalls, type PerfSyscallsLoader } from '../linux/native.js';
+import { numaRows } from '../linux/numa.js';
+import { createProcessCounters, type ProcessCounters } from '../linux/processes.js';
+import type { Session } from '../linux/session.js';
+import { parseCapEff, parseIntFile } from '../parse/values.js';
+import { Table, TABLES } from '../tables.js';
+import type { Collector, PlatformImpl } from './index.js';
+
+const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
+const PARANOID = '/proc/sys/kernel/perf_event_paranoid';
+const SELF_STATUS = '/proc/self/status';
+/** CAP_SYS_ADMIN and CAP_PERFMON (Linux 5.8+): either lifts perf_event_paranoid. */
+const PERF_CAPABILITIES = [21n, 38n];
+
+/** The Linux implementation. */
+export const linuxPlatform: PlatformImpl = {
+  check: () => OK,
+  createCollector: createLinuxCollector,
+};
+
+/** Creates the collector of one probe instance; it holds no fd until start() or the first collection. */
+export function createLinuxCollector(config: PerfConfig, deps: PluginDeps, loader: PerfSyscallsLoader = () => loadLibcSyscalls()): Collector {
+  const { files, clock, logger } = deps;
+  const sysRoot = trimSlash(config.sysRoot);
+  const pending: Status[] = [];
+  const reported = new Set<string>();
+  const once = (key: string, status: Status): void => {
+    if (reported.has(key)) return;
+    reported.add(key);
+    pending.push(status);
+  };
+  // parseConfig checked both; a failure here means a caller skipped it.
+  const resolved = resolveEvents(config.events);
+  const events: readonly EventDef[] = resolved.ok ? resolved.value : [];
+  if (!resolved.ok) once('config', resolved.status);
+  const patterns: RegExp[] = [];
+  for (const pattern of config.processes.comm) {
+    const compiled = compilePattern(pattern);
+    if (compiled.ok) patterns.push(compiled.value);
+    else once(`config:${pattern}`, compiled.status);
+  }
+
+  let closed = false;
+  let starting: Promise<Status> | undefined;
+  let cpus: CpuCounters | undefined;
+  let processes: ProcessCounters | undefined;
+  const closedStatus = (op: string): Status => fail(StatusCode.UNAVAILABLE, 'the probe is closed', { op, retryable: false });
+
+  const start = (): Promise<Status> => {
+    if (closed) return Promise.resolve(closedStatus('start'));
+    starting ??= (async (): Promise<Status> => {
+      const loaded = await loader();
+      if (closed) return closedStatus('start');
+      if (!loaded.ok) {
+        // NUMA statistics need no counters: the probe keeps going without them.
+        once('native', loaded.status);
+        return OK;
+      }
+      const paranoid = readParanoid();
+      const privileged = isPrivileged();
+      const session: Session = {
+        io: createCounterIo(
+          loaded.value,
+          // Messages quote the value at the time of the refusal, which an admin may have changed.
+          readParanoid,
+          () => logger.warn('this kernel predates inherit_thread (Linux 5.13): perf_process also counts child processes started after its counters opened'),
+        ),
+        files,
+        clock,
+        logger,
+        events,
+        groups: groupEvents(events),
+        unsupported: new Map(),
+        excludeKernel: !privileged && (paranoid === null || paranoid > 1),
+        once,
+        markUnsupported(event, status) {
+          if (session.unsupported.has(event)) return;
+          session.unsupported.set(event, status);
+          once(`unsupported:${event.name}`, status);
+        },
+      };
+      cpus = createCpuCounters(session, sysRoot);
+      processes = createProcessCounters(session, {
+        selection: config.processes,
+        patterns,
+        maxProcesses: config.maxProcesses,
+        maxFds: config.maxFds,
+        userHz: config.userHz,
+        cgroupRoot: trimSlash(config.cgroupRoot),
+      });
+      cpus.refresh(pending);
+      logger.debug(`per-CPU counters: ${events.length - session.unsupported.size} of ${events.length} events, ${cpus.fds()} fds`);
+      return OK;
+    })();
+    return starting;
+  };
+
+  const readParanoid = (): number | null => {
+    const text = files.readText(PARANOID);
+    const value = text.ok ? parseIntFile(text.value, PARANOID) : text;
+    return value.ok ? value.value : null;
+  };
+
+  const isPrivileged = (): boolean => {
+    const text = files.readText(SELF_STATUS);
+    const caps = text.ok ? parseCapEff(text.value) : text;
+    if (!caps.ok) return process.geteuid?.() === 0;
+    return PERF_CAPABILITIES.some((bit) => ((caps.value >> bit) & 1n) === 1n);
+  };
+
+  return {
+    start,
+    async collect(tables, signal): Promise<CollectResult> {
+      if (closed) return { batches: [], errors: [closedStatus('collect')] };
+      await start();
+      if (closed) return { batches: [], errors: [closedStatus('collect')] };
+      const batches: Batch[] = [];
+      const errors: Status[] = [];
+      const wanted = new Set<string>();
+      for (const table of tables) {
+        if (KNOWN.has(table)) wanted.add(table);
+        else errors.push(fail(StatusCode.INVALID_ARGUMENT, `perf has no table '${table}'`, { op: 'collect' }));
+      }
+      let readings: CpuReading[] | undefined;
+      const readCpus = (): CpuReading[] => (readings ??= cpus === undefined ? [] : cpus.read(errors));
+      const push = (table: Table, rows: Row[]): void => {
+        batches.push({ table, ts: clock.now(), rows, snapshot: true });
+      };
+
+      for (const table of [Table.PERF_CPU, Table.PERF_PROCESS, Table.PERF_NUMA]) {
+        if (!wanted.has(table)) continue;
+        if (signal.aborted) {
+          errors.push(fail(StatusCode.TIMEOUT, `collection aborted before ${table}`, { op: 'collect', retryable: true }));
+          break;
+        }
+        if (table === Table.PERF_CPU && cpus !== undefined) {
+          cpus.refresh(errors);
+          if (cpus.counting()) push(table, cpus.rows(readCpus()));
+        } else if (table === Table.PERF_PROCESS && processes !== undefined) {
+          push(table, processes.collect(errors));
+        } else if (table === Table.PERF_NUMA) {
+          push(table, numaRows(files, sysRoot, readCpus(), errors, once));
+        }
+      }
+      return { batches, errors: [...pending.splice(0), ...errors] };
+    },
+    close() {
+      closed = true;
+      cpus?.close();
+      processes?.close();
+      cpus = undefined;
+      processes = undefined;
+      return OK;
+    },
+  };
+}
+
+function trimSlash(root: string): string {
+  return root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
+}
