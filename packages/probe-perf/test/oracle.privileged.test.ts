@@ -64,58 +64,55 @@ describe.skipIf(!tools || !IS_ROOT)('per-process counts agree with perf stat and
     return num(row!.value);
   };
 
-  it('counts the context switches of a pipe ping-pong like perf stat -p and /proc/PID/status', async () => {
-    const rounds = 4000;
-    const workload = await start('pingpong.py', [String(rounds)]);
-    const probe = probeFor(workload.pid, ['context-switches']);
+  /** Runs a workload from 'go' to 'done' between two collections, with `perf stat -p` attached over the same interval. */
+  const measure = async (script: string, args: string[], events: string[], perfEvents: string[] = events) => {
+    const workload = await start(script, args);
+    const probe = probeFor(workload.pid, events);
     const before = await processRows(probe);
-    const perf = await startPerfStat(['context-switches'], ['-p', String(workload.pid)]);
+    const perf = await startPerfStat(perfEvents, ['-p', String(workload.pid)]);
     const kernelBefore = kernelContextSwitches(workload.pid);
     workload.send('go');
     await workload.waitFor('done');
     const after = await processRows(probe);
     const kernel = kernelContextSwitches(workload.pid) - kernelBefore;
-    const oracle = (await perf.stop()).get('context-switches');
-    const delta = value(after, 'context-switches', workload.pid) - value(before, 'context-switches', workload.pid);
+    const counts = await perf.stop();
+    return {
+      delta: (event: string): number => value(after, event, workload.pid) - value(before, event, workload.pid),
+      oracle: (event: string): number | undefined => counts.get(event),
+      kernelContextSwitches: kernel,
+    };
+  };
+
+  it('counts the context switches of a pipe ping-pong like perf stat -p and /proc/PID/status', async () => {
+    const rounds = 4000;
+    const run = await measure('pingpong.py', [String(rounds)], ['context-switches']);
+    const delta = run.delta('context-switches');
+    const oracle = run.oracle('context-switches');
 
     // Each round blocks the parent in read() unless the child already answered.
     expect(delta).toBeGreaterThan(rounds / 2);
     expect(oracle, 'perf stat counted').toBeTypeOf('number');
     expect(within(delta, oracle!, TOLERANCE), `probe ${delta}, perf stat ${oracle}`).toBe(true);
-    expect(within(delta, kernel, TOLERANCE), `probe ${delta}, /proc/PID/status ${kernel}`).toBe(true);
+    expect(within(delta, run.kernelContextSwitches, TOLERANCE), `probe ${delta}, /proc/PID/status ${run.kernelContextSwitches}`).toBe(true);
   });
 
   it('counts the page faults of touching fresh pages like perf stat -p', async () => {
     const pages = 6000;
-    const workload = await start('faults.py', [String(pages)]);
-    const probe = probeFor(workload.pid, ['page-faults', 'minor-faults', 'major-faults']);
-    const before = await processRows(probe);
-    const perf = await startPerfStat(['page-faults'], ['-p', String(workload.pid)]);
-    workload.send('go');
-    await workload.waitFor('done');
-    const after = await processRows(probe);
-    const oracle = (await perf.stop()).get('page-faults');
-    const delta = value(after, 'page-faults', workload.pid) - value(before, 'page-faults', workload.pid);
-    const minor = value(after, 'minor-faults', workload.pid) - value(before, 'minor-faults', workload.pid);
-    const major = value(after, 'major-faults', workload.pid) - value(before, 'major-faults', workload.pid);
+    const run = await measure('faults.py', [String(pages)], ['page-faults', 'minor-faults', 'major-faults'], ['page-faults']);
+    const delta = run.delta('page-faults');
+    const oracle = run.oracle('page-faults');
 
     expect(delta).toBeGreaterThanOrEqual(pages);
     expect(oracle, 'perf stat counted').toBeTypeOf('number');
     expect(within(delta, oracle!, TOLERANCE), `probe ${delta}, perf stat ${oracle}`).toBe(true);
-    expect(minor + major).toBe(delta);
+    expect(run.delta('minor-faults') + run.delta('major-faults')).toBe(delta);
   });
 
   it('counts a thread that existed at attach and one created later, each once', async () => {
     const pages = 4000;
-    const workload = await start('threads.py', [String(pages)]);
-    const probe = probeFor(workload.pid, ['page-faults']);
-    const before = await processRows(probe);
-    const perf = await startPerfStat(['page-faults'], ['-p', String(workload.pid)]);
-    workload.send('go');
-    await workload.waitFor('done');
-    const after = await processRows(probe);
-    const oracle = (await perf.stop()).get('page-faults');
-    const delta = value(after, 'page-faults', workload.pid) - value(before, 'page-faults', workload.pid);
+    const run = await measure('threads.py', [String(pages)], ['page-faults']);
+    const delta = run.delta('page-faults');
+    const oracle = run.oracle('page-faults');
 
     expect(delta).toBeGreaterThanOrEqual(2 * pages);
     // Counted twice, the later thread would push the total to about 3×pages.
@@ -125,17 +122,9 @@ describe.skipIf(!tools || !IS_ROOT)('per-process counts agree with perf stat and
 
   it('counts the process itself, not the child processes it forks later (perf stat -p follows those)', async () => {
     const pages = 4000;
-    const workload = await start('forks.py', [String(pages)]);
-    const probe = probeFor(workload.pid, ['page-faults']);
-    const before = await processRows(probe);
-    const perf = await startPerfStat(['page-faults'], ['-p', String(workload.pid)]);
-    workload.send('go');
-    await workload.waitFor('done');
-    const after = await processRows(probe);
-    const oracle = (await perf.stop()).get('page-faults');
-    const delta = value(after, 'page-faults', workload.pid) - value(before, 'page-faults', workload.pid);
+    const run = await measure('forks.py', [String(pages)], ['page-faults']);
 
-    expect(oracle).toBeGreaterThanOrEqual(pages);
-    expect(delta).toBeLessThan(pages / 4);
+    expect(run.oracle('page-faults')).toBeGreaterThanOrEqual(pages);
+    expect(run.delta('page-faults')).toBeLessThan(pages / 4);
   });
 });
