@@ -205,6 +205,8 @@ export interface QueryResult {
   readonly rows: readonly (readonly Cell[])[];
   /** True when `maxRows` cut the result short. */
   readonly truncated: boolean;
+  /** The row cap that applied: the request's `maxRows` capped by the store's own limit. */
+  readonly maxRows?: number;
   /** Time the store spent, milliseconds. */
   readonly elapsedMs: number;
 }

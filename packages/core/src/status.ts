@@ -35,6 +35,8 @@ export interface Status {
   readonly op?: string;
   /** The original error, kept for debugging; never shown as the message. */
   readonly cause?: unknown;
+  /** For a retryable refusal (a full query queue): how long to wait before trying again, ms. */
+  readonly retryAfterMs?: number;
 }
 
 /** A value or the Status saying why there is none. */
@@ -52,6 +54,8 @@ export interface StatusOptions {
   readonly op?: string;
   /** Underlying error. */
   readonly cause?: unknown;
+  /** Suggested wait before a retry, milliseconds. */
+  readonly retryAfterMs?: number;
 }
 
 /** The one OK status; compare codes, not identity. */
@@ -73,6 +77,7 @@ export function fail(code: StatusCode, message: string, options: StatusOptions =
     source?: string;
     op?: string;
     cause?: unknown;
+    retryAfterMs?: number;
   } = {
     code,
     message: oneLine(message),
@@ -81,6 +86,7 @@ export function fail(code: StatusCode, message: string, options: StatusOptions =
   if (options.source !== undefined) status.source = options.source;
   if (options.op !== undefined) status.op = options.op;
   if (options.cause !== undefined) status.cause = options.cause;
+  if (options.retryAfterMs !== undefined) status.retryAfterMs = options.retryAfterMs;
   return Object.freeze(status);
 }
 
@@ -120,6 +126,7 @@ export function withSource(status: Status, source: string, op?: string): Status 
     source: status.source ?? source,
     op: status.op ?? op,
     cause: status.cause,
+    ...(status.retryAfterMs === undefined ? {} : { retryAfterMs: status.retryAfterMs }),
   });
 }
 
