@@ -29,6 +29,13 @@ import {
 /** Largest request body accepted, bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * How much of an oversized body is still read (and discarded) after the refusal was sent, so
+ * the client finishes sending and reads the JSON error instead of a reset; past it, the
+ * connection is cut.
+ */
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
+
 /** Socket permissions: owner and group may connect, others may not. */
 export const SOCKET_MODE = 0o660;
 
@@ -48,7 +55,7 @@ export interface ApiDeps {
 
 /** A listening API server. */
 export interface ApiServer {
-  /** Stops accepting connections, ends idle ones and removes the socket file. */
+  /** Stops accepting connections, cuts open ones (a running query's client included) and removes the socket file. */
   close(): Promise<void>;
 }
 
@@ -89,7 +96,9 @@ export async function startApiServer(socketPath: string, deps: ApiDeps): Promise
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        // A client waiting for a long query must not hold the shutdown: its query is interrupted
+        // when the store closes, and the client sees the connection end.
+        server.closeAllConnections();
         try {
           unlinkSync(socketPath);
         } catch {
@@ -107,7 +116,13 @@ async function handle(
 ): Promise<void> {
   const route = (request.url ?? '').split('?')[0];
   const method = request.method ?? 'GET';
-  const reject = (status: Status): void => send(response, httpStatusOf(status.code), { status: publicStatus(status) });
+  const reject = (status: Status, code = httpStatusOf(status.code)): void => {
+    // A retryable refusal (the query queue is full) says when to come back.
+    const headers: Record<string, string> = {};
+    if (status.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(status.retryAfterMs / 1000)));
+    if (code === HTTP_PAYLOAD_TOO_LARGE) headers.connection = 'close';
+    send(response, code, { status: publicStatus(status) }, headers);
+  };
 
   if (route === ApiRoute.HEALTH && method === 'GET') {
     send(response, 200, { ok: true, pid: process.pid, version: deps.version });
@@ -130,7 +145,7 @@ async function handle(
   }
   if (route === ApiRoute.QUERY && method === 'POST') {
     const body = await readJson(request);
-    if (!body.ok) return reject(body.status);
+    if (!body.ok) return reject(body.status, body.status.op === TOO_LARGE_OP ? HTTP_PAYLOAD_TOO_LARGE : undefined);
     const query = validator.validate<QueryRequest>(QUERY_REQUEST_SCHEMA, body.value, '$');
     if (!query.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, query.status.message, { op: 'query' }));
     const reader = deps.reader();
@@ -162,6 +177,10 @@ function publicStatus(status: Status): Omit<Status, 'cause'> {
   return rest;
 }
 
+/** The `op` of the status refusing an oversized body (answered 413). */
+const TOO_LARGE_OP = 'read request';
+const HTTP_PAYLOAD_TOO_LARGE = 413;
+
 function readJson(request: IncomingMessage): Promise<Result<unknown>> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -174,15 +193,21 @@ function readJson(request: IncomingMessage): Promise<Result<unknown>> {
     };
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (done) {
+        // Refused already: discard the rest, up to a bound, so the client can read the answer.
+        if (size > MAX_BODY_BYTES + MAX_DISCARD_BYTES) request.socket.destroy();
+        return;
+      }
       if (size > MAX_BODY_BYTES) {
-        finish(err(fail(StatusCode.INVALID_ARGUMENT, `request body over ${MAX_BODY_BYTES} bytes`, { op: 'query' })));
-        request.destroy();
+        chunks.length = 0;
+        finish(err(fail(StatusCode.INVALID_ARGUMENT, `request body over ${MAX_BODY_BYTES} bytes`, { op: TOO_LARGE_OP })));
         return;
       }
       chunks.push(chunk);
     });
     request.on('error', (error) => finish(err(classifyErrno(error, 'read request', 'vwatchd'))));
     request.on('end', () => {
+      if (done) return;
       try {
         finish(ok(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown));
       } catch (error) {
@@ -192,10 +217,10 @@ function readJson(request: IncomingMessage): Promise<Result<unknown>> {
   });
 }
 
-function send(response: ServerResponse, code: number, body: unknown): void {
+function send(response: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
   if (response.headersSent) return;
   const text = JSON.stringify(body);
-  response.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   response.end(text);
 }
 

@@ -3,7 +3,6 @@
  * agent, print the boot tree, serve the local API, record until SIGINT/SIGTERM, then flush
  * and close. Exit codes: 0 after a clean stop, 1 when it cannot run, 2 for bad config or usage.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError } from 'commander';
@@ -22,6 +21,7 @@ import {
   type Status,
 } from '@virtualeyes/core';
 import { startApiServer, type ApiServer } from './api.js';
+import { DAEMON_UMASK, prepareDataDir } from './data-dir.js';
 import { VERSION } from './version.js';
 
 /** Process exit codes. */
@@ -39,6 +39,7 @@ interface CliOptions {
   logLevel?: string;
   check?: boolean;
   printConfig?: boolean;
+  sharedDataDir?: boolean;
 }
 
 /** Parses argv; returns the options or an exit code when commander already answered (help, errors). */
@@ -52,6 +53,7 @@ function parseArgs(argv: readonly string[]): CliOptions | number {
     .option('--log-level <level>', 'debug, info, warn, error or silent (default: info)')
     .option('--check', 'validate the config and load the plugins, print the boot tree, then exit')
     .option('--print-config', 'print the effective config as JSON and exit')
+    .option('--shared-data-dir', 'record into a shared world-writable sticky directory (such as /tmp) as it is, instead of refusing')
     .addHelpText('after', '\nExit codes: 0 stopped cleanly, 1 could not run, 2 invalid config or usage.\nSignals: SIGINT/SIGTERM flush and stop.')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
@@ -85,16 +87,20 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
     return ExitCode.OK;
   }
   const logger = createLogger({ level: config.logLevel, name: 'vwatchd' });
-  return record(config, logger, args.check === true);
+  return record(config, logger, { checkOnly: args.check === true, sharedDataDir: args.sharedDataDir === true });
 }
 
-async function record(config: HostConfig, logger: Logger, checkOnly: boolean): Promise<number> {
-  try {
-    mkdirSync(config.agent.dataDir, { recursive: true, mode: 0o750 });
-  } catch (error) {
-    logger.error(`Cannot create data directory ${config.agent.dataDir}: ${(error as Error).message}`);
-    return ExitCode.FAILURE;
+async function record(config: HostConfig, logger: Logger, options: { checkOnly: boolean; sharedDataDir: boolean }): Promise<number> {
+  const { checkOnly } = options;
+  // Everything the daemon and its DuckDB create from here on (store, WAL, temp and spill files) is 0640 at most.
+  process.umask(DAEMON_UMASK);
+  const dataDir = prepareDataDir(config.agent.dataDir, { shared: options.sharedDataDir });
+  if (!dataDir.ok) {
+    process.stderr.write(`vwatchd: ${dataDir.status.message}\n`);
+    return dataDir.status.code === StatusCode.INVALID_CONFIG ? ExitCode.USAGE : ExitCode.FAILURE;
   }
+  for (const change of dataDir.value.tightened) logger.info(`Made private: ${change}`);
+  if (dataDir.value.shared) logger.warn(`Recording into the shared directory ${config.agent.dataDir} (--shared-data-dir): other users can see the file names`);
   const created = await createAgent(config.agent, { logger, resolveFrom: resolveFrom() });
   if (!created.ok) {
     process.stderr.write(`vwatchd: ${config.source}: ${created.status.message}\n`);
