@@ -2,6 +2,7 @@
  * The `virtualeyes` command line: query, tables, ps and status. Every command takes the
  * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
  * read-only when it does not. Exit codes: 0 answered, 1 failed, 2 bad usage or input.
+ * Whatever it prints that came from the recording or the daemon goes through escape.ts.
  */
 import { Command, type CommanderError, Option } from 'commander';
 import {
@@ -11,10 +12,12 @@ import {
   type ConfigOverrides,
   type HostConfig,
   type QueryRequest,
+  type QueryResult,
   type Result,
   type Status,
 } from '@virtualeyes/core';
 import { connect, type Backend } from './client.js';
+import { escapeText, jsonText } from './escape.js';
 import { Format, formatResult, rowObjects, renderTable } from './format.js';
 import { psSql, PsSort, renderPs } from './ps.js';
 import { renderDaemonStatus, renderOfflineStatus } from './status.js';
@@ -36,6 +39,15 @@ export interface Io {
 
 const DEFAULT_STALENESS = '5m';
 
+/** The longest query a request may ask for: `timeoutMs`'s maximum in core's QUERY_REQUEST_SCHEMA. */
+export const LONGEST_QUERY_MS = 600_000;
+
+/** The options every command that prints rows takes: `--format`, and `--json` for `--format json`. */
+interface FormatOptions {
+  format: Format;
+  json?: boolean;
+}
+
 interface GlobalOptions {
   config?: string;
   dataDir?: string;
@@ -46,7 +58,9 @@ interface GlobalOptions {
 export async function runCli(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = ExitCode.OK;
   const fail = (status: Status, code: number = codeFor(status)): void => {
-    io.err(`virtualeyes: ${status.code === StatusCode.INVALID_ARGUMENT || status.code === StatusCode.INVALID_CONFIG ? status.message : formatStatus({ ...status, source: undefined })}\n`);
+    // Messages quote data (DuckDB errors quote identifiers and values), so they are escaped too.
+    const message = status.code === StatusCode.INVALID_ARGUMENT || status.code === StatusCode.INVALID_CONFIG ? status.message : formatStatus({ ...status, source: undefined });
+    io.err(`virtualeyes: ${escapeText(message)}\n`);
     exitCode = code;
   };
 
@@ -79,8 +93,10 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     }
   };
 
-  const formatOption = (): Option =>
-    new Option('-f, --format <format>', 'output format').choices(Object.values(Format)).default(Format.TABLE);
+  const formatOption = (choices: readonly Format[] = Object.values(Format)): Option =>
+    new Option('-f, --format <format>', 'output format').choices(choices).default(Format.TABLE);
+  const jsonOption = (): Option => new Option('--json', 'the same as --format json').conflicts('format');
+  const formatOf = (options: FormatOptions): Format => (options.json === true ? Format.JSON : options.format);
 
   program
     .command('query')
@@ -90,28 +106,31 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .option('--from <time>', 'start of a range: metric rows in it, state rows overlapping it')
     .option('--to <time>', 'end of a range (default: now)')
     .option('--staleness <duration>', 'with --at, how old the last metric sample may be', DEFAULT_STALENESS)
-    .option('--timeout <duration>', 'query time limit', '30s')
-    .option('--max-rows <n>', 'stop after this many rows', '100000')
+    .option('--timeout <duration>', "query time limit; a longer one is cut to 10m, and to the store's queryTimeoutMs", '30s')
+    .option('--max-rows <n>', "stop after this many rows; a larger number is cut to the store's maxRows", '100000')
     .addOption(formatOption())
+    .addOption(jsonOption())
     .addHelpText(
       'after',
       `
 Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', or relative ('20s ago', '5m ago', '1h30m ago').
 Without --at or --from, tables hold their whole history (state tables as versions with valid_from/valid_to).
 The raw history stays reachable as history.<table> in every mode.
+Table output shows control and bidi characters as escapes (\\e, \\n, \\x07, \\u202e, a backslash as \\\\);
+JSON escapes them as \\u escapes; CSV keeps the data exact, in quoted fields.
 
 Examples:
   virtualeyes query --at "10s ago" "select count(*) from processes"
   virtualeyes query --from "1h ago" "select ts, load1 from load order by ts" --format csv`,
     )
-    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string; format: Format }) => {
+    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string } & FormatOptions) => {
       const request = buildRequest(sql, options, io.now());
       if (!request.ok) return fail(request.status, ExitCode.USAGE);
       await withBackend(async (backend) => {
         const result = await backend.query(request.value);
         if (!result.ok) return fail(result.status);
-        io.out(`${formatResult(result.value, options.format)}\n`);
-        if (result.value.truncated) io.err(`virtualeyes: output cut at ${request.value.maxRows ?? 0} rows (--max-rows)\n`);
+        io.out(`${formatResult(result.value, formatOf(options))}\n`);
+        if (result.value.truncated) io.err(`virtualeyes: output cut at ${appliedRowCap(result.value)} rows (--max-rows)\n`);
       });
     });
 
@@ -120,15 +139,17 @@ Examples:
     .description('List the recorded tables: kind, key, rows, time span, and every column with its type and unit')
     .option('--brief', 'one line per table, without the columns')
     .addOption(formatOption())
-    .action(async (options: { brief?: boolean; format: Format }) => {
+    .addOption(jsonOption())
+    .action(async (options: { brief?: boolean } & FormatOptions) => {
+      const format = formatOf(options);
       await withBackend(async (backend) => {
         const tables = await backend.tables();
         if (!tables.ok) return fail(tables.status);
-        if (options.format === Format.JSON) {
-          io.out(`${JSON.stringify(tables.value, null, 2)}\n`);
+        if (format === Format.JSON) {
+          io.out(`${jsonText(tables.value)}\n`);
           return;
         }
-        if (options.format === Format.CSV) {
+        if (format === Format.CSV) {
           // One row per column: the flat shape spreadsheets want.
           const headers = ['table', 'kind', 'column', 'type', 'unit', 'description'];
           const rows = tables.value.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', c.description]));
@@ -147,7 +168,7 @@ Examples:
         io.out(`${renderTable(['TABLE', 'KIND', 'KEY', 'ROWS', 'FIRST', 'LAST', 'DESCRIPTION'], summary, [false, false, false, true])}\n`);
         if (options.brief === true) return;
         for (const table of tables.value) {
-          io.out(`\n${table.name} (${table.kind}${table.key.length === 0 ? '' : `, key ${table.key.join(', ')}`})\n`);
+          io.out(`\n${escapeText(`${table.name} (${table.kind}${table.key.length === 0 ? '' : `, key ${table.key.join(', ')}`})`)}\n`);
           io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.description]))}\n`);
         }
       });
@@ -161,7 +182,9 @@ Examples:
     .option('-n, --limit <n>', 'show at most this many processes')
     .option('--staleness <duration>', 'how old the last sample may be', DEFAULT_STALENESS)
     .addOption(formatOption())
-    .action(async (options: { at: string; sort: PsSort; limit?: string; staleness: string; format: Format }) => {
+    .addOption(jsonOption())
+    .action(async (options: { at: string; sort: PsSort; limit?: string; staleness: string } & FormatOptions) => {
+      const format = formatOf(options);
       const at = parseTime(options.at, io.now());
       if (!at.ok) return fail(at.status, ExitCode.USAGE);
       const window = parseDuration(options.staleness);
@@ -174,13 +197,13 @@ Examples:
         if (result.value.rows.length === 0) {
           return fail({ code: StatusCode.NOT_FOUND, message: `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`, retryable: false });
         }
-        if (options.format !== Format.TABLE) {
-          io.out(`${formatResult(result.value, options.format)}\n`);
+        if (format !== Format.TABLE) {
+          io.out(`${formatResult(result.value, format)}\n`);
           return;
         }
         const sampled = rowObjects(result.value)[0]?.['sampled_at'];
         const shown = limit === undefined ? `${result.value.rows.length} processes` : `top ${result.value.rows.length} by ${options.sort}`;
-        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${String(sampled)}, ${shown}\n`);
+        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${escapeText(String(sampled))}, ${shown}\n`);
         io.out(`${renderPs(result.value)}\n`);
       });
     });
@@ -188,18 +211,20 @@ Examples:
   program
     .command('status')
     .description('Show whether vwatchd runs, its plugins, per-table counters, rows written and store size')
-    .option('--json', 'print the status as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .addOption(formatOption([Format.TABLE, Format.JSON]))
+    .addOption(jsonOption())
+    .action(async (options: FormatOptions) => {
+      const json = formatOf(options) === Format.JSON;
       await withBackend(async (backend, config) => {
         if (backend.kind === 'offline') {
           const info = await backend.info();
-          if (options.json === true) io.out(`${JSON.stringify({ running: false, socket: config.api.socket, store: info.ok ? info.value : null }, null, 2)}\n`);
+          if (json) io.out(`${jsonText({ running: false, socket: config.api.socket, store: info.ok ? info.value : null })}\n`);
           else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined)}\n`);
           return;
         }
         const status = await backend.status();
         if (!status.ok) return fail(status.status);
-        if (options.json === true) io.out(`${JSON.stringify({ running: true, ...status.value }, null, 2)}\n`);
+        if (json) io.out(`${jsonText({ running: true, ...status.value })}\n`);
         else io.out(`${renderDaemonStatus(status.value, io.now())}\n`);
       });
     });
@@ -225,7 +250,9 @@ export function buildRequest(
   if (!timeout.ok) return timeout;
   const maxRows = positiveInt(options.maxRows, '--max-rows');
   if (!maxRows.ok) return maxRows;
-  const base = { sql, stalenessMs: Math.round(staleness.value), timeoutMs: Math.max(1, Math.round(timeout.value)), maxRows: maxRows.value };
+  // A longer --timeout is capped, not refused: the store caps it again at its own limit.
+  const timeoutMs = Math.min(LONGEST_QUERY_MS, Math.max(1, Math.round(timeout.value)));
+  const base = { sql, stalenessMs: Math.round(staleness.value), timeoutMs, maxRows: maxRows.value };
   if (options.at !== undefined) {
     if (options.from !== undefined || options.to !== undefined) return usage('use either --at or --from/--to, not both');
     const at = parseTime(options.at, now);
@@ -241,6 +268,11 @@ export function buildRequest(
     return { ok: true, value: { ...base, from: from.value, to: to.value } };
   }
   return { ok: true, value: base };
+}
+
+/** The row cap that cut a truncated result: the one the store reports, else the row count (a store fills up to its cap before cutting). */
+function appliedRowCap(result: QueryResult): number {
+  return result.maxRows ?? result.rows.length;
 }
 
 function positiveInt(text: string, name: string): Result<number> {

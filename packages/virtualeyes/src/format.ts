@@ -1,9 +1,12 @@
 /**
  * Output of query results in the three formats every command offers: an aligned table for
  * people, JSON (an array of row objects) for programs, and CSV (RFC 4180) for spreadsheets.
+ * Table and JSON output never carry a raw control or bidi character from the data (escape.ts);
+ * CSV keeps the data exact and quotes any field that holds one.
  */
 import Table from 'cli-table3';
 import type { Cell, QueryResult } from '@virtualeyes/core';
+import { escapeText, hasUnsafeChar, jsonText } from './escape.js';
 
 /** Output formats. */
 export const Format = { TABLE: 'table', JSON: 'json', CSV: 'csv' } as const;
@@ -16,7 +19,7 @@ export function rowObjects(result: Pick<QueryResult, 'columns' | 'rows'>): Recor
   return result.rows.map((row) => Object.fromEntries(result.columns.map((column, index) => [column.name, row[index] ?? null])));
 }
 
-/** Renders a cell for the table and CSV formats. */
+/** A cell as exact text, for CSV: strings as they are, lists and structs as JSON. */
 export function cellText(cell: Cell): string {
   if (cell === null) return '';
   if (typeof cell === 'string') return cell;
@@ -24,10 +27,21 @@ export function cellText(cell: Cell): string {
   return JSON.stringify(cell);
 }
 
-/** Renders an aligned, borderless table; numbers are right-aligned. */
+/** A cell as a terminal may show it: strings escaped, lists and structs as escaped JSON. */
+export function displayCell(cell: Cell): string {
+  if (typeof cell === 'string') return escapeText(cell);
+  // JSON is already an unambiguous, printable encoding once jsonText has escaped C1 and bidi.
+  if (cell !== null && typeof cell === 'object') return jsonText(cell, 0);
+  return cellText(cell);
+}
+
+/**
+ * Renders an aligned, borderless table; numbers are right-aligned. Headers and cells are
+ * escaped here, before cli-table3 measures them, so widths are those of the printed text.
+ */
 export function renderTable(headers: readonly string[], rows: readonly (readonly Cell[])[], numeric: readonly boolean[] = []): string {
   const table = new Table({
-    head: [...headers],
+    head: headers.map(escapeText),
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
       left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
@@ -35,7 +49,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
     colAligns: headers.map((_, index) => (numeric[index] === true ? 'right' : 'left')),
   });
-  for (const row of rows) table.push(row.map((cell) => cellText(cell)));
+  for (const row of rows) table.push(row.map(displayCell));
   return table
     .toString()
     .split('\n')
@@ -49,7 +63,7 @@ const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLI
 export function formatResult(result: QueryResult, format: Format): string {
   switch (format) {
     case Format.JSON:
-      return JSON.stringify(rowObjects(result), null, 2);
+      return jsonText(rowObjects(result));
     case Format.CSV:
       return [result.columns.map((column) => csvField(column.name)), ...result.rows.map((row) => row.map((cell) => csvField(cellText(cell))))]
         .map((fields) => fields.join(','))
@@ -63,9 +77,13 @@ export function formatResult(result: QueryResult, format: Format): string {
   }
 }
 
-/** Quotes a CSV field when it holds a comma, quote or line break. */
+/**
+ * Quotes a CSV field (RFC 4180) when it holds a comma, quote, line break or any character
+ * {@link escapeText} would rewrite. CSV is for programs, so the data stays exact: a quoted
+ * field may carry ESC or U+202E, which a reader of `cat out.csv` on a terminal would meet raw.
+ */
 export function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",\r\n]/.test(text) || hasUnsafeChar(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Human-readable bytes: 1.5 KiB, 23.4 MiB. */

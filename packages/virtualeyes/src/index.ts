@@ -1,12 +1,13 @@
 /**
  * @virtualeyes/virtualeyes: the CLI, usable as a library (runCli) and for its pieces:
- * time parsing, output formats and the daemon client.
+ * time parsing, output formats, escaping of untrusted text and the daemon client.
  */
-export { buildRequest, ExitCode, runCli } from './cli.js';
+export { buildRequest, ExitCode, LONGEST_QUERY_MS, runCli } from './cli.js';
 export type { Io } from './cli.js';
 export { callDaemon, connect, daemonBackend, offlineBackend, openOfflineReader } from './client.js';
 export type { Backend } from './client.js';
-export { csvField, Format, formatBytes, formatDuration, formatResult, renderTable, rowObjects } from './format.js';
+export { escapeText, hasUnsafeChar, jsonText, truncateText } from './escape.js';
+export { cellText, csvField, displayCell, Format, formatBytes, formatDuration, formatResult, renderTable, rowObjects } from './format.js';
 export { psSql, PsSort, renderPs } from './ps.js';
 export { parseDuration, parseTime } from './time.js';
 export { VERSION } from './version.js';

@@ -1,9 +1,11 @@
 /**
  * `virtualeyes ps`: the process list as it was at an instant. It takes the last
  * process_stats sample at or before the instant (the store's as-of view), the one before
- * it (for CPU%), and the process identity valid at that sample.
+ * it (for CPU%), and the process identity valid at that sample. Command lines are anyone's
+ * to choose, so the table shows them escaped (renderTable) and cuts them by escaped width.
  */
 import type { Cell, QueryResult } from '@virtualeyes/core';
+import { truncateText } from './escape.js';
 import { cellText, formatBytes, renderTable, rowObjects } from './format.js';
 
 /** Orders `ps` can sort by. */
@@ -53,7 +55,7 @@ prev AS (
 SELECT * FROM rows ORDER BY ${ORDER[sort]}${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
 }
 
-/** Renders the `ps` table: PID USER %CPU RSS VSZ THR S STARTED COMMAND. */
+/** Renders the `ps` table: PID USER %CPU RSS VSZ THR S STARTED COMMAND, the command at most `commandWidth` characters as shown. */
 export function renderPs(result: QueryResult, commandWidth = 120): string {
   const rows = rowObjects(result);
   const hosts = new Set(rows.map((row) => row['host']));
@@ -72,7 +74,7 @@ export function renderPs(result: QueryResult, commandWidth = 120): string {
       row['threads'] ?? null,
       row['state'] ?? null,
       startedText(row['start_time'] ?? null),
-      command.length > commandWidth ? `${command.slice(0, commandWidth - 1)}…` : command,
+      truncateText(command, commandWidth),
     ];
   });
   const numeric = headers.map((header) => ['PID', '%CPU', 'RSS', 'VSZ', 'THR'].includes(header));

@@ -1,9 +1,11 @@
 /**
  * `virtualeyes status`: whether vwatchd runs, what it loaded, what each table and sink has
  * done (rows, skips, failures, drops) and how big the store is. Without a daemon it reports
- * what the store file holds.
+ * what the store file holds. Everything here comes from the daemon or the store (a hostname,
+ * a plugin's error message), so the free-standing lines are escaped as the tables are.
  */
 import { formatStatus, isOk, type DaemonStatus, type StoreInfo } from '@virtualeyes/core';
+import { escapeText } from './escape.js';
 import { formatBytes, formatDuration, renderTable } from './format.js';
 
 /** Renders the daemon's status for people. */
@@ -11,9 +13,9 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
   const agent = status.agent;
   const lines: string[] = [];
   const uptime = agent.startedAt === null ? 'not started' : `up ${formatDuration(now - agent.startedAt)}`;
-  lines.push(`vwatchd ${status.version} running (pid ${status.pid}), ${uptime}, host ${agent.host}, config: ${status.configSource}`);
-  lines.push(`data dir  ${status.dataDir}`);
-  lines.push(`socket    ${status.socket}`);
+  lines.push(escapeText(`vwatchd ${status.version} running (pid ${status.pid}), ${uptime}, host ${agent.host}, config: ${status.configSource}`));
+  lines.push(`data dir  ${escapeText(status.dataDir)}`);
+  lines.push(`socket    ${escapeText(status.socket)}`);
   if (status.store !== null) lines.push(`store     ${storeLine(status.store)}`);
   lines.push('');
   lines.push(
@@ -81,7 +83,7 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
 
 /** Renders what an offline store holds, for when no daemon runs. */
 export function renderOfflineStatus(socket: string, store: StoreInfo | undefined): string {
-  const lines = [`vwatchd is not running (no answer on ${socket})`];
+  const lines = [`vwatchd is not running (no answer on ${escapeText(socket)})`];
   if (store !== undefined) lines.push(`store     ${storeLine(store)}`);
   return lines.join('\n');
 }
@@ -93,5 +95,5 @@ function storeLine(store: StoreInfo): string {
       : `${new Date(store.first).toISOString()} → ${new Date(store.last).toISOString()} (${formatDuration(store.last - store.first)})`;
   const size = store.bytes === undefined ? '' : `, ${formatBytes(store.bytes)}`;
   const hosts = store.hosts.length === 0 ? '' : `, hosts: ${store.hosts.join(', ')}`;
-  return `${store.path ?? '(no file)'}${size}, ${span}${hosts}`;
+  return escapeText(`${store.path ?? '(no file)'}${size}, ${span}${hosts}`);
 }

@@ -2,6 +2,7 @@
  * Parsing of the times users type: `now`, ISO-8601 (`2026-11-22T05:00:00Z`, local time when
  * no zone is given), epoch seconds (`1763787600`, `@1763787600.5`), epoch milliseconds (13
  * digits) and relative forms (`20s ago`, `5m ago`, `1h30m ago`, `2 days ago`, `-10m`).
+ * Times outside the years 1 to 9999 are refused here, so no absurd number reaches a store.
  */
 import { err, fail, ok, StatusCode, type Result } from '@virtualeyes/core';
 
@@ -33,32 +34,54 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 
 const DURATION_PART = /(\d+(?:\.\d+)?)\s*([a-z]+)/g;
 
+/** 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the instants a time may name. */
+const EARLIEST = -62_135_596_800_000;
+const LATEST = 253_402_300_799_999;
+
+/** The longest duration worth naming: from the earliest to the latest instant. */
+const LONGEST = LATEST - EARLIEST;
+
 /** Parses a duration such as `90s`, `1h30m` or `2 days`, in milliseconds. */
 export function parseDuration(text: string): Result<number> {
+  const total = durationMs(text);
+  if (typeof total === 'string') return err(invalidDuration(text, total));
+  // Also refuses Infinity, which 400 digits of seconds add up to.
+  if (!(total <= LONGEST)) return err(invalidDuration(text, 'longer than the 9999 years a time can span'));
+  return ok(total);
+}
+
+/** The duration in milliseconds, or why it is not one. */
+function durationMs(text: string): number | string {
   const trimmed = text.trim().toLowerCase();
   let total = 0;
   let consumed = '';
   for (const match of trimmed.matchAll(DURATION_PART)) {
     const unit = UNIT_MS[match[2]!];
-    if (unit === undefined) return err(invalid(text, `unknown unit '${match[2]!}'`));
+    if (unit === undefined) return `unknown unit '${match[2]!}'`;
     total += Number(match[1]) * unit;
     consumed += match[0];
   }
-  if (consumed === '' || consumed.replace(/\s+/g, '') !== trimmed.replace(/\s+/g, '')) {
-    return err(invalid(text, 'expected a duration like 90s, 5m or 1h30m'));
-  }
-  return ok(total);
+  if (consumed === '' || consumed.replace(/\s+/g, '') !== trimmed.replace(/\s+/g, '')) return 'expected a duration like 90s, 5m or 1h30m';
+  return total;
 }
 
-/** Parses a point in time relative to `now` (epoch milliseconds). */
+/** Parses a point in time relative to `now` (epoch milliseconds), within the years 1 to 9999. */
 export function parseTime(text: string, now: number): Result<number> {
+  const parsed = parseInstant(text, now);
+  if (parsed.ok && !(parsed.value >= EARLIEST && parsed.value <= LATEST)) {
+    return err(invalid(text, 'it falls outside the years 1 to 9999'));
+  }
+  return parsed;
+}
+
+function parseInstant(text: string, now: number): Result<number> {
   const trimmed = text.trim();
   const lower = trimmed.toLowerCase();
   if (lower === 'now') return ok(now);
   const relative = /^(?:-\s*(.+)|(.+?)\s+ago)$/.exec(lower);
   if (relative !== null) {
-    const duration = parseDuration(relative[1] ?? relative[2] ?? '');
-    return duration.ok ? ok(now - duration.value) : err(invalid(text, duration.status.message));
+    const duration = durationMs(relative[1] ?? relative[2] ?? '');
+    return typeof duration === 'number' ? ok(now - duration) : err(invalid(text, duration));
   }
   const epoch = /^@?(\d+)(\.\d+)?$/.exec(trimmed);
   if (epoch !== null) {
@@ -76,4 +99,8 @@ export function parseTime(text: string, now: number): Result<number> {
 
 function invalid(text: string, why: string) {
   return fail(StatusCode.INVALID_ARGUMENT, `cannot read time '${text}': ${why}`, { op: 'parse time' });
+}
+
+function invalidDuration(text: string, why: string) {
+  return fail(StatusCode.INVALID_ARGUMENT, `cannot read duration '${text}': ${why}`, { op: 'parse duration' });
 }

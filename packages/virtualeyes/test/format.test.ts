@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequest, csvField, Format, formatBytes, formatDuration, formatResult } from '../src/index.js';
+import { createOptionsValidator, QUERY_REQUEST_SCHEMA } from '@virtualeyes/core';
+import { buildRequest, csvField, Format, formatBytes, formatDuration, formatResult, LONGEST_QUERY_MS } from '../src/index.js';
 
 const result = {
   columns: [
@@ -36,6 +37,24 @@ describe('output formats', () => {
     ]);
   });
 
+  it('escapes column names and cells in tables, nested values as escaped JSON, and measures the escaped text', () => {
+    const hostile = {
+      columns: [
+        { name: 'a\x1b[2Jb', type: 'VARCHAR' },
+        { name: 'list', type: 'VARCHAR[]' },
+      ],
+      rows: [['\x9b1m\u202e', ['\x1b', '\x9b\u2066']]],
+      truncated: false,
+      elapsedMs: 1,
+    };
+    expect(formatResult(hostile, Format.TABLE).split('\n')).toEqual([
+      'a\\e[2Jb         list',
+      '\\u009b1m\\u202e  ["\\u001b","\\u009b\\u2066"]',
+    ]);
+    expect(JSON.parse(formatResult(hostile, Format.JSON))).toEqual([{ 'a\x1b[2Jb': '\x9b1m\u202e', list: ['\x1b', '\x9b\u2066'] }]);
+    expect(formatResult(hostile, Format.CSV)).toBe('"a\x1b[2Jb",list\r\n"\x9b1m\u202e","[""\\u001b"",""\x9b\u2066""]"');
+  });
+
   it('formats bytes and durations for people', () => {
     expect([formatBytes(512), formatBytes(1536), formatBytes(5 * 1024 ** 3)]).toEqual(['512 B', '1.5 KiB', '5.0 GiB']);
     expect([formatDuration(800), formatDuration(65_000), formatDuration(90_061_000)]).toEqual(['800 ms', '1m 5s', '1d 1h']);
@@ -58,9 +77,20 @@ describe('buildRequest', () => {
     [{ to: 'now' }, '--to needs --from'],
     [{ from: 'now', to: '1h ago' }, '--to is before --from'],
     [{ maxRows: '0' }, "--max-rows must be a positive integer, got '0'"],
+    [{ at: '-99999999999999d' }, "cannot read time '-99999999999999d': it falls outside the years 1 to 9999"],
   ])('refuses %j', (options, message) => {
     const built = buildRequest('select 1', { ...base, ...options }, now);
     expect(built.ok ? '' : built.status.message).toBe(message);
   });
-});
 
+  it('caps --timeout at the longest query a request may ask for, so the daemon accepts it', () => {
+    const timeoutSchema = (QUERY_REQUEST_SCHEMA['properties'] as Record<string, { maximum?: number }>)['timeoutMs'];
+    expect(LONGEST_QUERY_MS).toBe(timeoutSchema?.maximum);
+    for (const [timeout, timeoutMs] of [['1h', LONGEST_QUERY_MS], ['10m', 600_000], ['2 weeks', LONGEST_QUERY_MS], ['1ms', 1], ['0s', 1]] as const) {
+      const built = buildRequest('select 1', { ...base, timeout }, now);
+      expect(built.ok && built.value.timeoutMs).toBe(timeoutMs);
+      // What vwatchd's API does with the body before the store sees it.
+      expect(createOptionsValidator().validate(QUERY_REQUEST_SCHEMA, built.ok ? built.value : null).ok).toBe(true);
+    }
+  });
+});

@@ -1,15 +1,17 @@
 // `ps` against a real DuckDB store holding probe-procfs's real tables: CPU% from two
 // consecutive samples, the lifetime average for a process with one sample, the identity
-// valid at the sample, sorting, limits, and an instant before any sample.
-import { mkdtempSync, rmSync } from 'node:fs';
+// valid at the sample, sorting, limits, and an instant before any sample. Then the whole
+// CLI (runCli, offline backend) over a store whose command lines and host name carry
+// terminal escapes, C1 controls and bidi overrides: nothing of them may reach the output raw.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDeps } from '@virtualeyes/core/testing';
+import { createFakeClock, createTestDeps } from '@virtualeyes/core/testing';
 import type { Row, Sink, StoreReader } from '@virtualeyes/core';
 import { TABLES } from '@virtualeyes/probe-procfs';
 import { createSink } from '@virtualeyes/sink-duckdb';
-import { psSql, renderPs, rowObjects } from '../src/index.js';
+import { psSql, renderPs, rowObjects, runCli } from '../src/index.js';
 
 const T0 = Date.parse('2026-11-22T05:00:00Z');
 const WINDOW = 5 * 60_000;
@@ -31,7 +33,8 @@ describe('ps', () => {
   const startC = T0 + 4000;
 
   beforeAll(async () => {
-    const created = createSink({ path: join(dir, 'vwatchd.db') }, createTestDeps());
+    // The store's clock reads an hour after the recording: every instant asked about is past.
+    const created = createSink({ path: join(dir, 'vwatchd.db') }, createTestDeps({ clock: createFakeClock(T0 + 3_600_000) }));
     if (!created.ok) throw new Error(created.status.message);
     sink = created.value;
     expect((await sink.start({ tables: TABLES })).code).toBe('OK');
@@ -98,5 +101,169 @@ describe('ps', () => {
     const lines = renderPs(await ps(T0 + 6000)).split('\n');
     expect(lines[0]).toMatch(/^\s*PID\s+USER\s+%CPU\s+RSS\s+VSZ\s+THR\s+S\s+STARTED\s+COMMAND$/);
     expect(lines[1]).toMatch(/^\s*100\s+root\s+50\.0\s+1\.0 MiB\s+4\.0 MiB\s+1\s+S\s+\S+\s+busy --work$/);
+  });
+});
+
+/** Raw controls, DEL, C1, bidi and zero-width characters, and lone surrogates: none may be printed raw. */
+const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u061c\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2028\u2029\ufeff]/;
+/** The same, less the line feeds that end lines. */
+const FORBIDDEN_IN_LINES = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u2028\u2029\ufeff]/;
+
+describe('the CLI over hostile recorded text', () => {
+  const dir = mkdtempSync(join(tmpdir(), 've-hostile-'));
+  const config = join(dir, 'vwatchd.conf');
+  const at = new Date(T0 + 6000).toISOString();
+  // What `exec -a $'\e]0;PWNED\a\e[2J' …` and friends leave in /proc/<pid>/cmdline and comm.
+  const HOSTILE_CMDLINE = '\x1b]0;PWNED\x07\x1b[2J \x9b31m red \u202eexe.txt C:\\x41';
+  const HOSTILE_COMM = '\x1b[2J\u202e\u200b';
+  const HOST = 'evil\x1b[2Jhost\u202e';
+  const SHOWN_CMDLINE = '\\e]0;PWNED\\x07\\e[2J \\u009b31m red \\u202eexe.txt C:\\\\x41';
+  const SHOWN_COMM = '[\\e[2J\\u202e\\u200b]';
+
+  /** Runs the CLI on this store; `--data-dir` and `--config` first, as a user would. */
+  const cli = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['node', 'virtualeyes', '--data-dir', dir, '--config', config, '--socket', join(dir, 'none.sock'), ...args], {
+      out: (text) => out.push(text),
+      err: (text) => err.push(text),
+      now: () => T0 + 3_600_000,
+    });
+    return { code, out: out.join(''), err: err.join('') };
+  };
+
+  beforeAll(async () => {
+    // A store row cap of 3 shows which cap the "output cut" note names.
+    writeFileSync(config, JSON.stringify({ sinks: [{ use: '@virtualeyes/sink-duckdb', options: { maxRows: 3 } }] }));
+    const created = createSink({ path: join(dir, 'vwatchd.db') }, createTestDeps({ host: HOST, clock: createFakeClock(T0 + 3_600_000) }));
+    if (!created.ok) throw new Error(created.status.message);
+    const sink = created.value;
+    expect((await sink.start({ tables: TABLES })).code).toBe('OK');
+    const kernel = { ...identity(667, T0 - 5000, ''), comm: HOSTILE_COMM, kernel_thread: true };
+    const processes = [identity(1, T0 - 20_000, 'init'), { ...identity(666, T0 - 5000, HOSTILE_CMDLINE), comm: HOSTILE_COMM }, kernel];
+    const stats = (ts: number, cpu: number) => [sample(1, T0 - 20_000, 0, 0, 1 << 20), sample(666, T0 - 5000, cpu, 0, 8 << 20), sample(667, T0 - 5000, 0, 0, 0)];
+    const written = await sink.write([
+      { table: 'processes', ts: T0, snapshot: true, rows: processes },
+      { table: 'process_stats', ts: T0, snapshot: true, rows: stats(T0, 100) },
+      { table: 'processes', ts: T0 + 5000, snapshot: true, rows: processes },
+      { table: 'process_stats', ts: T0 + 5000, snapshot: true, rows: stats(T0 + 5000, 2600) },
+    ]);
+    expect(written.status.code).toBe('OK');
+    // DuckDB lets one process hold the file at a time: the CLI opens it read-only once this sink is gone.
+    await sink.close();
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ps shows command lines, command names and the host escaped, and aligns the escaped text', async () => {
+    const { code, out, err } = await cli('ps', '--at', at, '--sort', 'pid');
+    expect(code).toBe(0);
+    expect(out).not.toMatch(FORBIDDEN_IN_LINES);
+    expect(err).not.toMatch(FORBIDDEN_IN_LINES);
+    const lines = out.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toMatch(/^\s*666\s+root\s+50\.0\s+8\.0 MiB\s+32\.0 MiB\s+1\s+S\s+\S+\s+(.*)$/);
+    expect(lines[2]!.endsWith(`  ${SHOWN_CMDLINE}`)).toBe(true);
+    expect(lines[3]!.endsWith(`  ${SHOWN_COMM}`)).toBe(true);
+    // The COMMAND column starts at the same offset on every line: widths are those of the escaped text.
+    const column = lines[0]!.indexOf('COMMAND');
+    expect(lines.map((line) => line.slice(column))).toEqual(['COMMAND', 'init', SHOWN_CMDLINE, SHOWN_COMM]);
+  });
+
+  it('ps --format json and --json escape DEL, C1 and bidi too, and parse back to the recorded text', async () => {
+    for (const args of [['--format', 'json'], ['--json']]) {
+      const { code, out } = await cli('ps', '--at', at, '--sort', 'pid', ...args);
+      expect(code).toBe(0);
+      expect(out).not.toMatch(FORBIDDEN_IN_LINES);
+      expect(out).toContain('\\u009b31m red \\u202eexe.txt');
+      const rows = JSON.parse(out) as { pid: number; cmdline: string; comm: string; host: string }[];
+      expect(rows.map((row) => [row.pid, row.cmdline, row.comm, row.host])).toEqual([
+        [1, 'init', 'init', HOST],
+        [666, HOSTILE_CMDLINE, HOSTILE_COMM, HOST],
+        [667, '', HOSTILE_COMM, HOST],
+      ]);
+    }
+  });
+
+  it('ps --format csv keeps the data exact in quoted fields', async () => {
+    const { code, out } = await cli('ps', '--at', at, '--sort', 'pid', '--format', 'csv');
+    expect(code).toBe(0);
+    const [header, ...rows] = out.trimEnd().split('\r\n');
+    const cmdline = header!.split(',').indexOf('cmdline');
+    expect(cmdline).toBeGreaterThan(0);
+    expect(rows[1]!.startsWith(`"${HOST}",666,`)).toBe(true);
+    expect(rows[1]).toContain(`,"${HOSTILE_COMM}","${HOSTILE_CMDLINE}",`);
+  });
+
+  it('query prints escaped cells and column names in tables, \\u escapes in JSON, exact quoted CSV', async () => {
+    const sql = `select pid, cmdline as "${'\x1b[31m'}name\u202e" from processes where pid = 666`;
+    const table = await cli('query', '--at', at, sql);
+    expect(table.code).toBe(0);
+    expect(table.out).not.toMatch(FORBIDDEN_IN_LINES);
+    expect(table.out.split('\n')).toEqual([
+      `pid  \\e[31mname\\u202e${' '.repeat(SHOWN_CMDLINE.length - '\\e[31mname\\u202e'.length)}`.trimEnd(),
+      `666  ${SHOWN_CMDLINE}`,
+      '',
+    ]);
+
+    const json = await cli('query', '--at', at, sql, '--json');
+    expect(json.out).not.toMatch(FORBIDDEN_IN_LINES);
+    expect(JSON.parse(json.out)).toEqual([{ pid: 666, ['\x1b[31mname\u202e']: HOSTILE_CMDLINE }]);
+
+    const csv = await cli('query', '--at', at, sql, '--format', 'csv');
+    expect(csv.out).toBe(`pid,"\x1b[31mname\u202e"\r\n666,"${HOSTILE_CMDLINE}"\n`);
+  });
+
+  it('escapes text that an error message quotes', async () => {
+    // DuckDB quotes an identifier it cannot bind back in its error.
+    const { code, out, err } = await cli('query', '--at', at, `select "${HOSTILE_CMDLINE}" from processes`);
+    expect([code, out]).toEqual([2, '']);
+    expect(err).toContain('\\e]0;PWNED');
+    expect(err.trimEnd()).not.toMatch(FORBIDDEN);
+  });
+
+  it('tables and status print the recorded host escaped', async () => {
+    const status = await cli('status');
+    expect(status.code).toBe(0);
+    expect(status.out).toContain('hosts: evil\\e[2Jhost\\u202e');
+    expect(status.out).not.toMatch(FORBIDDEN_IN_LINES);
+    const json = await cli('status', '--json');
+    expect(json.out).not.toMatch(FORBIDDEN_IN_LINES);
+    expect((JSON.parse(json.out) as { store: { hosts: string[] } }).store.hosts).toEqual([HOST]);
+    const tables = await cli('tables', '--format', 'json');
+    expect(tables.code).toBe(0);
+    expect(tables.out).not.toMatch(FORBIDDEN_IN_LINES);
+  });
+
+  it('names the row cap the store applied, not the one asked for', async () => {
+    const { code, out, err } = await cli('query', '--max-rows', '1000000000', 'select * from range(10)', '--format', 'csv');
+    expect(code).toBe(0);
+    expect(out).toBe('range\r\n0\r\n1\r\n2\n');
+    expect(err).toBe('virtualeyes: output cut at 3 rows (--max-rows)\n');
+  });
+
+  it('caps a long --timeout instead of refusing it', async () => {
+    const { code, out, err } = await cli('query', '--timeout', '1h', 'select 42 as answer', '--json');
+    expect([code, err]).toEqual([0, '']);
+    expect(JSON.parse(out)).toEqual([{ answer: 42 }]);
+  });
+
+  it.each([
+    [['ps', '--at', '-99999999999999d'], "cannot read time '-99999999999999d': it falls outside the years 1 to 9999"],
+    [['query', '--at', '0000-06-01T00:00:00Z', 'select 1'], "cannot read time '0000-06-01T00:00:00Z': it falls outside the years 1 to 9999"],
+    [['query', '--from', `${'9'.repeat(400)}s ago`, 'select 1'], `cannot read time '${'9'.repeat(400)}s ago': it falls outside the years 1 to 9999`],
+    [['query', '--staleness', '99999999999999999999d', 'select 1'], "cannot read duration '99999999999999999999d': longer than the 9999 years a time can span"],
+  ])('refuses %j with one line and exit code 2', async (args, message) => {
+    const { code, out, err } = await cli(...args);
+    expect([code, out, err]).toEqual([2, '', `virtualeyes: ${message}\n`]);
+  });
+
+  it.each([['query'], ['tables'], ['ps'], ['status']])('%s has --help, --format and --json', async (command) => {
+    const { code, out } = await cli(command, '--help');
+    expect(code).toBe(0);
+    expect(out).toMatch(/-f, --format <format>/);
+    expect(out).toMatch(/--json\s+the same as --format json/);
   });
 });

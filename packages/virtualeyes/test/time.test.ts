@@ -29,7 +29,20 @@ describe('parseTime', () => {
     expect(parseTime('2026-11-22T04:59:00', NOW)).toEqual({ ok: true, value: new Date(2026, 10, 22, 4, 59, 0).getTime() });
   });
 
-  it.each(['yesterday-ish', '5 parsecs ago', '12345678901234567', '2026-13-45T99:00:00Z', '', 'ago', '5m ago ago'])(
+  it.each([
+    'yesterday-ish',
+    '5 parsecs ago',
+    '12345678901234567',
+    '2026-13-45T99:00:00Z',
+    '',
+    'ago',
+    '5m ago ago',
+    '-99999999999999d',
+    '99999999999999d ago',
+    `${'9'.repeat(400)}s ago`,
+    '0000-12-31T23:59:59Z',
+    '-2030y',
+  ])(
     'refuses %j with a one-line INVALID_ARGUMENT',
     (text) => {
       const result = parseTime(text, NOW);
@@ -41,6 +54,34 @@ describe('parseTime', () => {
       }
     },
   );
+
+  it.each([
+    ['0001-01-01T00:00:00Z', -62_135_596_800_000],
+    ['9999-12-31T23:59:59.999Z', 253_402_300_799_999],
+  ])('reads %s, the edge of the years 1 to 9999', (text, expected) => {
+    expect(parseTime(text, NOW)).toEqual({ ok: true, value: expected });
+  });
+
+  it('says why a time outside the years 1 to 9999 is refused', () => {
+    const result = parseTime('-99999999999999d', NOW);
+    expect(result.ok ? '' : result.status.message).toBe("cannot read time '-99999999999999d': it falls outside the years 1 to 9999");
+  });
+
+  it('never throws on arbitrary input, and never passes on a time outside the years 1 to 9999', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const result = parseTime(text, NOW);
+        if (result.ok) expect(new Date(result.value).getUTCFullYear()).toBeGreaterThanOrEqual(1);
+        if (result.ok) expect(new Date(result.value).getUTCFullYear()).toBeLessThanOrEqual(9999);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom('ms', 's', 'm', 'h', 'd', 'w'), fc.constantFrom('-', ''), (count, unit, minus) => {
+        const result = parseTime(minus === '-' ? `-${count}${unit}` : `${count}${unit} ago`, NOW);
+        expect(result.ok).toBe(NOW - count * { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }[unit] >= -62_135_596_800_000);
+      }),
+    );
+  });
 
   it('never throws on arbitrary input', () => {
     fc.assert(
@@ -63,7 +104,8 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toEqual({ ok: true, value: expected });
   });
 
-  it.each(['5', 'm', '5 furlongs', '5m and 3s'])('refuses %s', (text) => {
-    expect(parseDuration(text).ok).toBe(false);
+  it.each(['5', 'm', '5 furlongs', '5m and 3s', '3660000d', `${'9'.repeat(400)}s`])('refuses %s', (text) => {
+    const result = parseDuration(text);
+    expect(result.ok ? '' : result.status.message).toContain(`cannot read duration '${text}': `);
   });
 });
