@@ -3,8 +3,8 @@
  * in one transaction — samples and events appended, state tables as versions that change only
  * when an entity appears, changes or disappears. Closing closes every open version.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import {
   classifyErrno,
@@ -26,7 +26,7 @@ import {
   type WriteResult,
 } from '@virtualeyes/core';
 import { planRows, planValues, type RowAppender } from './append.js';
-import { parseConfig, storePath, type DuckDbConfig } from './config.js';
+import { DEFAULT_FILE_NAME, parseConfig, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { inTransaction, prepareStore, StopReason, type TableLayout } from './layout.js';
 import { SINK_NAME } from './manifest.js';
@@ -163,6 +163,18 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
     classifyErrno(error, `create ${directory}`, SINK_NAME),
   );
   if (!made.ok) return made;
+  // DuckDB reports a directory as a transient IO error, which would be retried for seconds in silence.
+  const existing = await fromPromise(stat(path), (error) => classifyErrno(error, `stat ${path}`, SINK_NAME));
+  if (existing.ok && !existing.value.isFile()) {
+    return {
+      ok: false,
+      status: fail(StatusCode.INVALID_CONFIG, `store path ${path} is not a file; set path to a file name such as ${join(path, DEFAULT_FILE_NAME)}`, {
+        source: SINK_NAME,
+        op: 'open store',
+        retryable: false,
+      }),
+    };
+  }
   const instance = await openInstance(path, config, AccessMode.READ_WRITE);
   if (!instance.ok) return instance;
   const connection = await fromPromise(instance.value.connect(), (error) => classifyDuckDbError(error, 'connect'));

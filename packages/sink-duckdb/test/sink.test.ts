@@ -1,6 +1,6 @@
 // The sink's lifecycle and write path: start and close in any order, partial rejection by
 // index, whole-write rollback (rows and remembered versions), and the directory it creates.
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDeps } from '@virtualeyes/core/testing';
@@ -53,6 +53,14 @@ describe('lifecycle', () => {
     expect(statSync(dirname(path)).mode & 0o777).toBe(0o750);
     expect((await sink.start({ tables: [] })).code).toBe('INVALID_ARGUMENT');
     await sink.close();
+  });
+
+  it('refuses a store path that is a directory at once, not after retries', async () => {
+    const path = newPath();
+    mkdirSync(path, { recursive: true });
+    const sink = unstarted(path);
+    const started = await sink.start({ tables: [PROCESSES] });
+    expect(started).toMatchObject({ code: 'INVALID_CONFIG', retryable: false, message: expect.stringContaining(`store path ${path} is not a file`) });
   });
 
   it('refuses writes and queries after close, and hands out no reader', async () => {
