@@ -6,8 +6,8 @@
  */
 import { hostname } from 'node:os';
 import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
-import { createBuffers, type SinkRuntime } from './agent-sinks.js';
-import { createSystemClock, type Clock } from './clock.js';
+import { createBuffers, type IdleSink, type SinkRuntime } from './agent-sinks.js';
+import { createSystemClock, holdProcess, type Clock } from './clock.js';
 import { AGENT_CONFIG_SCHEMA, type AgentConfig } from './config.js';
 import { createFileReader, type FileReader } from './files.js';
 import { createHooks, type CollectInfo, type Hooks, type TapStats } from './hooks.js';
@@ -46,7 +46,7 @@ export interface AgentOptions {
   readonly platform?: string;
   /** Random source for jitter and backoff. @default Math.random */
   readonly random?: () => number;
-  /** How long stop() keeps retrying pending writes. @default 5000 */
+  /** How long stop() keeps retrying pending writes before spilling them to disk. @default 5000 */
   readonly flushTimeoutMs?: number;
   /** How long start() retries a sink start that failed retryably. @default 15000 */
   readonly startRetryMs?: number;
@@ -88,6 +88,20 @@ export interface AgentStatus {
   readonly taps: readonly TapStats[];
 }
 
+/** What a stop left behind: enough for a caller to say whether anything collected is unwritten. */
+export interface StopReport {
+  /** The first failure seen while stopping, or OK. */
+  readonly status: Status;
+  /** Rows written to sinks during this run (replayed ones included). */
+  readonly writtenRows: number;
+  /** Rows waiting in spill files for the next start, over every sink (earlier stops' included). */
+  readonly spilledRows: number;
+  /** Rows dropped during this run: buffer limits, refused by a sink, or no room to spill them. */
+  readonly droppedRows: number;
+  /** Each sink (by instance name) that failed to close, and why. */
+  readonly unclosed: readonly { readonly sink: string; readonly status: Status }[];
+}
+
 /** A running (or ready) agent. */
 export interface Agent {
   /** The agent's hooks; tap them before start(). */
@@ -102,8 +116,16 @@ export interface Agent {
   start(): Promise<Status>;
   /** Collects every polled table of every probe once, now, and writes the result. */
   collectOnce(): Promise<Status>;
-  /** Stops the schedule, closes probes, flushes and closes sinks. Safe to call twice. */
+  /**
+   * Stops: ends start retries and the schedule, closes probes, flushes sinks until the flush
+   * deadline, spills what is still queued to disk, then closes sinks. Holds the process alive
+   * until done. Safe to call twice, and during start().
+   */
   stop(): Promise<Status>;
+  /** What the finished stop left behind; undefined until stop() resolved. */
+  stopReport(): StopReport | undefined;
+  /** Spills every sink's queue to disk now, synchronously, without closing anything (for an exit that cannot wait). */
+  spillNow(): StopReport;
   /** Counters. */
   status(): AgentStatus;
   /** The first started sink that can answer queries. */
@@ -172,8 +194,31 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
   const probes = new Map(report.probes.map((loaded) => [loaded.name, loaded]));
   const tablesOf = new Map(report.probes.map((loaded) => [loaded.name, new Set(loaded.manifest.tables.map((t) => t.name))]));
   let sinks: SinkRuntime[] = [];
+  let idle: IdleSink[] = [];
   let startedAt: number | null = null;
+  let starting: Promise<Status> | undefined;
   let stopping: Promise<Status> | undefined;
+  let stopped: StopReport | undefined;
+  const halt = new AbortController();
+
+  const reportOf = (status: Status, unclosed: StopReport['unclosed']): StopReport => {
+    const stats = sinks.map((sink) => sink.buffer.stats());
+    const waiting = idle.flatMap((entry) => entry.spill.pending()).reduce((sum, file) => sum + file.rows, 0);
+    return {
+      status,
+      writtenRows: stats.reduce((sum, entry) => sum + entry.writtenRows, 0),
+      spilledRows: waiting + stats.reduce((sum, entry) => sum + entry.spillPendingRows, 0),
+      droppedRows: stats.reduce((sum, entry) => sum + entry.droppedRows, 0),
+      unclosed,
+    };
+  };
+
+  const spillAll = (): void => {
+    for (const sink of sinks) {
+      const spilled = sink.buffer.spill();
+      if (spilled.batches > 0) logger.warn(`Spilled ${spilled.rows} unwritten rows to disk for the next start`, { sink: sink.name, batches: spilled.batches, dir: sink.spill.dir });
+    }
+  };
 
   const deliver = async (batches: readonly Batch[], info: CollectInfo): Promise<readonly Batch[]> => {
     const known = tablesOf.get(info.probe) ?? new Set<string>();
@@ -218,49 +263,67 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
 
   const scheduler: Scheduler = createScheduler({ clock, config: config.scheduler, run, random: cradle.random });
 
+  const startAll = async (): Promise<Status> => {
+    startedAt = clock.now();
+    const tables = report.probes.flatMap((loaded) => loaded.manifest.tables);
+    const started = await createBuffers(report.sinks, tables, {
+      config,
+      clock,
+      hooks,
+      statusBoard,
+      random: cradle.random,
+      startRetryMs,
+      signal: halt.signal,
+      logger,
+    });
+    sinks = started.sinks;
+    idle = started.idle;
+    // stop() was called while sinks were starting: it takes over from here, nothing is polled.
+    if (halt.signal.aborted) return started.status;
+    for (const loaded of report.probes) {
+      if (loaded.probe.start === undefined) continue;
+      let status: Status;
+      try {
+        status = await loaded.probe.start({
+          emit: (batch) => {
+            void deliver([batch], { probe: loaded.name, tables: [batch.table], ts: batch.ts });
+          },
+        });
+      } catch (error) {
+        status = statusFromError(error, { source: loaded.name, op: 'start' });
+      }
+      if (!isOk(status)) {
+        statusBoard.report(withSource(status, loaded.name, 'start'));
+        probes.delete(loaded.name);
+      }
+    }
+    // Only probes that started are polled.
+    for (const loaded of probes.values()) {
+      scheduler.add(
+        loaded.manifest.tables
+          .map((table) => ({
+            probe: loaded.name,
+            table: table.name,
+            intervalMs: loaded.spec.intervals?.[table.name] ?? table.defaultIntervalMs ?? 0,
+          }))
+          .filter((entry) => entry.intervalMs > 0),
+      );
+    }
+    if (halt.signal.aborted) return started.status;
+    scheduler.start();
+    if (isOk(started.status)) logger.info(`Recording ${probes.size} probes into ${sinks.length} sinks`, { host });
+    return started.status;
+  };
+
   const agent: Agent = {
     hooks,
     boot: report,
     config,
     bootTree: (title = 'vwatchd') => formatBootTree(title, report),
-    async start() {
-      if (startedAt !== null) return OK;
-      startedAt = clock.now();
-      const tables = report.probes.flatMap((loaded) => loaded.manifest.tables);
-      const started = await createBuffers(report.sinks, tables, { config, clock, hooks, statusBoard, random: cradle.random, startRetryMs });
-      sinks = started.sinks;
-      for (const loaded of report.probes) {
-        if (loaded.probe.start === undefined) continue;
-        let status: Status;
-        try {
-          status = await loaded.probe.start({
-            emit: (batch) => {
-              void deliver([batch], { probe: loaded.name, tables: [batch.table], ts: batch.ts });
-            },
-          });
-        } catch (error) {
-          status = statusFromError(error, { source: loaded.name, op: 'start' });
-        }
-        if (!isOk(status)) {
-          statusBoard.report(withSource(status, loaded.name, 'start'));
-          probes.delete(loaded.name);
-        }
-      }
-      // Only probes that started are polled.
-      for (const loaded of probes.values()) {
-        scheduler.add(
-          loaded.manifest.tables
-            .map((table) => ({
-              probe: loaded.name,
-              table: table.name,
-              intervalMs: loaded.spec.intervals?.[table.name] ?? table.defaultIntervalMs ?? 0,
-            }))
-            .filter((entry) => entry.intervalMs > 0),
-        );
-      }
-      scheduler.start();
-      if (isOk(started.status)) logger.info(`Recording ${probes.size} probes into ${sinks.length} sinks`, { host });
-      return started.status;
+    start() {
+      if (halt.signal.aborted) return Promise.resolve(fail(StatusCode.UNAVAILABLE, 'the agent is stopping', { source: 'core', op: 'start', retryable: false }));
+      starting ??= startAll();
+      return starting;
     },
     async collectOnce() {
       const all = scheduler.stats();
@@ -272,22 +335,40 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
     },
     stop() {
       stopping ??= (async () => {
-        await scheduler.stop();
-        const statuses: Status[] = [];
-        for (const loaded of report.probes) {
-          statuses.push(await loaded.probe.close().catch((error: unknown) => statusFromError(error, { source: loaded.name, op: 'close' })));
+        // Clock timers are unref'd: without this, a retry sleep below could let Node exit mid-stop.
+        const release = holdProcess();
+        try {
+          halt.abort();
+          if (starting !== undefined) await starting;
+          await scheduler.stop();
+          const statuses: Status[] = [];
+          for (const loaded of report.probes) {
+            statuses.push(await loaded.probe.close().catch((error: unknown) => statusFromError(error, { source: loaded.name, op: 'close' })));
+          }
+          const deadline = clock.now() + flushTimeoutMs;
+          statuses.push(...(await Promise.all(sinks.map((sink) => sink.buffer.flush(deadline)))));
+          // What the deadline left unwritten goes to disk before the sinks close, so a slow close cannot lose it.
+          spillAll();
+          const unclosed: { sink: string; status: Status }[] = [];
+          for (const sink of sinks) {
+            const closed = await sink.sink.close().catch((error: unknown) => statusFromError(error, { source: sink.name, op: 'close' }));
+            if (!isOk(closed)) unclosed.push({ sink: sink.name, status: withSource(closed, sink.name, 'close') });
+            statuses.push(closed);
+          }
+          const failed = statuses.filter((status) => !isOk(status));
+          for (const status of failed) statusBoard.report(status);
+          stopped = reportOf(failed[0] ?? OK, unclosed);
+          return stopped.status;
+        } finally {
+          release();
         }
-        const deadline = clock.now() + flushTimeoutMs;
-        for (const sink of sinks) {
-          statuses.push(await sink.buffer.flush(deadline));
-          sink.buffer.stop();
-          statuses.push(await sink.sink.close().catch((error: unknown) => statusFromError(error, { source: sink.name, op: 'close' })));
-        }
-        const failed = statuses.filter((status) => !isOk(status));
-        for (const status of failed) statusBoard.report(status);
-        return failed[0] ?? OK;
       })();
       return stopping;
+    },
+    stopReport: () => stopped,
+    spillNow() {
+      spillAll();
+      return reportOf(fail(StatusCode.UNAVAILABLE, 'stopped without closing the sinks', { source: 'core', op: 'stop', retryable: false }), []);
     },
     status() {
       return {

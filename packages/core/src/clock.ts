@@ -1,6 +1,8 @@
 /**
  * Time as plugins and the scheduler see it. Everything that waits or stamps goes through a
- * Clock, so tests drive time with the fake clock from `@virtualeyes/core/testing`.
+ * Clock, so tests drive time with the fake clock from `@virtualeyes/core/testing`. The system
+ * clock's timers never keep the process alive; work that must finish (a shutdown) holds the
+ * process with {@link holdProcess} instead.
  */
 
 /** A pending timer; cancel it to stop the callback from running. */
@@ -49,4 +51,17 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Longest delay Node accepts for a timer; the hold's interval never needs to fire. */
+const HOLD_INTERVAL_MS = 2 ** 31 - 1;
+
+/**
+ * Keeps the process alive until the returned release is called (idempotent). Clock timers are
+ * unref'd so that a recording never delays an exit; a shutdown waiting on one of them (a write
+ * retry, a deadline) holds the process with this, so Node cannot exit mid-shutdown.
+ */
+export function holdProcess(): () => void {
+  const handle = setInterval(() => undefined, HOLD_INTERVAL_MS);
+  return () => clearInterval(handle);
 }

@@ -33,6 +33,11 @@ export interface BufferConfig {
   readonly retryMaxMs: number;
   /** Most batches handed to one write call. */
   readonly maxBatchesPerWrite: number;
+  /**
+   * Bytes of spill files kept on disk (`<dataDir>/spill/<sink>/`) for rows still unwritten at a
+   * stop, replayed at the next start; beyond it rows are dropped and counted. 0 turns spilling off.
+   */
+  readonly spillMaxBytes: number;
 }
 
 /** Scheduler settings shared by all probes. */
@@ -75,6 +80,7 @@ export const DEFAULT_BUFFER: BufferConfig = Object.freeze({
   retryBaseMs: 500,
   retryMaxMs: 30_000,
   maxBatchesPerWrite: 256,
+  spillMaxBytes: 256 * 1024 * 1024,
 });
 
 const pluginSpecSchema = (kind: 'probe' | 'sink'): JsonSchema => ({
@@ -114,6 +120,12 @@ function bufferSchema(withDefaults: boolean): JsonSchema {
       retryBaseMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryBaseMs), description: 'First retry delay after a failed write.' },
       retryMaxMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryMaxMs), description: 'Retry delay cap.' },
       maxBatchesPerWrite: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.maxBatchesPerWrite), description: 'Most batches handed to one write call.' },
+      spillMaxBytes: {
+        type: 'integer',
+        minimum: 0,
+        ...d(DEFAULT_BUFFER.spillMaxBytes),
+        description: 'Bytes of spill files kept for rows still unwritten at a stop (replayed at the next start); 0 turns spilling off.',
+      },
     },
   };
 }

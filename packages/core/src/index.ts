@@ -49,7 +49,7 @@ export type {
   StoreReader,
   WriteResult,
 } from './plugin.js';
-export { createSystemClock, sleep } from './clock.js';
+export { createSystemClock, holdProcess, sleep } from './clock.js';
 export type { Clock, Timer } from './clock.js';
 export { createLogger, formatLogRecord, LogLevel } from './logger.js';
 export type { LogFields, Logger, LoggerOptions, LogRecord } from './logger.js';
@@ -65,10 +65,12 @@ export { createScheduler } from './scheduler.js';
 export type { RunCollection, RunOutcome, ScheduledTable, Scheduler, SchedulerOptions, TableSchedule } from './scheduler.js';
 export { createSinkBuffer, estimateBytes } from './buffer.js';
 export type { BufferStats, SinkBuffer, SinkBufferOptions } from './buffer.js';
+export { createSpillStore, decodeSpill, encodeSpill, SPILL_DIR_MODE, SPILL_FILE_MODE } from './spill.js';
+export type { SpillFile, SpillStore, SpillStoreOptions, SpillWrite } from './spill.js';
 export { formatBootTree, importPlugin, loadPlugins } from './loader.js';
 export type { BootEntry, LoadedProbe, LoadedSink, LoadReport, LoaderOptions } from './loader.js';
 export { createAgent } from './agent.js';
-export type { Agent, AgentOptions, AgentStatus, StatusBoard, StatusCount } from './agent.js';
+export type { Agent, AgentOptions, AgentStatus, StatusBoard, StatusCount, StopReport } from './agent.js';
 export {
   DEFAULT_CONFIG_PATH,
   DEFAULT_PROBES,

@@ -1,19 +1,28 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createAgent, type Agent, type Batch, type Status } from '../src/index.js';
 import { createFakeClock, createMemoryLogger } from '../src/testing/index.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/plugins/', import.meta.url));
 const START = Date.UTC(2026, 0, 1);
+const dataRoot = mkdtempSync(join(tmpdir(), 've-agent-test-'));
+afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
+let dataDirs = 0;
 
-async function agentWith(config: Record<string, unknown>) {
-  const clock = createFakeClock(START);
+async function agentWith(config: Record<string, unknown>, options: { clock?: ReturnType<typeof createFakeClock>; flushTimeoutMs?: number } = {}) {
+  const clock = options.clock ?? createFakeClock(START);
   const logger = createMemoryLogger('debug', 'vwatchd');
-  const created = await createAgent({ dataDir: '/tmp/ve-agent-test', host: 'test-host', scheduler: { jitterMs: 0 }, ...config }, {
+  // Each agent its own data directory, so spill files of one test never reach another.
+  const dataDir = join(dataRoot, `agent-${(dataDirs += 1)}`);
+  const created = await createAgent({ dataDir, host: 'test-host', scheduler: { jitterMs: 0 }, ...config }, {
     clock,
     logger,
     resolveFrom: [fixtures],
     random: () => 0.5,
+    ...(options.flushTimeoutMs === undefined ? {} : { flushTimeoutMs: options.flushTimeoutMs }),
   });
   if (!created.ok) throw new Error(created.status.message);
   return { agent: created.value, clock, logger };
@@ -224,5 +233,75 @@ describe('createAgent', () => {
       expect.objectContaining({ source: 'counter', code: 'INVALID_ARGUMENT', lastMessage: "emitted undeclared table 'undeclared'" }),
     ]);
     await agent.stop();
+  });
+
+  it('stop() during a start that is retrying ends the retries at once and polls nothing', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs' }],
+      sinks: [{ use: './sink-memory.mjs', options: { failStarts: 1000 } }],
+    });
+    const starting = agent.start();
+    await clock.advance(1000);
+    const stopping = agent.stop();
+    await clock.settle();
+    expect((await stopping).code).toBe('OK');
+    expect(await starting).toMatchObject({ code: 'UNAVAILABLE', source: 'memory', op: 'start' });
+    expect((await starting).message).toContain('start abandoned: stopping');
+    expect(agent.status().tables.every((table) => table.runs === 0)).toBe(true);
+    expect(agent.stopReport()).toMatchObject({ writtenRows: 0, spilledRows: 0, droppedRows: 0, unclosed: [] });
+    expect((await agent.start()).message).toContain('stopping');
+  });
+
+  it('spills what the flush deadline left unwritten, and the next agent on the data directory writes it first, in order', async () => {
+    const clock = createFakeClock(START);
+    const config = { probes: [{ use: './probe-counter.mjs', intervals: { things: 0 } }] };
+    const { agent } = await agentWith({ ...config, sinks: [{ use: './sink-memory.mjs', options: { failFirst: 1_000_000 } }] }, { clock, flushTimeoutMs: 2000 });
+    const dataDir = agent.config.dataDir;
+    await agent.start();
+    await clock.advance(4000);
+    const stopping = agent.stop();
+    await clock.advance(2500);
+    await stopping;
+    const report = agent.stopReport()!;
+    expect(report).toMatchObject({ writtenRows: 0, spilledRows: 5, droppedRows: 0, unclosed: [] });
+    expect(readdirSync(join(dataDir, 'spill', 'memory')).length).toBeGreaterThan(0);
+
+    const created = await createAgent(
+      { ...config, dataDir, host: 'test-host', scheduler: { jitterMs: 0 }, sinks: [{ use: './sink-memory.mjs' }] },
+      { clock, logger: createMemoryLogger('debug', 'vwatchd'), resolveFrom: [fixtures], random: () => 0.5 },
+    );
+    if (!created.ok) throw new Error(created.status.message);
+    const next = created.value;
+    const seen = capture(next);
+    await next.start();
+    await clock.advance(1000);
+    // The five spilled ticks (t = 0..4 s) first, then the new ones, collected from t = 6.5 s on.
+    const times = seen.map((b) => b.ts - START);
+    expect(times.slice(0, 5)).toEqual([0, 1000, 2000, 3000, 4000]);
+    expect(times.length).toBeGreaterThan(5);
+    expect(times.slice(5).every((ts) => ts >= 6500)).toBe(true);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(next.status().sinks[0]).toMatchObject({ replayedRows: 5, spillPendingRows: 0, droppedRows: 0 });
+    const done = next.stop();
+    await clock.advance(100);
+    await done;
+    expect(next.stopReport()).toMatchObject({ spilledRows: 0, droppedRows: 0 });
+    expect(existsSync(join(dataDir, 'spill', 'memory')) ? readdirSync(join(dataDir, 'spill', 'memory')) : []).toEqual([]);
+  });
+
+  it('spillNow() puts every queue on disk synchronously, for an exit that cannot wait', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs', intervals: { things: 0 } }],
+      sinks: [{ use: './sink-memory.mjs', options: { failFirst: 1_000_000 } }],
+    });
+    await agent.start();
+    await clock.advance(2000);
+    const report = agent.spillNow();
+    expect(report).toMatchObject({ spilledRows: 3, droppedRows: 0 });
+    expect(report.status.code).toBe('UNAVAILABLE');
+    expect(agent.status().sinks[0]).toMatchObject({ queuedBatches: 0, spilledRows: 3 });
+    const stopping = agent.stop();
+    await clock.advance(6000);
+    await stopping;
   });
 });

@@ -1,8 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createSinkBuffer, fail, OK, type Batch, type BufferConfig, type Sink, type WriteResult } from '../src/index.js';
+import { createSpillStore } from '../src/spill.js';
 import { createFakeClock } from '../src/testing/index.js';
 
-const config: BufferConfig = { maxBytes: 1_000_000, maxAgeMs: 60_000, retryBaseMs: 100, retryMaxMs: 1000, maxBatchesPerWrite: 10 };
+const spillRoot = mkdtempSync(join(tmpdir(), 've-buffer-spill-'));
+afterAll(() => rmSync(spillRoot, { recursive: true, force: true }));
+let spills = 0;
+const spillStore = (dir = join(spillRoot, `s${(spills += 1)}`)) => createSpillStore({ dir, sink: 'scripted', maxBytes: 1_000_000 });
+const down = (n: number): WriteResult[] => Array.from({ length: n }, () => ({ status: fail('UNAVAILABLE', 'down') }));
+
+const config: BufferConfig = { maxBytes: 1_000_000, maxAgeMs: 60_000, retryBaseMs: 100, retryMaxMs: 1000, maxBatchesPerWrite: 10, spillMaxBytes: 1_000_000 };
 const batch = (n: number, rows = 1): Batch => ({ table: 't', ts: n, snapshot: true, rows: Array.from({ length: rows }, () => ({ n })) });
 
 /** A sink whose write outcomes the test scripts; it records what it accepted. */
@@ -153,5 +163,134 @@ describe('sink buffer', () => {
     buffer.push([batch(1), batch(2)]);
     await buffer.flush();
     expect(seen).toEqual(['before scripted 2', 'result scripted OK']);
+  });
+
+  it('flush gives up at its deadline even while a write never returns', async () => {
+    const clock = createFakeClock();
+    const sink: Sink = { ...scriptedSink().sink, write: () => new Promise<WriteResult>(() => undefined) };
+    const buffer = createSinkBuffer({ sink, config, clock });
+    buffer.push([batch(1, 2)]);
+    let settled = false;
+    const flushing = buffer.flush(clock.now() + 2000).then((status) => {
+      settled = true;
+      return status;
+    });
+    await clock.advance(1999);
+    expect(settled).toBe(false);
+    await clock.advance(1);
+    expect((await flushing).message).toContain('1 batches (2 rows) still pending');
+    buffer.stop();
+  });
+
+  it('flush with a deadline of now still awaits one full attempt (collectOnce relies on it)', async () => {
+    const clock = createFakeClock();
+    const written: number[] = [];
+    const sink: Sink = {
+      ...scriptedSink().sink,
+      async write(batches) {
+        // Real I/O takes event-loop turns, not clock time.
+        await new Promise((resolve) => setImmediate(resolve));
+        written.push(...batches.map((b) => b.ts));
+        return { status: OK };
+      },
+    };
+    const buffer = createSinkBuffer({ sink, config, clock });
+    buffer.push([batch(1)]);
+    expect((await buffer.flush(clock.now())).code).toBe('OK');
+    expect(written).toEqual([1]);
+  });
+
+  it('flush keeps retrying within its deadline and succeeds once the sink is back', async () => {
+    const clock = createFakeClock();
+    const { sink, accepted, flushes } = scriptedSink(down(4));
+    const buffer = createSinkBuffer({ sink, config, clock, random: () => 1 });
+    buffer.push([batch(1), batch(2)]);
+    const flushing = buffer.flush(clock.now() + 5000);
+    await clock.advance(5000);
+    expect((await flushing).code).toBe('OK');
+    expect(accepted).toEqual([1, 2]);
+    expect(flushes()).toBe(1);
+  });
+
+  it('spill() puts every queued batch on disk in order, and later pushes go straight there', async () => {
+    const clock = createFakeClock();
+    const spill = spillStore();
+    const { sink } = scriptedSink(down(100));
+    const buffer = createSinkBuffer({ sink, config, clock, spill });
+    buffer.push([batch(1), batch(2, 3)]);
+    await clock.settle();
+    const result = buffer.spill();
+    expect(result).toMatchObject({ batches: 2, rows: 4, droppedBatches: 0 });
+    buffer.push([batch(3)]);
+    expect(buffer.stats()).toMatchObject({ queuedBatches: 0, spilledBatches: 3, spilledRows: 5, droppedRows: 0, spillPendingRows: 5 });
+    const files = spill.pending();
+    expect(files.flatMap((file) => (spill.read(file).ok ? (spill.read(file) as { value: Batch[] }).value.map((b) => b.ts) : []))).toEqual([1, 2, 3]);
+    // Nothing is retried after a spill: the batches belong to the next start now.
+    const writes = buffer.stats().retries;
+    await clock.advance(10_000);
+    expect(buffer.stats().retries).toBe(writes);
+  });
+
+  it('counts as dropped what cannot be spilled (no spill store, or over its limit)', async () => {
+    const clock = createFakeClock();
+    const statuses: string[] = [];
+    const buffer = createSinkBuffer({ sink: scriptedSink(down(100)).sink, config, clock, onStatus: (s) => statuses.push(s.message) });
+    buffer.push([batch(1, 2)]);
+    await clock.settle();
+    expect(buffer.spill()).toMatchObject({ batches: 0, droppedBatches: 1, droppedRows: 2 });
+    expect(buffer.stats()).toMatchObject({ droppedRows: 2, spilledRows: 0 });
+    expect(statuses.at(-1)).toContain('could not spill them');
+  });
+
+  it('replays spilled batches first, in order, then new ones, deleting each file once written', async () => {
+    const clock = createFakeClock();
+    const dir = join(spillRoot, 'replay');
+    const earlier = spillStore(dir);
+    earlier.append([batch(1), batch(2)]);
+    earlier.append([batch(3, 2)]);
+    const { sink, accepted } = scriptedSink();
+    const buffer = createSinkBuffer({ sink, config: { ...config, maxBatchesPerWrite: 1 }, clock, spill: spillStore(dir) });
+    buffer.push([batch(4)]);
+    buffer.push([batch(5)]);
+    await buffer.flush(clock.now() + 1000);
+    expect(accepted).toEqual([1, 2, 3, 4, 5]);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(buffer.stats()).toMatchObject({ writtenBatches: 5, writtenRows: 6, replayedBatches: 3, replayedRows: 4, spillPendingRows: 0 });
+  });
+
+  it('a stop in the middle of a replay keeps the unwritten rest in its place, so the next start writes each batch once', async () => {
+    const clock = createFakeClock();
+    const dir = join(spillRoot, 'partial');
+    spillStore(dir).append([batch(1), batch(2), batch(3)]);
+    spillStore(dir).append([batch(4)]);
+    const first = scriptedSink([{ status: OK }, ...down(100)]);
+    const stopping = createSinkBuffer({ sink: first.sink, config: { ...config, maxBatchesPerWrite: 1 }, clock, spill: spillStore(dir) });
+    stopping.push([batch(5)]);
+    await clock.advance(100);
+    expect(first.accepted).toEqual([1]);
+    expect(stopping.stats().spillPendingRows).toBe(3);
+    stopping.spill();
+
+    const second = scriptedSink();
+    const next = createSinkBuffer({ sink: second.sink, config, clock, spill: spillStore(dir) });
+    next.push([batch(6)]);
+    await next.flush(clock.now() + 1000);
+    expect(second.accepted).toEqual([2, 3, 4, 5, 6]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a write that finishes after spill() only counts, and leaves the spilled batches alone', async () => {
+    const clock = createFakeClock();
+    const spill = spillStore();
+    let finish: (result: WriteResult) => void = () => undefined;
+    const sink: Sink = { ...scriptedSink().sink, write: () => new Promise<WriteResult>((resolve) => (finish = resolve)) };
+    const buffer = createSinkBuffer({ sink, config, clock, spill });
+    buffer.push([batch(1), batch(2)]);
+    await clock.settle();
+    expect(buffer.spill().batches).toBe(2);
+    finish({ status: OK });
+    await clock.settle();
+    expect(buffer.stats()).toMatchObject({ writtenBatches: 2, spilledBatches: 2, queuedBatches: 0, droppedBatches: 0 });
+    expect(spill.pending().map((file) => file.batches)).toEqual([2]);
   });
 });

@@ -55,7 +55,7 @@ export interface ConnectionPool {
   open(): Promise<Result<DuckDBConnection>>;
   /** Disconnects a connection from {@link open}. */
   release(connection: DuckDBConnection): void;
-  /** Interrupts and disconnects every open connection; later opens fail. */
+  /** Interrupts every open connection (each is released by its caller once its query settles); later opens fail. */
   closeAll(): void;
   /** True once {@link closeAll} ran. */
   isClosed(): boolean;
@@ -85,10 +85,10 @@ export function createConnectionPool(instance: DuckDBInstance): ConnectionPool {
     release: disconnect,
     closeAll() {
       closed = true;
-      for (const connection of [...open]) {
-        safely(() => connection.interrupt());
-        disconnect(connection);
-      }
+      // Interrupt only: disconnecting a connection whose query is still unwinding leaves that
+      // query's promise unsettled and hangs process exit. Each caller releases its connection
+      // once its query settles.
+      for (const connection of [...open]) safely(() => connection.interrupt());
     },
     isClosed: () => closed,
   };

@@ -1,7 +1,8 @@
 /**
  * The vwatchd process: parse the command line, load and validate the config, compose the
- * agent, print the boot tree, serve the local API, record until SIGINT/SIGTERM, then flush
- * and close. Exit codes: 0 after a clean stop, 1 when it cannot run, 2 for bad config or usage.
+ * agent, print the boot tree, serve the local API, record until SIGINT/SIGTERM, then flush,
+ * spill what could not be written, and close. Exit codes ({@link ExitCode}): 0 everything
+ * written, 3 some rows spilled to disk for the next start, 1 rows lost or cannot run, 2 usage.
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +19,29 @@ import {
   StatusCode,
   type Agent,
   type Logger,
-  type Status,
+  type StopReport,
 } from '@virtualeyes/core';
 import { startApiServer, type ApiServer } from './api.js';
 import { DAEMON_UMASK, prepareDataDir } from './data-dir.js';
 import { VERSION } from './version.js';
 
-/** Process exit codes. */
-export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+/** Process exit codes; each says whether anything collected was left unwritten. */
+export const ExitCode = {
+  /** Stopped, and everything collected is in the store (or there was nothing to do). */
+  OK: 0,
+  /** Could not run, or rows were lost (dropped, or not spilled), or a store could not be closed. */
+  FAILURE: 1,
+  /** Invalid config or usage. */
+  USAGE: 2,
+  /** Stopped, but some rows are in spill files under `<data-dir>/spill/`, written at the next start. */
+  SPILLED: 3,
+} as const;
+
+/** Longest a graceful stop may take (flush deadline, spill, close) before vwatchd spills what it can and exits 1. */
+const STOP_DEADLINE_MS = 60_000;
+
+/** How long the stop waits for the API's open connections once the store is closed. */
+const API_CLOSE_WAIT_MS = 1000;
 
 /** Where plugins are resolved from: the working directory, then next to this package. */
 function resolveFrom(): string[] {
@@ -54,7 +70,14 @@ function parseArgs(argv: readonly string[]): CliOptions | number {
     .option('--check', 'validate the config and load the plugins, print the boot tree, then exit')
     .option('--print-config', 'print the effective config as JSON and exit')
     .option('--shared-data-dir', 'record into a shared world-writable sticky directory (such as /tmp) as it is, instead of refusing')
-    .addHelpText('after', '\nExit codes: 0 stopped cleanly, 1 could not run, 2 invalid config or usage.\nSignals: SIGINT/SIGTERM flush and stop.')
+    .addHelpText(
+      'after',
+      '\nSignals: SIGINT/SIGTERM (at any time, start-up included) flush for up to 5 s, spill what is still\n' +
+        'unwritten to <data-dir>/spill/ (written to the store at the next start), close the store and exit;\n' +
+        'a second signal spills what it can at once and exits 1.\n' +
+        'Exit codes: 0 stopped, everything collected written; 3 stopped, some rows spilled for the next start;\n' +
+        '1 could not run, rows lost or the store not closed; 2 invalid config or usage.',
+    )
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text), writeOut: (text) => process.stdout.write(text) });
   try {
@@ -91,6 +114,8 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
 }
 
 async function record(config: HostConfig, logger: Logger, options: { checkOnly: boolean; sharedDataDir: boolean }): Promise<number> {
+  // First of all: a signal at any point from here on (loading plugins, a store start still retrying) stops cleanly.
+  const signals = listenForSignals(logger);
   const { checkOnly } = options;
   // Everything the daemon and its DuckDB create from here on (store, WAL, temp and spill files) is 0640 at most.
   process.umask(DAEMON_UMASK);
@@ -125,6 +150,7 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
     await agent.stop();
     return ExitCode.FAILURE;
   }
+  if (signals.received()) return waitForSignal(agent, undefined, signals, logger);
   // Listen before opening the store: once the socket answers, the CLI asks through it and
   // never opens the file itself, so it cannot hold the file's lock while the store opens.
   let ready = false;
@@ -147,7 +173,9 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
     await agent.stop();
     return ExitCode.FAILURE;
   }
-  const started = await agent.start();
+  // A signal while the sinks start (a store file locked by another process is retried for a while) stops at once.
+  const started = await Promise.race([agent.start(), signals.first.then(() => undefined)]);
+  if (started === undefined || signals.received()) return waitForSignal(agent, api.value, signals, logger);
   if (!isOk(started)) {
     logger.error(`Cannot start: ${formatStatus(started)}`);
     await api.value.close();
@@ -156,31 +184,93 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
   }
   ready = true;
   logger.info(`Recording into ${config.agent.dataDir}; API on ${config.api.socket}`, { pid: process.pid });
-  return waitForSignal(agent, api.value, logger);
+  return waitForSignal(agent, api.value, signals, logger);
 }
 
-function waitForSignal(agent: Agent, api: ApiServer, logger: Logger): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) {
-        logger.warn(`${signal} again: exiting without waiting for the flush`);
-        resolve(ExitCode.FAILURE);
-        return;
-      }
-      stopping = true;
-      logger.info(`${signal}: flushing and stopping`);
-      void (async () => {
-        await api.close();
-        const status: Status = await agent.stop();
-        if (!isOk(status)) logger.warn(`Stopped with ${formatStatus(status)}`);
-        const totals = agent.status().sinks.map((sink) => `${sink.sink} ${sink.writtenRows} rows`).join(', ');
-        logger.info(`Stopped (${totals})`);
-        resolve(ExitCode.OK);
-      })();
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGHUP', () => logger.warn('SIGHUP: reloading is not supported yet; restart vwatchd to apply config changes'));
+/** SIGINT/SIGTERM as they arrive: the first one, and a hook for any after it. */
+interface Signals {
+  /** Resolves with the name of the first SIGINT or SIGTERM. */
+  readonly first: Promise<string>;
+  /** True once a stop signal arrived. */
+  received(): boolean;
+  /** Calls `fn` for every stop signal after the first (at once for one that already came). */
+  onRepeat(fn: (signal: string) => void): void;
+}
+
+function listenForSignals(logger: Logger): Signals {
+  let count = 0;
+  let announce: (signal: string) => void = () => undefined;
+  const first = new Promise<string>((resolve) => {
+    announce = resolve;
   });
+  let repeat: ((signal: string) => void) | undefined;
+  let missed: string | undefined;
+  const on = (signal: string): void => {
+    count += 1;
+    if (count === 1) {
+      logger.info(`${signal}: flushing and stopping`);
+      announce(signal);
+    } else if (repeat === undefined) missed = signal;
+    else repeat(signal);
+  };
+  process.on('SIGINT', () => on('SIGINT'));
+  process.on('SIGTERM', () => on('SIGTERM'));
+  process.on('SIGHUP', () => logger.warn('SIGHUP: reloading is not supported yet; restart vwatchd to apply config changes'));
+  return {
+    first,
+    received: () => count > 0,
+    onRepeat(fn) {
+      repeat = fn;
+      if (missed !== undefined) fn(missed);
+    },
+  };
+}
+
+/** The exit code a stop earned: whether anything collected was left unwritten, and where. */
+function exitCodeOf(report: StopReport): number {
+  if (report.droppedRows > 0 || report.unclosed.length > 0) return ExitCode.FAILURE;
+  return report.spilledRows > 0 ? ExitCode.SPILLED : ExitCode.OK;
+}
+
+function describeStop(report: StopReport): string {
+  return `${report.writtenRows} rows written, ${report.spilledRows} rows spilled to disk for the next start, ${report.droppedRows} rows lost`;
+}
+
+/**
+ * Waits for the first stop signal, then stops: the API stops accepting (its running queries end
+ * when the store closes and interrupts them), the agent flushes, spills and closes. A second
+ * signal, or the stop outliving {@link STOP_DEADLINE_MS}, spills synchronously and exits 1.
+ */
+async function waitForSignal(agent: Agent, api: ApiServer | undefined, signals: Signals, logger: Logger): Promise<number> {
+  await signals.first;
+  let watchdog: NodeJS.Timeout | undefined;
+  const forced = new Promise<number>((resolve) => {
+    const force = (why: string): void => {
+      logger.warn(`${why}: exiting without waiting for the flush`);
+      const report = agent.spillNow();
+      logger.warn(`Exiting: ${describeStop(report)}; the store was not closed`);
+      resolve(ExitCode.FAILURE);
+    };
+    signals.onRepeat((signal) => force(`${signal} again`));
+    // A ref'd timer: besides bounding the stop, it keeps Node alive while the agent waits on (unref'd) clock timers.
+    watchdog = setTimeout(() => force(`Still stopping after ${STOP_DEADLINE_MS} ms`), STOP_DEADLINE_MS);
+  });
+  const graceful = (async (): Promise<number> => {
+    const apiClosed = api?.close();
+    await agent.stop();
+    if (apiClosed !== undefined) await Promise.race([apiClosed, new Promise<void>((resolve) => setTimeout(resolve, API_CLOSE_WAIT_MS))]);
+    const report = agent.stopReport();
+    if (report === undefined) return ExitCode.FAILURE;
+    for (const { sink, status } of report.unclosed) logger.error(`Could not close ${sink}: ${formatStatus(status)}`);
+    const code = exitCodeOf(report);
+    const line = `Stopped: ${describeStop(report)}`;
+    if (code === ExitCode.OK) logger.info(line);
+    else logger.warn(`${line} (exit ${code})`);
+    return code;
+  })();
+  try {
+    return await Promise.race([graceful, forced]);
+  } finally {
+    clearTimeout(watchdog);
+  }
 }
