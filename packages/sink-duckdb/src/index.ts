@@ -10,3 +10,5 @@ export { CONFIG_SCHEMA, DEFAULT_CONFIG, parseConfig, storePath } from './config.
 export type { DuckDbConfig } from './config.js';
 export { classifyDuckDbError } from './errors.js';
 export { ONLY_SELECT } from './query.js';
+export { checkQuery, NO_PARAMETERS } from './allow-list.js';
+export { ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS, REFUSED_FUNCTIONS } from './functions.js';

@@ -1,20 +1,22 @@
 /**
  * Time-travel SQL on one fresh connection: only a single SELECT passes, unqualified table
  * names resolve to `history` (or, with `at` or a range, to temporary views of the rows valid
- * then), the query is interrupted at its time limit, and at most `maxRows` rows are fetched.
+ * then), the query is interrupted at its time limit, and at most `maxRows` rows and
+ * `maxResultBytes` bytes are fetched.
  */
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import { fail, fromThrowable, StatusCode, type Cell, type Clock, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
-import { toCell } from './cells.js';
+import { fail, StatusCode, type Clock, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
+import { checkQuery, ONLY_SELECT } from './allow-list.js';
 import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
+import { FUTURE_SKEW_MS, MAX_TIME_MS, MIN_TIME_MS, readRows } from './limits.js';
 import { SINK_NAME } from './manifest.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, quoteIdent, timeLiteral } from './sql.js';
 import { safely } from './store.js';
 
-/** The message of every refused non-SELECT or multi-statement query. */
-export const ONLY_SELECT = 'only one read-only SELECT statement is allowed';
+// The gate's refusal message lives with the gate; re-exported here where callers always found it.
+export { ONLY_SELECT };
 
 /** The instant or range a query looks at; absent fields mean no bound. */
 export type TimeWindow =
@@ -32,9 +34,9 @@ export interface QueryContext {
 
 /** Runs `request` on `connection` (which the caller releases afterwards). Never rejects. */
 export async function runQuery(connection: DuckDBConnection, request: QueryRequest, context: QueryContext): Promise<Result<QueryResult>> {
-  const checked = checkRequest(request, context.config);
+  const checked = checkRequest(request, context);
   if (!checked.ok) return checked;
-  const { window, timeoutMs, maxRows } = checked.value;
+  const { window, timeoutMs, maxRows, future } = checked.value;
   const started = context.clock.monotonic();
   let timedOut = false;
   const timer = context.clock.setTimer(() => {
@@ -43,8 +45,11 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
   }, timeoutMs);
   let prepared: DuckDBPreparedStatement | undefined;
   try {
+    if (future !== undefined && (await isPastRecording(connection, future.value))) {
+      return { ok: false, status: invalid(`${future.name} is in the future; the recording ends now`) };
+    }
     await connection.run(`SET search_path = '${HISTORY_SCHEMA}'`);
-    const gate = await checkSingleSelect(connection, request.sql);
+    const gate = await checkQuery(connection, request.sql, new Set((await readMetaTables(connection)).keys()));
     if (gate !== undefined) return { ok: false, status: gate };
     if (window.kind !== 'all') {
       const views = await timeViews(connection, window, request.sql);
@@ -57,17 +62,14 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
     if (prepared.parameterCount > 0) return { ok: false, status: invalid('query parameters ($1, ?) are not supported') };
     const result = await prepared.stream();
     const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
-    const rows: Cell[][] = [];
-    let truncated = false;
-    while (!truncated) {
-      const chunk = await result.fetchChunk();
-      if (chunk === null || chunk.rowCount === 0) break;
-      const values = chunk.getRows();
-      const room = maxRows - rows.length;
-      for (const row of values.slice(0, room)) rows.push(row.map(toCell));
-      truncated = values.length > room;
+    const read = await readRows(result, maxRows, context.config.maxResultBytes);
+    if (!read.ok) {
+      // Stop DuckDB producing the rest now rather than when the connection is released.
+      safely(() => connection.interrupt());
+      return read;
     }
-    return { ok: true, value: { columns, rows, truncated, elapsedMs: context.clock.monotonic() - started } };
+    const { rows, truncated } = read.value;
+    return { ok: true, value: { columns, rows, truncated, maxRows, elapsedMs: context.clock.monotonic() - started } };
   } catch (error) {
     if (timedOut) return { ok: false, status: fail(StatusCode.TIMEOUT, `query ran past ${timeoutMs} ms`, { source: SINK_NAME, op: 'query' }) };
     return { ok: false, status: classifyDuckDbError(error, 'query') };
@@ -84,15 +86,23 @@ interface CheckedRequest {
   readonly window: TimeWindow;
   readonly timeoutMs: number;
   readonly maxRows: number;
+  /** `at` or `from` when it is later than the clock: refused unless the recording reaches it. */
+  readonly future?: { readonly name: 'at' | 'from'; readonly value: number };
 }
 
-/** Validates the request's fields and applies the configured defaults and caps. */
-export function checkRequest(request: QueryRequest, config: DuckDbConfig): Result<CheckedRequest> {
+/**
+ * Validates the request's fields and applies the configured defaults and caps. Instants must
+ * lie in years 1 to 9999 (DuckDB holds more, but nothing outside is a recording's time).
+ */
+export function checkRequest(request: QueryRequest, context: QueryContext): Result<CheckedRequest> {
+  const { config } = context;
   const bad = (message: string): Result<CheckedRequest> => ({ ok: false, status: invalid(message) });
   if (typeof request.sql !== 'string' || request.sql.trim() === '') return bad('sql is empty');
   for (const name of ['at', 'from', 'to'] as const) {
     const value = request[name];
-    if (value !== undefined && !Number.isFinite(value)) return bad(`${name} must be a finite number of epoch milliseconds`);
+    if (value === undefined) continue;
+    if (!Number.isFinite(value)) return bad(`${name} must be a finite number of epoch milliseconds`);
+    if (value < MIN_TIME_MS || value > MAX_TIME_MS) return bad(`${name} is out of range (${TIME_RANGE})`);
   }
   const limits = { timeoutMs: request.timeoutMs, maxRows: request.maxRows, stalenessMs: request.stalenessMs };
   for (const [name, value] of Object.entries(limits)) {
@@ -103,9 +113,12 @@ export function checkRequest(request: QueryRequest, config: DuckDbConfig): Resul
   const ranged = request.from !== undefined || request.to !== undefined;
   if (request.at !== undefined && ranged) return bad('give either at or from/to, not both');
   if (request.from !== undefined && request.to !== undefined && request.from > request.to) return bad('from is after to');
+  const start = request.at !== undefined ? ({ name: 'at', value: request.at } as const) : request.from === undefined ? undefined : ({ name: 'from', value: request.from } as const);
+  const future = start !== undefined && start.value > context.clock.now() + FUTURE_SKEW_MS ? start : undefined;
+  // A staleness window reaching before year 1 means "any earlier sample"; cut it there so its start stays a valid timestamp.
   const window: TimeWindow =
     request.at !== undefined
-      ? { kind: 'at', at: request.at, stalenessMs: request.stalenessMs ?? config.stalenessMs }
+      ? { kind: 'at', at: request.at, stalenessMs: Math.min(request.stalenessMs ?? config.stalenessMs, request.at - MIN_TIME_MS) }
       : ranged
         ? { kind: 'range', ...(request.from === undefined ? {} : { from: request.from }), ...(request.to === undefined ? {} : { to: request.to }) }
         : { kind: 'all' };
@@ -115,29 +128,19 @@ export function checkRequest(request: QueryRequest, config: DuckDbConfig): Resul
       window,
       timeoutMs: Math.min(request.timeoutMs ?? config.queryTimeoutMs, config.queryTimeoutMs),
       maxRows: Math.min(request.maxRows ?? config.maxRows, config.maxRows),
+      ...(future === undefined ? {} : { future }),
     },
   };
 }
 
 /**
- * Refuses anything but one SELECT before binding (so a refused COPY or ATTACH never touches
- * the file system): DuckDB's parser serializes SELECT statements only.
+ * True when `instant` is later than the newest write of every session (plus the skew): past
+ * the clock and past the recording, where state tables would show the still-open versions.
  */
-async function checkSingleSelect(connection: DuckDBConnection, sql: string): Promise<Status | undefined> {
-  const reader = await connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-  const text = reader.getRowsJS()[0]?.[0];
-  const parsed = fromThrowable(
-    () => JSON.parse(String(text)) as { error?: boolean; error_type?: string; error_message?: string; statements?: unknown[] },
-    () => invalid(ONLY_SELECT),
-  );
-  if (!parsed.ok) return parsed.status;
-  const answer = parsed.value;
-  if (answer.error === true) {
-    if (answer.error_type === 'parser') return invalid(`Parser Error: ${answer.error_message ?? 'syntax error'}`);
-    if ((answer.error_message ?? '').includes('Only SELECT')) return invalid(ONLY_SELECT);
-    return undefined; // A SELECT the serializer cannot express: the prepared statement's type decides.
-  }
-  return answer.statements?.length === 1 ? undefined : invalid(ONLY_SELECT);
+async function isPastRecording(connection: DuckDBConnection, instant: number): Promise<boolean> {
+  const reader = await connection.runAndReadAll(`SELECT epoch_ms(max(last_write_at)) FROM ${META_SCHEMA}.sessions`);
+  const last = reader.getRowsJS()[0]?.[0];
+  return last === null || last === undefined || instant > Number(last) + FUTURE_SKEW_MS;
 }
 
 /**
@@ -198,6 +201,9 @@ export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclud
 export function mentions(sql: string, name: string): boolean {
   return new RegExp(`(?<![A-Za-z0-9_$])${name}(?![A-Za-z0-9_$])`, 'i').test(sql);
 }
+
+/** The instants a request may name, as the refusal states them. */
+const TIME_RANGE = `${new Date(MIN_TIME_MS).toISOString()} to ${new Date(MAX_TIME_MS).toISOString()}`;
 
 function invalid(message: string): Status {
   return fail(StatusCode.INVALID_ARGUMENT, message, { source: SINK_NAME, op: 'query' });

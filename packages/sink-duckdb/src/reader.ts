@@ -1,7 +1,8 @@
 /**
  * Read access to a store: the StoreReader a running sink hands out (sharing its instance)
  * and the offline reader the CLI opens read-only when no daemon runs. Every call uses a
- * fresh connection from the pool, released when the call ends.
+ * fresh connection from the pool, released when the call ends, and first waits for one of
+ * the few slots that every reader of the same pool shares.
  */
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -26,6 +27,7 @@ import { parseConfig, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
 import { SINK_NAME } from './manifest.js';
+import { createQueryLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
 import { AccessMode, createConnectionPool, openInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
@@ -49,21 +51,47 @@ const STORE_COLUMN_TEXT: Readonly<Record<string, string>> = {
   [StoreColumn.VALID_TO]: 'When this version stopped being valid (exclusive); null while it still is.',
 };
 
+/**
+ * The limiter of each pool. A sink hands out a new reader per `reader()` call, and the limit
+ * is on the store's libuv threads, not per reader: so it lives with the pool, and goes with it.
+ */
+const limiters = new WeakMap<ConnectionPool, QueryLimiter>();
+
+function limiterOf(backend: ReaderBackend): QueryLimiter {
+  let limiter = limiters.get(backend.pool);
+  if (limiter === undefined) {
+    const { pool, config, clock } = backend;
+    limiter = createQueryLimiter({
+      maxConcurrent: config.maxConcurrentQueries,
+      maxQueued: config.maxQueuedQueries,
+      queueWaitMs: config.queueWaitMs,
+      clock,
+      isClosed: () => pool.isClosed(),
+    });
+    limiters.set(pool, limiter);
+  }
+  return limiter;
+}
+
 /** Builds a reader over `backend`; `release` runs once when the reader is closed. */
 export function createStoreReader(backend: ReaderBackend, release: () => Promise<Status> = async () => OK): StoreReader {
   let closing: Promise<Status> | undefined;
+  const limiter = limiterOf(backend);
 
   const withConnection = async <T>(op: string, work: (connection: DuckDBConnection) => Promise<Result<T>>): Promise<Result<T>> => {
     if (closing !== undefined) return { ok: false, status: fail(StatusCode.UNAVAILABLE, 'the reader is closed', { source: SINK_NAME, op, retryable: false }) };
-    const connection = await backend.pool.open();
-    if (!connection.ok) return connection;
-    try {
-      const result = await work(connection.value);
-      // A call cut short because the store closed under it says so, not TIMEOUT.
-      return !result.ok && backend.pool.isClosed() ? { ok: false, status: storeClosed(op) } : result;
-    } finally {
-      backend.pool.release(connection.value);
-    }
+    // Connecting is itself an async DuckDB call on a libuv thread: it waits for a slot too.
+    return limiter.run(op, async () => {
+      const connection = await backend.pool.open();
+      if (!connection.ok) return connection;
+      try {
+        const result = await work(connection.value);
+        // A call cut short because the store closed under it says so, not TIMEOUT.
+        return !result.ok && backend.pool.isClosed() ? { ok: false, status: storeClosed(op) } : result;
+      } finally {
+        backend.pool.release(connection.value);
+      }
+    });
   };
 
   const storedTables = (connection: DuckDBConnection): Promise<Result<StoredTable[]>> =>

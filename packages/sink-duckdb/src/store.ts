@@ -1,7 +1,8 @@
 /**
  * Opening a store file with the restrictions every connection inherits (no file access
- * beyond the store, no extension installs or loads, configuration locked), a pool that
- * tracks the short-lived query connections so closing can interrupt them, and file sizes.
+ * beyond the store, no extension installs or loads, configuration locked) and its memory
+ * bounds (buffer pool, a bounded spill directory beside the file), a pool that tracks the
+ * short-lived query connections so closing can interrupt them, and file sizes.
  */
 import { statSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -27,9 +28,24 @@ export type AccessMode = (typeof AccessMode)[keyof typeof AccessMode];
  */
 const BLOCK_SIZE = 65_536;
 
-/** DuckDB options of every instance: the query surface may read the store and nothing else. */
-export function instanceOptions(config: Pick<DuckDbConfig, 'memoryLimit' | 'threads'>, mode: AccessMode): Record<string, string> {
+/** The options that {@link instanceOptions} reads. */
+type MemoryOptions = Pick<DuckDbConfig, 'memoryLimit' | 'threads'>;
+
+/** Where DuckDB spills what does not fit in `memory_limit`: beside the store, never the working directory. */
+export function tempDirectoryOf(path: string): string {
+  return `${path}.tmp`;
+}
+
+/**
+ * DuckDB options of every instance: the query surface may read the store and nothing else, and
+ * memory stays bounded. `path` is the store file (its spill directory goes beside it); without
+ * it DuckDB keeps its own default. Configuration is locked only by {@link openInstance}, once it
+ * has set what DuckDB ignores at start-up.
+ */
+export function instanceOptions(config: MemoryOptions, mode: AccessMode, path?: string): Record<string, string> {
   return {
+    // Before enable_external_access: DuckDB refuses to change the spill directory after it.
+    ...(path === undefined ? {} : { temp_directory: tempDirectoryOf(path) }),
     access_mode: mode,
     enable_external_access: 'false',
     autoinstall_known_extensions: 'false',
@@ -40,13 +56,37 @@ export function instanceOptions(config: Pick<DuckDbConfig, 'memoryLimit' | 'thre
     // The file is read only by this package's DuckDB: use its newest compression and layout.
     storage_compatibility_version: 'latest',
     default_block_size: String(BLOCK_SIZE),
-    lock_configuration: 'true',
   };
 }
 
-/** Opens `path` with {@link instanceOptions}. */
-export function openInstance(path: string, config: DuckDbConfig, mode: AccessMode): Promise<Result<DuckDBInstance>> {
-  return fromPromise(DuckDBInstance.create(path, instanceOptions(config, mode)), (error) => classifyDuckDbError(error, `open ${path}`));
+/**
+ * Opens `path` with {@link instanceOptions}, bounds its spill directory and locks its
+ * configuration before any other connection exists.
+ */
+export async function openInstance(path: string, config: DuckDbConfig, mode: AccessMode): Promise<Result<DuckDBInstance>> {
+  const opened = await fromPromise(DuckDBInstance.create(path, instanceOptions(config, mode, path)), (error) => classifyDuckDbError(error, `open ${path}`));
+  if (!opened.ok) return opened;
+  const instance = opened.value;
+  const locked = await fromPromise(lockConfiguration(instance, config.maxTempDirectorySize.trim()), (error) => classifyDuckDbError(error, `open ${path}`));
+  if (!locked.ok) {
+    safely(() => instance.closeSync());
+    return locked;
+  }
+  return opened;
+}
+
+/**
+ * DuckDB 1.5 accepts `max_temp_directory_size` as an open option but does not enforce it (the
+ * spill directory then grows to 90 % of the free disk); set at run time, it holds.
+ */
+async function lockConfiguration(instance: DuckDBInstance, maxTempDirectorySize: string): Promise<void> {
+  const connection = await instance.connect();
+  try {
+    await connection.run(`SET GLOBAL max_temp_directory_size = '${maxTempDirectorySize.replaceAll("'", "''")}'`);
+    await connection.run('SET GLOBAL lock_configuration = true');
+  } finally {
+    connection.disconnectSync();
+  }
 }
 
 /** Query connections of one instance, tracked so that closing can stop them. */

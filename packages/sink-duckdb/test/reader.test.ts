@@ -11,7 +11,8 @@ import { count, PROCESSES, rowsOf, SECOND, startSink, T0, useTempDir } from './h
 import { buildSink, startFixture, stopFixture } from './child-processes.js';
 
 const newPath = useTempDir();
-const deps = (dataDir = '/nonexistent'): ReaderDeps => ({ clock: createFakeClock(T0), logger: createMemoryLogger(), dataDir });
+// The CLI's clock runs on after the recording stopped: a minute later here.
+const deps = (dataDir = '/nonexistent'): ReaderDeps => ({ clock: createFakeClock(T0 + 60 * SECOND), logger: createMemoryLogger(), dataDir });
 
 async function recorded(): Promise<string> {
   const path = newPath();
