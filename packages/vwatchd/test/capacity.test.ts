@@ -1,0 +1,70 @@
+// No number of queries can starve the recording: with four runaway queries and twenty ordinary
+// ones in flight against a real daemon, the store file keeps changing every interval (the
+// writer commits each second), `select 1` answers or is told to retry within a second, and
+// the daemon answers normally once the runaway queries hit their time limit.
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postQuery, sleep, startDaemon, watchStore, type QueryReply, type TestDaemon } from './helpers.js';
+
+/** The daemon's collection interval in this test. */
+const INTERVAL_MS = 1000;
+/** How long the load is kept up while the store files are watched. */
+const LOAD_MS = 8000;
+/** A query that runs until its time limit: hashing ten billion numbers. */
+const RUNAWAY = 'select max(md5(a::varchar)) from range(10000000000) t(a)';
+
+describe('queries cannot starve the recording', () => {
+  let daemon: TestDaemon;
+
+  beforeAll(async () => {
+    daemon = await startDaemon('ve-capacity-', INTERVAL_MS);
+    await sleep(2 * INTERVAL_MS);
+  });
+
+  afterAll(async () => {
+    await daemon.stop();
+    rmSync(daemon.dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps writing every interval and answers select 1 (or says retry) within a second', async () => {
+    expect(daemon.stderr()).toContain('Recording into');
+    const watcher = watchStore(daemon.dataDir);
+    const started = performance.now();
+    const runaway = Array.from({ length: 4 }, () => postQuery(daemon.socket, { sql: RUNAWAY, timeoutMs: LOAD_MS + 4000 }));
+    await sleep(300);
+    const ordinary = Array.from({ length: 20 }, (_, index) => postQuery(daemon.socket, { sql: `select count(*) + ${index} as n from history.process_stats` }));
+    const probes: QueryReply[] = [];
+    while (performance.now() - started < LOAD_MS - 1000) {
+      probes.push(await postQuery(daemon.socket, { sql: 'select 1 as one' }));
+      await sleep(500);
+    }
+    const answered = await Promise.all(ordinary);
+    const left = LOAD_MS - (performance.now() - started);
+    if (left > 0) await sleep(left);
+    const writes = await watcher.stop();
+
+    // select 1: answered, or told to retry, within a second each time.
+    expect(probes.length).toBeGreaterThanOrEqual(4);
+    for (const reply of probes) {
+      expect(reply.ms, JSON.stringify(reply.body)).toBeLessThan(1000);
+      if (reply.status === 200) expect(reply.body.rows).toEqual([[1]]);
+      else expect(reply).toMatchObject({ status: 503, body: { status: { code: 'UNAVAILABLE', retryable: true } } });
+    }
+    // The ordinary queries: each answered, or told to retry with Retry-After; nothing else.
+    for (const reply of answered) {
+      if (reply.status === 200) continue;
+      expect(reply).toMatchObject({ status: 503, body: { status: { code: 'UNAVAILABLE', retryable: true } } });
+      expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    expect(answered.filter((reply) => reply.status === 503).length, 'some were told to retry').toBeGreaterThan(0);
+    // Writes: the store changed at least every two intervals throughout the load.
+    expect(writes.changes).toBeGreaterThanOrEqual(Math.floor(LOAD_MS / INTERVAL_MS) - 1);
+    expect(writes.longestGapMs).toBeLessThan(2 * INTERVAL_MS + 500);
+
+    // The runaway queries end at their limit (TIMEOUT) or were told to retry, and the daemon answers again.
+    for (const reply of await Promise.all(runaway)) expect([503, 504], JSON.stringify(reply.body)).toContain(reply.status);
+    const after = await postQuery(daemon.socket, { sql: 'select count(distinct ts) as n from history.load' });
+    expect(after.status).toBe(200);
+    expect(Number(after.body.rows?.[0]?.[0])).toBeGreaterThanOrEqual(Math.floor(LOAD_MS / INTERVAL_MS));
+  }, 60_000);
+});
