@@ -30,7 +30,7 @@ import { SINK_NAME } from './manifest.js';
 import { createQueryLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
-import { AccessMode, createConnectionPool, openInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
+import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
 
 /** What a reader reads through. */
 export interface ReaderBackend {
@@ -89,7 +89,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
         // A call cut short because the store closed under it says so, not TIMEOUT.
         return !result.ok && backend.pool.isClosed() ? { ok: false, status: storeClosed(op) } : result;
       } finally {
-        backend.pool.release(connection.value);
+        await backend.pool.release(connection.value);
       }
     });
   };
@@ -184,10 +184,10 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
       : classifyErrno(error, `open ${path}`, SINK_NAME),
   );
   if (!exists.ok) return exists;
-  const instance = await openInstance(path, config, AccessMode.READ_ONLY);
-  if (!instance.ok) {
-    const status = instance.status;
-    if (status.code !== StatusCode.UNAVAILABLE || !/Could not set lock/i.test(status.message)) return instance;
+  const opened = await openPooledInstance(path, config, AccessMode.READ_ONLY);
+  if (!opened.ok) {
+    const status = opened.status;
+    if (status.code !== StatusCode.UNAVAILABLE || !/Could not set lock/i.test(status.message)) return opened;
     return {
       ok: false,
       status: fail(StatusCode.UNAVAILABLE, `${path} is in use by a running vwatchd; query through its socket`, {
@@ -197,10 +197,10 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
       }),
     };
   }
-  const pool = createConnectionPool(instance.value);
+  const { instance, pool } = opened.value;
   const release = async (): Promise<Status> => {
-    pool.closeAll();
-    safely(() => instance.value.closeSync());
+    await pool.closeAll();
+    safely(() => instance.closeSync());
     return OK;
   };
   const recording = await isRecording(pool);
@@ -229,6 +229,6 @@ async function isRecording(pool: ConnectionPool): Promise<Result<boolean>> {
       (error) => classifyDuckDbError(error, 'open store'),
     );
   } finally {
-    pool.release(connection.value);
+    await pool.release(connection.value);
   }
 }

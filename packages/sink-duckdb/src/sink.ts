@@ -32,7 +32,7 @@ import { inTransaction, prepareStore, StopReason, type TableLayout } from './lay
 import { SINK_NAME } from './manifest.js';
 import { createStoreReader } from './reader.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
-import { AccessMode, createConnectionPool, openInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
+import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
 import { createOverlay, diffStateBatch, type OpenVersion, type VersionOverlay } from './versions.js';
 
 /** Mode of the store directory when the sink creates it. */
@@ -175,15 +175,18 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       }),
     };
   }
-  const instance = await openInstance(path, config, AccessMode.READ_WRITE);
-  if (!instance.ok) return instance;
+  const opened = await openPooledInstance(path, config, AccessMode.READ_WRITE);
+  if (!opened.ok) return opened;
+  const instance = { ok: true, value: opened.value.instance } as const;
   const connection = await fromPromise(instance.value.connect(), (error) => classifyDuckDbError(error, 'connect'));
   if (!connection.ok) {
+    void opened.value.pool.closeAll();
     safely(() => instance.value.closeSync());
     return connection;
   }
   const abandon = (status: Status): { ok: false; status: Status } => {
     safely(() => connection.value.disconnectSync());
+    void opened.value.pool.closeAll();
     safely(() => instance.value.closeSync());
     return { ok: false, status };
   };
@@ -212,7 +215,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
     value: {
       instance: instance.value,
       connection: connection.value,
-      pool: createConnectionPool(instance.value),
+      pool: opened.value.pool,
       tables,
       unusable: prepared.value.unusable,
       sessionId: prepared.value.sessionId,
@@ -361,7 +364,7 @@ async function closeVersions(connection: DuckDBConnection, closer: VersionCloser
 
 /** Closes this session's open versions at the close time, ends the session and releases the file. */
 async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
-  store.pool.closeAll();
+  await store.pool.closeAll();
   const closeAt = Math.max(store.lastWriteAt, deps.clock.now());
   const states = [...store.tables.values()].filter((table) => table.closer !== undefined);
   const ended = await fromPromise(

@@ -1,8 +1,8 @@
 /**
  * Opening a store file with the restrictions every connection inherits (no file access
  * beyond the store, no extension installs or loads, configuration locked) and its memory
- * bounds (buffer pool, a bounded spill directory beside the file), a pool that tracks the
- * short-lived query connections so closing can interrupt them, and file sizes.
+ * bounds (buffer pool, a bounded spill directory beside the file), the pool of query
+ * connections (prepared before the lock, reset between queries, interrupted at close), and file sizes.
  */
 import { statSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -60,19 +60,63 @@ export function instanceOptions(config: MemoryOptions, mode: AccessMode, path?: 
 }
 
 /**
+ * DuckDB's buffer of a streaming result on query connections. Its default (976 KiB) is counted
+ * without string bytes, so before the first chunk reached the byte limit, a query of 50 KB rows
+ * had DuckDB hold 3 GB. It is a per-connection setting that cannot be changed once the
+ * configuration is locked, hence the query connections made before the lock.
+ */
+const QUERY_STREAMING_BUFFER = '1KB';
+
+/** Longest {@link ConnectionPool.closeAll} waits for interrupted queries to be released. */
+const CLOSE_WAIT_MS = 2000;
+
+/** An open instance with the query connections made for it before its configuration was locked. */
+export interface PooledInstance {
+  /** The instance (the writer connects to it). */
+  readonly instance: DuckDBInstance;
+  /** Its query connections. */
+  readonly pool: ConnectionPool;
+}
+
+/**
  * Opens `path` with {@link instanceOptions}, bounds its spill directory and locks its
  * configuration before any other connection exists.
  */
 export async function openInstance(path: string, config: DuckDbConfig, mode: AccessMode): Promise<Result<DuckDBInstance>> {
+  const opened = await openWith(path, config, mode, 0);
+  return opened.ok ? { ok: true, value: opened.value.instance } : opened;
+}
+
+/**
+ * {@link openInstance} with `maxConcurrentQueries` query connections prepared before the lock
+ * (a small streaming buffer), pooled for the readers.
+ */
+export async function openPooledInstance(path: string, config: DuckDbConfig, mode: AccessMode): Promise<Result<PooledInstance>> {
+  return openWith(path, config, mode, config.maxConcurrentQueries);
+}
+
+async function openWith(path: string, config: DuckDbConfig, mode: AccessMode, queryConnections: number): Promise<Result<PooledInstance>> {
   const opened = await fromPromise(DuckDBInstance.create(path, instanceOptions(config, mode, path)), (error) => classifyDuckDbError(error, `open ${path}`));
   if (!opened.ok) return opened;
   const instance = opened.value;
-  const locked = await fromPromise(lockConfiguration(instance, config.maxTempDirectorySize.trim()), (error) => classifyDuckDbError(error, `open ${path}`));
+  const prepared: DuckDBConnection[] = [];
+  const locked = await fromPromise(
+    async () => {
+      for (let index = 0; index < queryConnections; index += 1) {
+        const connection = await instance.connect();
+        prepared.push(connection);
+        await connection.run(`SET streaming_buffer_size = '${QUERY_STREAMING_BUFFER}'`);
+      }
+      await lockConfiguration(instance, config.maxTempDirectorySize.trim());
+    },
+    (error) => classifyDuckDbError(error, `open ${path}`),
+  );
   if (!locked.ok) {
+    for (const connection of prepared) safely(() => connection.disconnectSync());
     safely(() => instance.closeSync());
     return locked;
   }
-  return opened;
+  return { ok: true, value: { instance, pool: createConnectionPool(instance, prepared) } };
 }
 
 /**
@@ -91,47 +135,94 @@ async function lockConfiguration(instance: DuckDBInstance, maxTempDirectorySize:
 
 /** Query connections of one instance, tracked so that closing can stop them. */
 export interface ConnectionPool {
-  /** A new connection, or UNAVAILABLE once the pool is closed. */
+  /** An idle pooled connection (a new one if none is idle), or UNAVAILABLE once the pool is closed. */
   open(): Promise<Result<DuckDBConnection>>;
-  /** Disconnects a connection from {@link open}. */
-  release(connection: DuckDBConnection): void;
-  /** Interrupts every open connection (each is released by its caller once its query settles); later opens fail. */
-  closeAll(): void;
+  /**
+   * Takes back a connection from {@link open}: ends whatever result it left half-read (and so
+   * its transaction) and drops its temporary views, then keeps it for the next caller, or
+   * disconnects it if it was an extra one, the cleanup failed or the pool is closed.
+   */
+  release(connection: DuckDBConnection): Promise<void>;
+  /**
+   * Interrupts every busy connection and disconnects the idle ones; later opens fail. Resolves
+   * once the interrupted queries were released (each by its caller, once it settled), or after
+   * `waitMs`, so that the store's last checkpoint finds no transaction of theirs open.
+   */
+  closeAll(waitMs?: number): Promise<void>;
   /** True once {@link closeAll} ran. */
   isClosed(): boolean;
 }
 
-/** Creates a pool over `instance`. */
-export function createConnectionPool(instance: DuckDBInstance): ConnectionPool {
-  const open = new Set<DuckDBConnection>();
+/** Creates a pool over `instance` that reuses `pooled` (prepared connections) before making new ones. */
+export function createConnectionPool(instance: DuckDBInstance, pooled: readonly DuckDBConnection[] = []): ConnectionPool {
+  const own = new Set(pooled);
+  const idle = [...pooled];
+  const busy = new Set<DuckDBConnection>();
   let closed = false;
+  let idleWaiters: (() => void)[] = [];
+  const settle = (): void => {
+    if (busy.size > 0) return;
+    for (const wake of idleWaiters) wake();
+    idleWaiters = [];
+  };
   const disconnect = (connection: DuckDBConnection): void => {
-    open.delete(connection);
+    own.delete(connection);
     // A connection that fails to disconnect has nothing left worth reporting.
     safely(() => connection.disconnectSync());
   };
   return {
     async open() {
       if (closed) return { ok: false, status: storeClosed() };
+      const reused = idle.pop();
+      if (reused !== undefined) {
+        busy.add(reused);
+        return { ok: true, value: reused };
+      }
       const connection = await fromPromise(instance.connect(), (error) => classifyDuckDbError(error, 'connect'));
       if (!connection.ok) return connection;
       if (closed) {
         disconnect(connection.value);
         return { ok: false, status: storeClosed() };
       }
-      open.add(connection.value);
+      busy.add(connection.value);
       return connection;
     },
-    release: disconnect,
-    closeAll() {
+    async release(connection) {
+      busy.delete(connection);
+      const clean = await fromPromise(resetConnection(connection), (error) => classifyDuckDbError(error, 'release'));
+      if (clean.ok && !closed && own.has(connection)) idle.push(connection);
+      else disconnect(connection);
+      settle();
+    },
+    async closeAll(waitMs = CLOSE_WAIT_MS) {
       closed = true;
       // Interrupt only: disconnecting a connection whose query is still unwinding leaves that
       // query's promise unsettled and hangs process exit. Each caller releases its connection
       // once its query settles.
-      for (const connection of [...open]) safely(() => connection.interrupt());
+      for (const connection of busy) safely(() => connection.interrupt());
+      for (const connection of idle.splice(0)) disconnect(connection);
+      if (busy.size === 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
     isClosed: () => closed,
   };
+}
+
+/**
+ * Makes a used query connection as new: a statement ends a streaming result left half-read
+ * (which otherwise holds its transaction open until garbage collection, and makes the store's
+ * final checkpoint fail), and the temporary views of a time-travel query go.
+ */
+async function resetConnection(connection: DuckDBConnection): Promise<void> {
+  await connection.run('SELECT 1');
+  const views = await connection.runAndReadAll('SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal');
+  for (const [name] of views.getRowsJS()) await connection.run(`DROP VIEW IF EXISTS temp.main."${String(name).replaceAll('"', '""')}"`);
 }
 
 /** UNAVAILABLE (not retryable): the store was closed. */
