@@ -92,13 +92,33 @@ export function callDaemon<T>(socket: string, method: 'GET' | 'POST', path: stri
   });
 }
 
+/** How often a call the daemon refused as busy (retryable, with a Retry-After) is tried again. */
+export const BUSY_RETRIES = 5;
+
+/** Longest wait before one retry, whatever the daemon asks. */
+const MAX_RETRY_WAIT_MS = 5000;
+
+/**
+ * Calls the daemon, and while it answers "busy" (a retryable refusal with `retryAfterMs`, as
+ * when its query slots and queue are full) waits as long as it asks and tries again, up to
+ * {@link BUSY_RETRIES} times; the last refusal is the answer.
+ */
+async function callPatiently<T>(socket: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Result<T>> {
+  for (let attempt = 0; ; attempt += 1) {
+    const result = await callDaemon<T>(socket, method, path, body);
+    const wait = result.ok ? undefined : result.status.retryable ? result.status.retryAfterMs : undefined;
+    if (wait === undefined || attempt >= BUSY_RETRIES) return result;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(wait, 0), MAX_RETRY_WAIT_MS)));
+  }
+}
+
 /** A backend over the daemon's socket. */
 export function daemonBackend(socket: string): Backend {
   return {
     kind: 'daemon',
-    query: (body) => callDaemon<QueryResult>(socket, 'POST', ApiRoute.QUERY, body),
+    query: (body) => callPatiently<QueryResult>(socket, 'POST', ApiRoute.QUERY, body),
     tables: async () => {
-      const result = await callDaemon<{ tables: StoredTable[] }>(socket, 'GET', ApiRoute.TABLES);
+      const result = await callPatiently<{ tables: StoredTable[] }>(socket, 'GET', ApiRoute.TABLES);
       return result.ok ? ok(result.value.tables) : result;
     },
     status: () => callDaemon<DaemonStatus>(socket, 'GET', ApiRoute.STATUS),

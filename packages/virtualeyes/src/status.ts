@@ -54,17 +54,19 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
     lines.push('');
     lines.push(
       renderTable(
-        ['SINK', 'ROWS WRITTEN', 'QUEUED', 'DROPPED ROWS', 'RETRIES', 'ON DISK', 'LAST WRITE'],
+        ['SINK', 'ROWS WRITTEN', 'QUEUED', 'SPILLED ROWS', 'DROPPED ROWS', 'RETRIES', 'ON DISK', 'LAST WRITE'],
         agent.sinks.map((sink) => [
           sink.sink,
           sink.writtenRows,
           sink.queuedBatches,
+          // Rows waiting in the spill directory (from a stop that could not write them) for replay.
+          sink.spillPendingRows ?? 0,
           sink.droppedRows,
           sink.retries,
           sink.bytesOnDisk === undefined ? '-' : formatBytes(sink.bytesOnDisk),
           formatStatus(sink.lastStatus),
         ]),
-        [false, true, true, true, true, true, false],
+        [false, true, true, true, true, true, true, false],
       ),
     );
   }

@@ -2,9 +2,10 @@
 // ones in flight against a real daemon, the store file keeps changing every interval (the
 // writer commits each second), `select 1` answers or is told to retry within a second, and
 // the daemon answers normally once the runaway queries hit their time limit.
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postQuery, sleep, startDaemon, watchStore, type QueryReply, type TestDaemon } from './helpers.js';
+import { postQuery, sleep, startDaemon, VIRTUALEYES, watchStore, type QueryReply, type TestDaemon } from './helpers.js';
 
 /** The daemon's collection interval in this test. */
 const INTERVAL_MS = 1000;
@@ -42,6 +43,15 @@ describe('queries cannot starve the recording', () => {
     const left = LOAD_MS - (performance.now() - started);
     if (left > 0) await sleep(left);
     const writes = await watcher.stop();
+    // The CLI, told to retry while the runaway queries hold both slots, waits and tries again
+    // until they reach their time limit.
+    const cliStarted = performance.now();
+    const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [VIRTUALEYES, '--data-dir', daemon.dataDir, 'query', 'select 41 + 1 as answer', '--format', 'csv'], { timeout: 30_000 }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+      });
+    });
+    const cliMs = performance.now() - cliStarted;
 
     // select 1: answered, or told to retry, within a second each time.
     expect(probes.length).toBeGreaterThanOrEqual(4);
@@ -63,6 +73,9 @@ describe('queries cannot starve the recording', () => {
 
     // The runaway queries end at their limit (TIMEOUT) or were told to retry, and the daemon answers again.
     for (const reply of await Promise.all(runaway)) expect([503, 504], JSON.stringify(reply.body)).toContain(reply.status);
+    expect(cli.code, `after ${Math.round(cliMs)} ms: ${cli.stderr}`).toBe(0);
+    expect(cli.stdout.split(/\r?\n/)).toEqual(['answer', '42', '']);
+    expect(cliMs, 'the CLI waited for a slot').toBeGreaterThan(1000);
     const after = await postQuery(daemon.socket, { sql: 'select count(distinct ts) as n from history.load' });
     expect(after.status).toBe(200);
     expect(Number(after.body.rows?.[0]?.[0])).toBeGreaterThanOrEqual(Math.floor(LOAD_MS / INTERVAL_MS));
