@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const BIN = join(root, 'packages/vwatchd/dist/bin.js');
@@ -157,6 +157,44 @@ async function replayAndStop(dataDir: string): Promise<Daemon> {
   return daemon;
 }
 
+/** What a full-disk test gets: a daemon whose store is on a 2 MB tmpfs that is now full. */
+interface FullDisk {
+  readonly dataDir: string;
+  readonly store: string;
+  readonly daemon: Daemon;
+  /** The file filling the disk; removing it frees the space. */
+  readonly filler: string;
+}
+
+/**
+ * Runs `body` with a daemon recording onto a tiny tmpfs, once rows were written there and more
+ * were collected after the disk filled up; unmounts afterwards. Mounting needs root: skipped
+ * with a reason otherwise, and a failure in CI, which runs as root.
+ */
+async function onFullDisk(context: TestContext, name: string, body: (disk: FullDisk) => Promise<void>): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    if (process.env['CI'] === 'true') throw new Error('the disk-full test needs root in CI');
+    context.skip('mounting a small tmpfs needs root');
+  }
+  const dataDir = dataDirFor(name);
+  const disk = join(dataDir, 'disk');
+  mkdirSync(disk, { mode: 0o750 });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0750', 'tmpfs', disk]);
+  try {
+    const store = join(disk, 'vwatchd.db');
+    configFor(dataDir, { path: store });
+    const daemon = startDaemon(dataDir);
+    await waitFor('rows written', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 5, daemon);
+    const filler = join(disk, 'filler');
+    fill(filler);
+    const full = lastSeq(dataDir);
+    await waitFor('rows collected while the disk is full', () => lastSeq(dataDir) >= full + 5, daemon);
+    await body({ dataDir, store, daemon, filler });
+  } finally {
+    execFileSync('umount', [disk]);
+  }
+}
+
 describe('vwatchd shutdown', () => {
   it('SIGTERM during a write retry: flushes until the deadline, spills the rest (exit 3), and the next start writes it all', async () => {
     const dataDir = dataDirFor('retry');
@@ -217,24 +255,7 @@ describe('vwatchd shutdown', () => {
   }, 90_000);
 
   it('SIGTERM while the store disk is full: keeps retrying (Node stays alive), writes everything once space is back, exit 0', async (context) => {
-    if (process.getuid?.() !== 0) {
-      // Mounting a tiny tmpfs needs root; CI runs as root and must not skip.
-      if (process.env['CI'] === 'true') throw new Error('the disk-full test needs root in CI');
-      context.skip('mounting a small tmpfs needs root');
-    }
-    const dataDir = dataDirFor('full');
-    const disk = join(dataDir, 'disk');
-    mkdirSync(disk, { mode: 0o750 });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0750', 'tmpfs', disk]);
-    try {
-      const store = join(disk, 'vwatchd.db');
-      configFor(dataDir, { path: store });
-      const daemon = startDaemon(dataDir);
-      await waitFor('rows written', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 5, daemon);
-      const filler = join(disk, 'filler');
-      fill(filler);
-      const full = lastSeq(dataDir);
-      await waitFor('rows collected while the disk is full', () => lastSeq(dataDir) >= full + 5, daemon);
+    await onFullDisk(context, 'full', async ({ dataDir, store, daemon, filler }) => {
       const sent = Date.now();
       daemon.child.kill('SIGTERM');
       // Space comes back while the stop is retrying: the rows must be written then, not lost at an early exit.
@@ -249,29 +270,11 @@ describe('vwatchd shutdown', () => {
       expectAllRows(stored, lastSeq(dataDir));
       expect(stored.sessions).toEqual(['close']);
       expect(spillFiles(dataDir)).toEqual([]);
-    } finally {
-      execFileSync('umount', [disk]);
-    }
+    });
   }, 90_000);
 
   it('SIGTERM while the store disk stays full: spills every row, exit 1 as the store cannot be closed; the next start writes them', async (context) => {
-    if (process.getuid?.() !== 0) {
-      if (process.env['CI'] === 'true') throw new Error('the disk-full test needs root in CI');
-      context.skip('mounting a small tmpfs needs root');
-    }
-    const dataDir = dataDirFor('full-stays');
-    const disk = join(dataDir, 'disk');
-    mkdirSync(disk, { mode: 0o750 });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0750', 'tmpfs', disk]);
-    try {
-      const store = join(disk, 'vwatchd.db');
-      configFor(dataDir, { path: store });
-      const daemon = startDaemon(dataDir);
-      await waitFor('rows written', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 5, daemon);
-      const filler = join(disk, 'filler');
-      fill(filler);
-      const full = lastSeq(dataDir);
-      await waitFor('rows collected while the disk is full', () => lastSeq(dataDir) >= full + 5, daemon);
+    await onFullDisk(context, 'full-stays', async ({ dataDir, store, daemon, filler }) => {
       const stop = await terminate(daemon);
       // The spill directory is on another file system with room: nothing is lost, but the session row could not be written.
       expect(stop.code, daemon.stderr()).toBe(1);
@@ -285,9 +288,7 @@ describe('vwatchd shutdown', () => {
       expectAllRows(stored, lastSeq(dataDir));
       // The first session could not be closed, so the next start recorded it as a crash.
       expect(stored.sessions).toEqual(['crash', 'close']);
-    } finally {
-      execFileSync('umount', [disk]);
-    }
+    });
   }, 90_000);
 
   it('a second SIGTERM exits 1 at once, after spilling what was queued; the next start writes it', async () => {
