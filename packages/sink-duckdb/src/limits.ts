@@ -140,19 +140,25 @@ export async function readRows(result: DuckDBResult, maxRows: number, maxBytes: 
   for (;;) {
     const chunk = await result.fetchChunk();
     if (chunk === null || chunk.rowCount === 0) return { ok: true, value: { rows, truncated: false } };
-    const vectors = Array.from({ length: chunk.columnCount }, (_, index) => chunk.getColumnVector(index));
-    for (let index = 0; index < chunk.rowCount; index += 1) {
-      if (rows.length === maxRows) return { ok: true, value: { rows, truncated: true } };
-      const row: Cell[] = [];
-      for (const vector of vectors) {
-        // A list converts whole: one cell of a million elements must not be built to be counted.
-        if (vector instanceof DuckDBListVector && bytes + (vector.getItemVector(index)?.itemCount ?? 0) * CELL_BYTES > maxBytes) return tooLarge();
-        const cell = toCell(vector.getItem(index));
-        bytes += cellBytes(cell);
-        if (bytes > maxBytes) return tooLarge();
-        row.push(cell);
+    try {
+      const vectors = Array.from({ length: chunk.columnCount }, (_, index) => chunk.getColumnVector(index));
+      for (let index = 0; index < chunk.rowCount; index += 1) {
+        if (rows.length === maxRows) return { ok: true, value: { rows, truncated: true } };
+        const row: Cell[] = [];
+        for (const vector of vectors) {
+          // A list converts whole: one cell of a million elements must not be built to be counted.
+          if (vector instanceof DuckDBListVector && bytes + (vector.getItemVector(index)?.itemCount ?? 0) * CELL_BYTES > maxBytes) return tooLarge();
+          const cell = toCell(vector.getItem(index));
+          bytes += cellBytes(cell);
+          if (bytes > maxBytes) return tooLarge();
+          row.push(cell);
+        }
+        rows.push(row);
       }
-      rows.push(row);
+    } finally {
+      // Free the chunk's native memory now (the converted cells are copies): V8 sees only a small
+      // wrapper, so waiting for its garbage collection let each 100 MB chunk of wide rows pile up.
+      chunk.reset();
     }
   }
 }

@@ -68,6 +68,16 @@ describe('result bytes', () => {
     expect(await count(reader, 'SELECT count(*) FROM processes')).toBe(1);
   });
 
+  it('frees each refused chunk at once, so repeated wide results do not pile up natively', async () => {
+    // One chunk of 2048 rows of 50 KB is 100 MB of DuckDB memory behind a small JS wrapper.
+    const sql = "SELECT repeat('x', 50000) AS s FROM range(100000)";
+    const { rssMiB } = await memoryGrowth(async () => {
+      for (let round = 0; round < 8; round += 1) await refusal({ sql });
+    });
+    console.info(`eight refusals of 100 MB chunks: peak RSS growth ${rssMiB.toFixed(0)} MiB`);
+    expect(rssMiB).toBeLessThan(450);
+  });
+
   // 1008 characters plus 16 per value is 1 KiB a row, so 16384 rows are exactly 16 MiB.
   it('answers a result of exactly the budget and refuses one row more', async () => {
     const fits = await query(reader, { sql: "SELECT repeat('x', 1008) AS s FROM range(16384)" });
