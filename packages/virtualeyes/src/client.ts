@@ -174,6 +174,14 @@ export async function openOfflineReader(config: HostConfig): Promise<Result<Stor
 export async function connect(config: HostConfig): Promise<Result<Backend>> {
   const health = await callDaemon<{ ok: boolean }>(config.api.socket, 'GET', ApiRoute.HEALTH, undefined, 2000);
   if (health.ok) return ok(daemonBackend(config.api.socket));
+  if (health.status.code === StatusCode.PERMISSION_DENIED) {
+    // The socket and the data directory are private to the daemon's user and group by design.
+    return err(
+      fail(StatusCode.PERMISSION_DENIED, `permission denied on ${config.api.socket}: only vwatchd's user and group may query it; run as one of them or join its group`, {
+        op: 'connect',
+      }),
+    );
+  }
   const reader = await openOfflineReader(config);
   if (reader.ok) return ok(offlineBackend(reader.value));
   // Say both why the daemon did not answer and why the file could not be opened.
