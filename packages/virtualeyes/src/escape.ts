@@ -8,18 +8,20 @@
 /**
  * The characters never printed raw: every control (C0, DEL, C1: `\p{Cc}`), every format
  * character (bidi embeddings, overrides and isolates, zero-width characters, the BOM, soft
- * hyphen, tag characters: `\p{Cf}`), the line and paragraph separators, and lone surrogates.
+ * hyphen, tag characters: `\p{Cf}`), the whole tag block U+E0000–U+E007F (its unassigned
+ * code points too, which are invisible as well), the line and paragraph separators, and lone
+ * surrogates.
  */
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\u{e0000}-\u{e007f}]/u;
 
 /** The same set, plus the backslash, for a single replace pass over text for people. */
-const DISPLAY_UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\\]/gu;
+const DISPLAY_UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\u{e0000}-\u{e007f}\\]/gu;
 
 /**
  * What JSON.stringify leaves raw from {@link UNSAFE}: DEL and C1 (it escapes C0 and lone
  * surrogates itself, and the C0 left are the line feeds of its indentation).
  */
-const JSON_UNSAFE = /[\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}]/gu;
+const JSON_UNSAFE = /[\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}\u{e0000}-\u{e007f}]/gu;
 
 const NAMED: Readonly<Record<string, string>> = { '\\': '\\\\', '\x1b': '\\e', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

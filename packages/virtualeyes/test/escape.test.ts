@@ -44,6 +44,8 @@ describe('escapeText', () => {
     ['line\u2028para\u2029', 'line\\u2028para\\u2029'],
     ['soft\u00adhyphen', 'soft\\u00adhyphen'],
     ['tag\u{e0041}\u{e007f}', 'tag\\u{e0041}\\u{e007f}'],
+    // Unassigned code points of the tag block are invisible too.
+    ['tag\u{e0002}', 'tag\\u{e0002}'],
     ['lone \ud800 \udfff', 'lone \\ud800 \\udfff'],
     ['é 中文 😀 a\u0301', 'é 中文 😀 a\u0301'],
   ])('shows %j as %s', (input, shown) => {
