@@ -7,8 +7,9 @@
 import { DuckDBListVector, type DuckDBResult } from '@duckdb/node-api';
 import { fail, StatusCode, type Cell, type Clock, type Result, type Status, type Timer } from '@virtualeyes/core';
 import { toCell } from './cells.js';
+import type { DuckDbConfig } from './config.js';
 import { SINK_NAME } from './manifest.js';
-import { storeClosed } from './store.js';
+import { storeClosed, type ConnectionPool } from './store.js';
 
 /** How long a refused call is told to wait before trying again. */
 export const RETRY_AFTER_MS = 1000;
@@ -49,6 +50,21 @@ interface Waiter {
   readonly op: string;
   readonly grant: (refusal: Status | undefined) => void;
   timer?: Timer;
+}
+
+/** The limiter of one open store, from its config: shared by every reader of `pool`. */
+export function createStoreLimiter(
+  config: Pick<DuckDbConfig, 'maxConcurrentQueries' | 'maxQueuedQueries' | 'queueWaitMs'>,
+  pool: Pick<ConnectionPool, 'isClosed'>,
+  clock: Clock,
+): QueryLimiter {
+  return createQueryLimiter({
+    maxConcurrent: config.maxConcurrentQueries,
+    maxQueued: config.maxQueuedQueries,
+    queueWaitMs: config.queueWaitMs,
+    clock,
+    isClosed: () => pool.isClosed(),
+  });
 }
 
 /** Creates a limiter; calls are admitted first come, first served. */

@@ -6,7 +6,7 @@
  */
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { fail, StatusCode, type Clock, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
-import { checkQuery, ONLY_SELECT } from './allow-list.js';
+import { checkQuery, NO_PARAMETERS, ONLY_SELECT } from './allow-list.js';
 import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
@@ -49,17 +49,19 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
       return { ok: false, status: invalid(`${future.name} is in the future; the recording ends now`) };
     }
     await connection.run(`SET search_path = '${HISTORY_SCHEMA}'`);
-    const gate = await checkQuery(connection, request.sql, new Set((await readMetaTables(connection)).keys()));
+    // Every table in vw_meta.tables exists: its row is written in the transaction creating it.
+    const meta = await readMetaTables(connection);
+    const gate = await checkQuery(connection, request.sql, new Set(meta.keys()));
     if (gate !== undefined) return { ok: false, status: gate };
     if (window.kind !== 'all') {
-      const views = await timeViews(connection, window, request.sql);
+      const views = timeViews(meta, window, request.sql);
       if (views !== '') await connection.run(views);
     }
     const extracted = await connection.extractStatements(request.sql);
     if (extracted.count !== 1) return { ok: false, status: invalid(ONLY_SELECT) };
     prepared = await extracted.prepare(0);
     if (prepared.statementType !== StatementType.SELECT) return { ok: false, status: invalid(ONLY_SELECT) };
-    if (prepared.parameterCount > 0) return { ok: false, status: invalid('query parameters ($1, ?) are not supported') };
+    if (prepared.parameterCount > 0) return { ok: false, status: invalid(NO_PARAMETERS) };
     const result = await prepared.stream();
     const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
     const read = await readRows(result, maxRows, context.config.maxResultBytes);
@@ -148,9 +150,7 @@ async function isPastRecording(connection: DuckDBConnection, instant: number): P
  * like the table. Binding a view costs about a millisecond, so unmentioned tables get none; a
  * name that only appears in a string or comment merely costs an unused view.
  */
-async function timeViews(connection: DuckDBConnection, window: Exclude<TimeWindow, { kind: 'all' }>, sql: string): Promise<string> {
-  // Every table in vw_meta.tables exists: its row is written in the transaction creating it.
-  const meta = await readMetaTables(connection);
+function timeViews(meta: ReadonlyMap<string, MetaTable>, window: Exclude<TimeWindow, { kind: 'all' }>, sql: string): string {
   const statements: string[] = [];
   for (const table of meta.values()) {
     if (!mentions(sql, table.name)) continue;

@@ -27,7 +27,7 @@ import { parseConfig, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
 import { SINK_NAME } from './manifest.js';
-import { createQueryLimiter, type QueryLimiter } from './limits.js';
+import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
@@ -40,6 +40,8 @@ export interface ReaderBackend {
   readonly config: DuckDbConfig;
   /** Where connections come from. */
   readonly pool: ConnectionPool;
+  /** The slots every reader of this pool shares (the limit is on the store's threads, not per reader). */
+  readonly limiter: QueryLimiter;
   /** Time for query limits. */
   readonly clock: ReaderDeps['clock'];
 }
@@ -51,32 +53,10 @@ const STORE_COLUMN_TEXT: Readonly<Record<string, string>> = {
   [StoreColumn.VALID_TO]: 'When this version stopped being valid (exclusive); null while it still is.',
 };
 
-/**
- * The limiter of each pool. A sink hands out a new reader per `reader()` call, and the limit
- * is on the store's libuv threads, not per reader: so it lives with the pool, and goes with it.
- */
-const limiters = new WeakMap<ConnectionPool, QueryLimiter>();
-
-function limiterOf(backend: ReaderBackend): QueryLimiter {
-  let limiter = limiters.get(backend.pool);
-  if (limiter === undefined) {
-    const { pool, config, clock } = backend;
-    limiter = createQueryLimiter({
-      maxConcurrent: config.maxConcurrentQueries,
-      maxQueued: config.maxQueuedQueries,
-      queueWaitMs: config.queueWaitMs,
-      clock,
-      isClosed: () => pool.isClosed(),
-    });
-    limiters.set(pool, limiter);
-  }
-  return limiter;
-}
-
 /** Builds a reader over `backend`; `release` runs once when the reader is closed. */
 export function createStoreReader(backend: ReaderBackend, release: () => Promise<Status> = async () => OK): StoreReader {
   let closing: Promise<Status> | undefined;
-  const limiter = limiterOf(backend);
+  const { limiter } = backend;
 
   const withConnection = async <T>(op: string, work: (connection: DuckDBConnection) => Promise<Result<T>>): Promise<Result<T>> => {
     if (closing !== undefined) return { ok: false, status: fail(StatusCode.UNAVAILABLE, 'the reader is closed', { source: SINK_NAME, op, retryable: false }) };
@@ -211,7 +191,8 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
       : recording;
   }
   deps.logger.debug('Opened store read-only', { path });
-  return { ok: true, value: createStoreReader({ path, config, pool, clock: deps.clock }, release) };
+  const limiter = createStoreLimiter(config, pool, deps.clock);
+  return { ok: true, value: createStoreReader({ path, config, pool, limiter, clock: deps.clock }, release) };
 };
 
 async function isRecording(pool: ConnectionPool): Promise<Result<boolean>> {

@@ -30,6 +30,7 @@ import { DEFAULT_FILE_NAME, parseConfig, storePath, type DuckDbConfig } from './
 import { classifyDuckDbError } from './errors.js';
 import { inTransaction, prepareStore, StopReason, type TableLayout } from './layout.js';
 import { SINK_NAME } from './manifest.js';
+import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { createStoreReader } from './reader.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
@@ -66,6 +67,8 @@ interface OpenStore {
   readonly instance: DuckDBInstance;
   readonly connection: DuckDBConnection;
   readonly pool: ConnectionPool;
+  /** Query slots shared by every reader the sink hands out. */
+  readonly limiter: QueryLimiter;
   readonly tables: ReadonlyMap<string, WritableTable>;
   readonly unusable: ReadonlyMap<string, Status>;
   readonly sessionId: number;
@@ -150,7 +153,7 @@ export const createSink: SinkFactory<DuckDbConfig> = (rawConfig, deps) => {
     reader() {
       const open = store;
       if (phase !== 'started' || open === undefined) return undefined;
-      return createStoreReader({ path, config, pool: open.pool, clock: deps.clock });
+      return createStoreReader({ path, config, pool: open.pool, limiter: open.limiter, clock: deps.clock });
     },
   };
   return { ok: true, value: sink };
@@ -216,6 +219,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       instance: instance.value,
       connection: connection.value,
       pool: opened.value.pool,
+      limiter: createStoreLimiter(config, opened.value.pool, deps.clock),
       tables,
       unusable: prepared.value.unusable,
       sessionId: prepared.value.sessionId,
