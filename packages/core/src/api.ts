@@ -35,6 +35,20 @@ export interface DaemonStatus {
   readonly agent: AgentStatus;
   /** Facts about the store, if a queryable sink runs. */
   readonly store: StoreInfo | null;
+  /** The daemon's own memory, bytes: resident set, and the JS heap within it (absent from older daemons). */
+  readonly memory?: DaemonMemory;
+}
+
+/** A daemon's memory use, from `process.memoryUsage()`. */
+export interface DaemonMemory {
+  /** Resident set of the whole process (code mapped from disk included). */
+  readonly rss: number;
+  /** V8 heap reserved. */
+  readonly heapTotal: number;
+  /** V8 heap in use. */
+  readonly heapUsed: number;
+  /** Memory of C++ objects bound to JS objects (DuckDB's result buffers among them). */
+  readonly external: number;
 }
 
 /** JSON Schema of a QueryRequest body. */

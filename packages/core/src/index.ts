@@ -81,6 +81,6 @@ export {
 } from './host-config.js';
 export type { ApiConfig, ConfigOverrides, HostConfig } from './host-config.js';
 export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA } from './api.js';
-export type { DaemonStatus } from './api.js';
+export type { DaemonMemory, DaemonStatus } from './api.js';
 export { processStartTime, ticksToMs } from './process.js';
 export { CORE_VERSION } from './version.js';

@@ -17,6 +17,10 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
   lines.push(`data dir  ${escapeText(status.dataDir)}`);
   lines.push(`socket    ${escapeText(status.socket)}`);
   if (status.store !== null) lines.push(`store     ${storeLine(status.store)}`);
+  if (status.memory !== undefined) {
+    const { rss, heapUsed, heapTotal } = status.memory;
+    lines.push(`memory    ${formatBytes(rss)} resident, JS heap ${formatBytes(heapUsed)} of ${formatBytes(heapTotal)}`);
+  }
   lines.push('');
   lines.push(
     renderTable(

@@ -18,6 +18,7 @@ import {
   isOk,
   StatusCode,
   type Agent,
+  type DaemonMemory,
   type Logger,
   type StopReport,
 } from '@virtualeyes/core';
@@ -166,6 +167,7 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
       dataDir: config.agent.dataDir,
       socket: config.api.socket,
       agent: agent.status(),
+      memory: memorySnapshot(),
     }),
   });
   if (!api.ok) {
@@ -185,6 +187,12 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
   ready = true;
   logger.info(`Recording into ${config.agent.dataDir}; API on ${config.api.socket}`, { pid: process.pid });
   return waitForSignal(agent, api.value, signals, logger);
+}
+
+/** The daemon's memory as `virtualeyes status` shows it. */
+function memorySnapshot(): DaemonMemory {
+  const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
+  return { rss, heapTotal, heapUsed, external };
 }
 
 /** SIGINT/SIGTERM as they arrive: the first one, and a hook for any after it. */

@@ -2,7 +2,7 @@
 // DuckDB file, and the built virtualeyes CLI asks it questions over the Unix socket, then
 // reads the file itself after the daemon stopped. Needs `npm run build` first (npm test does).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,14 +137,20 @@ describe('vwatchd + virtualeyes end to end', () => {
       pid: number;
       agent: { plugins: { name: string; status: { code: string } }[]; sinks: { writtenRows: number; bytesOnDisk: number }[] };
       store: { bytes: number };
+      memory: { rss: number; heapUsed: number; heapTotal: number };
     };
     expect(status.running).toBe(true);
     expect(status.pid).toBe(daemon.child.pid);
     expect(status.agent.plugins.map((p) => `${p.name} ${p.status.code}`)).toEqual(['procfs OK', 'duckdb OK']);
     expect(status.agent.sinks[0]!.writtenRows).toBeGreaterThan(0);
     expect(status.store.bytes).toBeGreaterThan(0);
+    // The daemon's own memory, as /proc sees it: resident set within a few MB of VmRSS.
+    const vmRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${status.pid}/status`, 'utf8'))?.[1]) * 1024;
+    expect(Math.abs(status.memory.rss - vmRss)).toBeLessThan(16 * 1024 * 1024);
+    expect(status.memory.heapUsed).toBeLessThanOrEqual(status.memory.heapTotal);
     const text = await cli('status');
     expect(text.stdout).toMatch(/^vwatchd 0\.1\.0 running \(pid \d+\)/);
+    expect(text.stdout).toMatch(/^memory {4}\d+(\.\d+)? MiB resident, JS heap [\d.]+ MiB of [\d.]+ MiB$/m);
   });
 
   it('refuses writes and file access through the query surface', async () => {
