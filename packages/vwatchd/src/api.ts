@@ -20,6 +20,7 @@ import {
   type DaemonStatus,
   type Logger,
   type QueryRequest,
+  type QueryResult,
   type Result,
   type Status,
   type StoreReader,
@@ -154,7 +155,7 @@ async function handle(
     const result = await reader.query(query.value);
     deps.logger.debug('Query answered', { ms: Math.round(performance.now() - started), ok: result.ok });
     if (!result.ok) return reject(result.status);
-    send(response, 200, result.value);
+    await sendResult(response, result.value);
     return;
   }
   const known = (Object.values(ApiRoute) as string[]).includes(route ?? '');
@@ -215,6 +216,38 @@ function readJson(request: IncomingMessage): Promise<Result<unknown>> {
       }
     });
   });
+}
+
+/** Rows serialized per piece of a streamed query answer. */
+const ROWS_PER_PIECE = 1000;
+
+/**
+ * Writes a query answer as the JSON of the whole QueryResult, but piece by piece, waiting for
+ * the socket to drain: one JSON string of a 16 MiB result (and the buffer it is built in)
+ * would double the heap the rows already take.
+ */
+async function sendResult(response: ServerResponse, result: QueryResult): Promise<void> {
+  if (response.headersSent) return;
+  response.writeHead(200, { 'content-type': 'application/json' });
+  const { rows, ...rest } = result;
+  const write = (text: string): Promise<void> =>
+    response.write(text) ? Promise.resolve() : new Promise((resolve) => {
+      const done = (): void => {
+        response.off('drain', done);
+        response.off('close', done);
+        resolve();
+      };
+      response.once('drain', done);
+      response.once('close', done);
+    });
+  const head = JSON.stringify(rest);
+  // `rest` is a non-empty object: its JSON ends with `}`, and the rows go in as the last field.
+  await write(`${head.slice(0, -1)},"rows":[`);
+  for (let start = 0; start < rows.length && !response.destroyed; start += ROWS_PER_PIECE) {
+    const piece = JSON.stringify(rows.slice(start, start + ROWS_PER_PIECE));
+    await write(`${start === 0 ? '' : ','}${piece.slice(1, -1)}`);
+  }
+  response.end(']}');
 }
 
 function send(response: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {

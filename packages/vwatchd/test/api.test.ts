@@ -69,6 +69,19 @@ describe('local API', () => {
     expect(ready).toMatchObject({ status: 200, body: { columns: [{ name: 'one', type: 'INTEGER' }], rows: [[1]], truncated: false } });
   });
 
+  it('streams a result of several pieces as one JSON document', async () => {
+    const reply = await call(socket, 'POST', '/v1/query', JSON.stringify({ sql: "select range as n, 'r' || range as s from range(2500)" }));
+    expect(reply.status).toBe(200);
+    const body = reply.body as { columns: { name: string }[]; rows: unknown[][]; truncated: boolean; maxRows: number };
+    expect(body.columns.map((column) => column.name)).toEqual(['n', 's']);
+    expect(body.rows).toHaveLength(2500);
+    expect(body.rows.map(([n]) => n)).toEqual(Array.from({ length: 2500 }, (_, index) => index));
+    expect(body.rows[2499]).toEqual([2499, 'r2499']);
+    expect(body).toMatchObject({ truncated: false, maxRows: 100_000 });
+    const empty = await call(socket, 'POST', '/v1/query', JSON.stringify({ sql: 'select 1 as one where false' }));
+    expect(empty).toMatchObject({ status: 200, body: { rows: [], truncated: false } });
+  });
+
   it('creates the socket with mode 0660', () => {
     expect(statSync(socket).mode & 0o777).toBe(0o660);
   });
