@@ -3,7 +3,7 @@
 // writer commits each second), `select 1` answers or is told to retry within a second, and
 // the daemon answers normally once the runaway queries hit their time limit.
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postQuery, sleep, startDaemon, VIRTUALEYES, watchStore, type QueryReply, type TestDaemon } from './helpers.js';
 
@@ -79,5 +79,32 @@ describe('queries cannot starve the recording', () => {
     const after = await postQuery(daemon.socket, { sql: 'select count(distinct ts) as n from history.load' });
     expect(after.status).toBe(200);
     expect(Number(after.body.rows?.[0]?.[0])).toBeGreaterThanOrEqual(Math.floor(LOAD_MS / INTERVAL_MS));
+  }, 60_000);
+
+  it('refuses a 5 GB result as too large while the daemon stays within a few hundred MB and keeps recording', async () => {
+    const pid = daemon.child.pid!;
+    const rssOf = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+    const before = rssOf();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf())), 50);
+    const watcher = watchStore(daemon.dataDir);
+    const replies: QueryReply[] = [];
+    try {
+      // 100000 rows of 50 KB, twice: also shows the first answer's memory is given back, not piled up.
+      for (let round = 0; round < 2; round += 1) replies.push(await postQuery(daemon.socket, { sql: "select repeat('x', 50000) as s from range(100000)" }));
+    } finally {
+      clearInterval(sampler);
+    }
+    await sleep(2 * INTERVAL_MS);
+    const writes = await watcher.stop();
+    for (const reply of replies) {
+      expect(reply).toMatchObject({ status: 400, body: { status: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^result too large: more than 16 MiB/) } } });
+      expect(reply.ms).toBeLessThan(10_000);
+    }
+    const mib = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+    console.info(`daemon RSS ${mib(before)} MiB, peak ${mib(peak)} MiB over two 5 GB refusals, ${mib(rssOf())} MiB after`);
+    expect(mib(peak - before), `RSS ${mib(before)} -> peak ${mib(peak)} MiB`).toBeLessThan(400);
+    expect(writes.longestGapMs).toBeLessThan(2 * INTERVAL_MS + 500);
+    expect(daemon.child.exitCode).toBeNull();
   }, 60_000);
 });
