@@ -94,7 +94,7 @@ export function prepareDataDir(dir: string, options: DataDirOptions = {}): Resul
  * 0640, directories to 0750). Sockets keep their 0660; symbolic links are not followed. An entry
  * that vanishes or cannot be changed is left alone: the umask still protects new files.
  */
-export function tightenTree(dir: string, uid: number, depth: number): string[] {
+function tightenTree(dir: string, uid: number, depth: number): string[] {
   const changed: string[] = [];
   let names: string[];
   try {
