@@ -52,6 +52,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** Daemon version. */
   readonly version: string;
+  /** Told the number of requests in flight each time it changes. */
+  readonly requests?: (inFlight: number) => void;
 }
 
 /** A listening API server. */
@@ -71,7 +73,14 @@ export async function startApiServer(socketPath: string, deps: ApiDeps): Promise
     // No stale socket to remove.
   }
   const validator = createOptionsValidator();
+  let inFlight = 0;
   const server = createServer((request, response) => {
+    inFlight += 1;
+    deps.requests?.(inFlight);
+    response.once('close', () => {
+      inFlight -= 1;
+      deps.requests?.(inFlight);
+    });
     void handle(request, response, deps, validator).catch((error: unknown) => {
       deps.logger.error(`API request failed: ${messageOf(error)}`);
       send(response, httpStatusOf(StatusCode.INTERNAL), { status: fail(StatusCode.INTERNAL, 'internal error') });

@@ -24,6 +24,7 @@ import {
 } from '@virtualeyes/core';
 import { startApiServer, type ApiServer } from './api.js';
 import { DAEMON_UMASK, prepareDataDir } from './data-dir.js';
+import { createMemoryTidier } from './memory.js';
 import { VERSION } from './version.js';
 
 /** Process exit codes; each says whether anything collected was left unwritten. */
@@ -155,7 +156,9 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
   // Listen before opening the store: once the socket answers, the CLI asks through it and
   // never opens the file itself, so it cannot hold the file's lock while the store opens.
   let ready = false;
+  const memory = createMemoryTidier(logger);
   const api = await startApiServer(config.api.socket, {
+    requests: (inFlight) => memory.requests(inFlight),
     reader: () => (ready ? agent.reader() : undefined),
     starting: () => !ready,
     logger: logger.child('api'),
@@ -186,7 +189,12 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
   }
   ready = true;
   logger.info(`Recording into ${config.agent.dataDir}; API on ${config.api.socket}`, { pid: process.pid });
-  return waitForSignal(agent, api.value, signals, logger);
+  memory.start();
+  try {
+    return await waitForSignal(agent, api.value, signals, logger);
+  } finally {
+    memory.stop();
+  }
 }
 
 /** The daemon's memory as `virtualeyes status` shows it. */

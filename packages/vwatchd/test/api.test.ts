@@ -33,10 +33,11 @@ describe('local API', () => {
   const dir = mkdtempSync(join(tmpdir(), 've-api-'));
   const socket = join(dir, 'vwatchd.sock');
   const logger = createLogger({ level: 'silent' });
-  const deps: PluginDeps = { name: 'duckdb', clock: createSystemClock(), logger, files: createFileReader(), hooks: createHooks(), host: 'api-test', dataDir: dir };
+  const deps: PluginDeps = { name: 'duckdb', clock: createSystemClock(), logger, files: createFileReader(), hooks: createHooks(), host: 'api-test', dataDir: dir, platform: process.platform };
   let sink: Sink;
   let server: ApiServer;
   let starting = true;
+  const inFlight: number[] = [];
 
   beforeAll(async () => {
     const created = createSink({}, deps);
@@ -48,6 +49,7 @@ describe('local API', () => {
       logger,
       version: '9.9.9',
       status: () => ({ version: '9.9.9', pid: process.pid, configSource: 'test', dataDir: dir, socket, agent: {} as never }),
+      requests: (count) => inFlight.push(count),
     });
     if (!listening.ok) throw new Error(listening.status.message);
     server = listening.value;
@@ -67,6 +69,28 @@ describe('local API', () => {
     starting = false;
     const ready = await call(socket, 'POST', '/v1/query', JSON.stringify({ sql: 'select 1 as one' }));
     expect(ready).toMatchObject({ status: 200, body: { columns: [{ name: 'one', type: 'INTEGER' }], rows: [[1]], truncated: false } });
+  });
+
+  it('tells the daemon how many requests are in flight, down to none once all are answered', async () => {
+    inFlight.length = 0;
+    // A query whose body is still being sent stays in flight while a health check comes and goes.
+    const pending = new Promise<number>((resolve, reject) => {
+      const held = request({ socketPath: socket, method: 'POST', path: '/v1/query', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      held.on('error', reject);
+      held.write('{"sql": ');
+      const finish = (): void => {
+        if (inFlight.includes(1)) {
+          void call(socket, 'GET', '/v1/health').then(() => held.end('"select 2 as two"}'));
+        } else setTimeout(finish, 10);
+      };
+      finish();
+    });
+    expect(await pending).toBe(200);
+    expect(inFlight.slice(0, 3)).toEqual([1, 2, 1]);
+    expect(inFlight.at(-1)).toBe(0);
   });
 
   it('streams a result of several pieces as one JSON document', async () => {
