@@ -31,8 +31,9 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:probe', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
-            { sourceTag: 'type:sink', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
+            { sourceTag: 'type:linux', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
+            { sourceTag: 'type:probe', onlyDependOnLibsWithTags: ['type:core', 'type:linux'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
+            { sourceTag: 'type:sink', onlyDependOnLibsWithTags: ['type:core', 'type:linux'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['reflect-metadata'] },
           ],
         },

@@ -82,5 +82,4 @@ export {
 export type { ApiConfig, ConfigOverrides, HostConfig } from './host-config.js';
 export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA } from './api.js';
 export type { DaemonMemory, DaemonStatus } from './api.js';
-export { processStartTime, ticksToMs } from './process.js';
 export { CORE_VERSION } from './version.js';

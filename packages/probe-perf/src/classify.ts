@@ -5,6 +5,7 @@
  * perf_event_paranoid value and what would allow the counter.
  */
 import { fail, StatusCode, type Status } from '@virtualeyes/core';
+import { classifyPidErrno, PidErrno } from '@virtualeyes/linux';
 import { isPmuEvent, type EventDef } from './events.js';
 
 /** Which counters were being opened or read. */
@@ -29,17 +30,14 @@ export interface PerfErrorContext {
   readonly excludeKernel: boolean;
 }
 
-/** errno → status code for perf_event_open, ioctl and read on perf fds. */
+/** errno → status code for perf_event_open, ioctl and read on perf fds, past what @virtualeyes/linux says about the pid. */
 const CODES: Readonly<Record<string, StatusCode>> = {
-  EACCES: StatusCode.PERMISSION_DENIED,
-  EPERM: StatusCode.PERMISSION_DENIED,
   ENOENT: StatusCode.UNSUPPORTED,
   EOPNOTSUPP: StatusCode.UNSUPPORTED,
   ENOTSUP: StatusCode.UNSUPPORTED,
   ENODEV: StatusCode.UNSUPPORTED,
   ENOSYS: StatusCode.UNSUPPORTED,
   E2BIG: StatusCode.UNSUPPORTED,
-  ESRCH: StatusCode.NOT_FOUND,
   EMFILE: StatusCode.UNAVAILABLE,
   ENFILE: StatusCode.UNAVAILABLE,
   EBUSY: StatusCode.UNAVAILABLE,
@@ -69,7 +67,7 @@ export function classifyPerfError(errno: string, context: PerfErrorContext): Sta
   const call = op === 'open' ? 'perf_event_open' : op === 'enable' ? 'ioctl(PERF_EVENT_IOC_ENABLE)' : 'read';
   const options = { op: `${call} ${event.name}` };
   // A PMU answering EINVAL to a generic event means it has no mapping for it (x86 does this for cache events).
-  const code = errno === 'EINVAL' && op === 'open' && isPmuEvent(event) ? StatusCode.UNSUPPORTED : (CODES[errno] ?? StatusCode.INTERNAL);
+  const code = errno === 'EINVAL' && op === 'open' && isPmuEvent(event) ? StatusCode.UNSUPPORTED : codeOf(errno);
   switch (code) {
     case StatusCode.UNSUPPORTED: {
       const why = UNSUPPORTED_WHY[errno] ?? (isPmuEvent(event) ? 'its PMU rejects it' : 'this kernel does not know it');
@@ -83,6 +81,18 @@ export function classifyPerfError(errno: string, context: PerfErrorContext): Sta
       return fail(code, `${call} of ${event.name} for ${target} failed (${errno}): ${unavailableAdvice(errno)}`, { ...options, retryable: true });
     default:
       return fail(StatusCode.INTERNAL, `${call} of ${event.name} for ${target} failed (${errno}); please report this`, options);
+  }
+}
+
+/** The pid's fate first (ESRCH: the process exited; EACCES, EPERM: refused), then the perf-specific table. */
+function codeOf(errno: string): StatusCode {
+  switch (classifyPidErrno(errno, 'call')) {
+    case PidErrno.GONE:
+      return StatusCode.NOT_FOUND;
+    case PidErrno.REFUSED:
+      return StatusCode.PERMISSION_DENIED;
+    default:
+      return CODES[errno] ?? StatusCode.INTERNAL;
   }
 }
 

@@ -5,6 +5,7 @@
  * must stay under the cgroup root.
  */
 import { err, fail, messageOf, ok, StatusCode, validateOptions, type JsonSchema, type Result } from '@virtualeyes/core';
+import { DEFAULT_USER_HZ } from '@virtualeyes/linux';
 import { DEFAULT_EVENTS, resolveEvents } from './events.js';
 
 /** Which processes perf_process counts; a process matching any criterion is counted. */
@@ -44,7 +45,7 @@ export const DEFAULT_CONFIG: PerfConfig = Object.freeze({
   processes: Object.freeze({ pids: Object.freeze([]), comm: Object.freeze([]), cgroups: Object.freeze([]) }),
   maxProcesses: 64,
   maxFds: 4096,
-  userHz: 100,
+  userHz: DEFAULT_USER_HZ,
   sysRoot: '/sys',
   cgroupRoot: '/sys/fs/cgroup',
 });

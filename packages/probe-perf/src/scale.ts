@@ -3,7 +3,7 @@
  * PMU was shared (multiplexed) the count is extrapolated and the factor kept; when the counter
  * never ran, the value is unknown (null), not zero. Exact bigint arithmetic, rounded to nearest.
  */
-import { toCount, type Count } from './parse/numbers.js';
+import { toCount, type Count } from '@virtualeyes/linux';
 
 /** A count ready for a row: the scaled value and the factor applied. */
 export interface Scaled {

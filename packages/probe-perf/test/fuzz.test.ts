@@ -6,14 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StatusCode, type Result } from '@virtualeyes/core';
+import { parseBtime, parsePidStat } from '@virtualeyes/linux';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENTS, parseConfig } from '../src/index.js';
 import { parseCpuList } from '../src/parse/cpulist.js';
 import { decodeGroupRead } from '../src/parse/group-read.js';
 import { parseNumastat } from '../src/parse/numastat.js';
-import { parsePidStat } from '../src/parse/pid-stat.js';
-import { parseBtime, parseCapEff, parseIntFile, parsePidList } from '../src/parse/values.js';
+import { parseCapEff, parseIntFile, parsePidList } from '../src/parse/values.js';
 import { FIXTURES } from './helpers.js';
 
 const CASE = join(FIXTURES, 'vm-2cpu');

@@ -5,6 +5,7 @@
  * file (/proc/stat) is a wrong root or an unmounted procfs, which must not pass as normal.
  */
 import { errnoOf, fail, StatusCode, type Status } from '@virtualeyes/core';
+import { classifyPidErrno, classifyPidStatus, PidErrno } from '@virtualeyes/linux';
 
 /** Files read per process. */
 export type PidFile = 'stat' | 'status' | 'cmdline' | 'io' | 'exe';
@@ -24,23 +25,23 @@ export const ReadOutcome = {
 /** One of the {@link ReadOutcome} strings. */
 export type ReadOutcome = (typeof ReadOutcome)[keyof typeof ReadOutcome];
 
-/** Errnos that mean "no such process (any more)" when reading under /proc/PID. */
-const GONE: ReadonlySet<string> = new Set(['ENOENT', 'ESRCH', 'ENOTDIR']);
-/** Errnos that mean "not allowed". */
-const REFUSED: ReadonlySet<string> = new Set(['EACCES', 'EPERM']);
 /** Files every live process has: their absence means the process is gone. */
 const ALWAYS_PRESENT: ReadonlySet<PidFile> = new Set<PidFile>(['stat', 'status', 'cmdline']);
 
 /**
- * Classifies a failed read of `/proc/PID/<file>` by its errno when the status carries one
- * this function knows (whatever code a third-party FileReader put on it), else by its code.
+ * Classifies a failed read of `/proc/PID/<file>`: whether the process is gone or the read was
+ * refused is @virtualeyes/linux's call (errno first, then code); which files every live
+ * process has is this probe's.
  */
 export function classifyPidRead(status: Status, file: PidFile): ReadOutcome {
-  const errno = errnoOf(status.cause);
-  const gone = errno !== undefined && GONE.has(errno) ? true : errno !== undefined && REFUSED.has(errno) ? false : status.code === StatusCode.NOT_FOUND;
-  if (gone) return ALWAYS_PRESENT.has(file) ? ReadOutcome.EXITED : ReadOutcome.ABSENT;
-  const refused = errno !== undefined && REFUSED.has(errno) ? true : status.code === StatusCode.PERMISSION_DENIED;
-  return refused ? ReadOutcome.DENIED : ReadOutcome.FAILED;
+  switch (classifyPidStatus(status)) {
+    case PidErrno.GONE:
+      return ALWAYS_PRESENT.has(file) ? ReadOutcome.EXITED : ReadOutcome.ABSENT;
+    case PidErrno.REFUSED:
+      return ReadOutcome.DENIED;
+    default:
+      return ReadOutcome.FAILED;
+  }
 }
 
 /**
@@ -49,8 +50,7 @@ export function classifyPidRead(status: Status, file: PidFile): ReadOutcome {
  * file becomes UNAVAILABLE naming the root to check; other failures keep their code.
  */
 export function classifyHostRead(status: Status, root: string): Status {
-  const errno = errnoOf(status.cause);
-  const missing = errno !== undefined && GONE.has(errno) ? true : status.code === StatusCode.NOT_FOUND;
+  const missing = classifyPidErrno(errnoOf(status.cause)) === PidErrno.GONE || status.code === StatusCode.NOT_FOUND;
   if (!missing) return status;
   return fail(StatusCode.UNAVAILABLE, `${status.message} (is ${root} a mounted procfs or sysfs, and the right root?)`, {
     ...(status.op === undefined ? {} : { op: status.op }),

@@ -4,6 +4,7 @@
  * that build a probe in code without the loader.
  */
 import { validateOptions, type JsonSchema, type Result } from '@virtualeyes/core';
+import { DEFAULT_USER_HZ } from '@virtualeyes/linux';
 
 /** Options of the procfs probe, after defaults. */
 export interface ProcfsConfig {
@@ -31,7 +32,7 @@ export const DEFAULT_CONFIG: ProcfsConfig = Object.freeze({
   procRoot: '/proc',
   sysRoot: '/sys',
   etcRoot: '/etc',
-  userHz: 100,
+  userHz: DEFAULT_USER_HZ,
   readIo: true,
   maxCmdlineChars: 4096,
   scanChunk: 64,

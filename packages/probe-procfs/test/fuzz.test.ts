@@ -4,6 +4,7 @@
  * with one file mutated still yields only schema-valid rows and non-INTERNAL statuses.
  */
 import { StatusCode, validateRow, type FileReader, type Result } from '@virtualeyes/core';
+import { parsePidStat } from '@virtualeyes/linux';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { manifest } from '../src/index.js';
@@ -14,7 +15,6 @@ import { parseMeminfo } from '../src/parse/meminfo.js';
 import { parseOsRelease } from '../src/parse/os-release.js';
 import { parsePasswd } from '../src/parse/passwd.js';
 import { parsePidIo } from '../src/parse/pid-io.js';
-import { parsePidStat } from '../src/parse/pid-stat.js';
 import { parsePidStatus } from '../src/parse/pid-status.js';
 import { parseProcStat } from '../src/parse/proc-stat.js';
 import { parseValue } from '../src/parse/value.js';

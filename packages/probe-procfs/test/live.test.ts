@@ -4,7 +4,7 @@
  * the online count, counters only grow, and pids vanishing mid-scan are handled.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createFileReader, createSystemClock, StatusCode, type FileReader, type Status } from '@virtualeyes/core';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,11 @@ describe.skipIf(process.platform !== 'linux')('live /proc', () => {
     expect(Math.abs((own!.start_time as number) - started)).toBeLessThan(2000);
     const stats = rows('process_stats').find((row) => row.pid === process.pid)!;
     expect(stats.start_time).toBe(own!.start_time);
+    // The same value probe-perf's tests compute for perf_process, so the two tables join.
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const starttime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+    expect(own!.start_time).toBe(btime * 1000 + starttime * 10);
     expect(stats.rss as number).toBeGreaterThan(process.memoryUsage().rss / 2);
     expect(stats.threads as number).toBeGreaterThan(1);
   });

@@ -6,7 +6,7 @@
 import { fail, StatusCode, type FileReader, type Row, type Status } from '@virtualeyes/core';
 import { findEvent, type EventDef } from '../events.js';
 import { parseCpuList } from '../parse/cpulist.js';
-import { readUint, type Count } from '../parse/numbers.js';
+import { readUint, type Count } from '@virtualeyes/linux';
 import { parseNumastat } from '../parse/numastat.js';
 import { scaleCount } from '../scale.js';
 import type { CpuReading } from './cpus.js';

@@ -6,11 +6,10 @@
  * created them and are never opened twice. Counts are summed over threads, then scaled, as
  * `perf stat -p` does.
  */
-import { fail, formatStatus, processStartTime, StatusCode, type Row, type Status } from '@virtualeyes/core';
+import { fail, formatStatus, StatusCode, type Row, type Status } from '@virtualeyes/core';
+import { classifyPidStatus, parsePidStat, PidErrno, processKey, processStartTime, readBootMs, readUint, type PidStat } from '@virtualeyes/linux';
 import type { EventDef } from '../events.js';
-import { readUint } from '../parse/numbers.js';
-import { parsePidStat, type PidStat } from '../parse/pid-stat.js';
-import { parseBtime, parsePidList } from '../parse/values.js';
+import { parsePidList } from '../parse/values.js';
 import type { ProcessSelection } from '../config.js';
 import { closeGroups, fdCount, openGroups, readGroup, type CounterTarget, type OpenGroup } from './counters.js';
 import { addCounts, counterColumns, hostFileStatus, type EventTotal, type Session } from './session.js';
@@ -70,7 +69,7 @@ export function createProcessCounters(session: Session, options: ProcessOptions)
   let bootMs: number | undefined;
   let leftOutReported = '';
 
-  const keyOf = (candidate: Candidate): string => `${candidate.pid}/${candidate.startTime}`;
+  const keyOf = (candidate: Candidate): string => processKey(candidate.pid, candidate.startTime);
   const release = (entry: Attached): void => {
     for (const thread of entry.threads) closeGroups(session.io.sys, thread.groups);
     fdsInUse -= entry.fds;
@@ -80,13 +79,12 @@ export function createProcessCounters(session: Session, options: ProcessOptions)
   /** Boot time from btime in /proc/stat, read once: start times stay stable if the wall clock is stepped. */
   const boot = (): number | undefined => {
     if (bootMs !== undefined) return bootMs;
-    const text = files.readText(`${PROC}/stat`);
-    const btime = text.ok ? parseBtime(text.value) : text;
-    if (!btime.ok) {
-      session.once('process:btime', hostFileStatus(btime.status, PROC));
+    const boot = readBootMs(files, PROC);
+    if (!boot.ok) {
+      session.once('process:btime', hostFileStatus(boot.status, PROC));
       return undefined;
     }
-    bootMs = btime.value * 1000;
+    bootMs = boot.value;
     return bootMs;
   };
 
@@ -100,7 +98,7 @@ export function createProcessCounters(session: Session, options: ProcessOptions)
       const parsed = text.ok ? parsePidStat(text.value) : text;
       let stat: PidStat | null = null;
       if (parsed.ok) stat = parsed.value;
-      else if (parsed.status.code !== StatusCode.NOT_FOUND && !failures.has(parsed.status.code)) {
+      else if (classifyPidStatus(parsed.status) !== PidErrno.GONE && !failures.has(parsed.status.code)) {
         failures.add(parsed.status.code);
         errors.push(parsed.status);
       }
@@ -153,7 +151,7 @@ export function createProcessCounters(session: Session, options: ProcessOptions)
     const label = `pid ${candidate.pid} (${candidate.comm})`;
     const listed = files.readDir(`${PROC}/${candidate.pid}/task`);
     if (!listed.ok) {
-      if (listed.status.code !== StatusCode.NOT_FOUND) errors.push(listed.status);
+      if (classifyPidStatus(listed.status) !== PidErrno.GONE) errors.push(listed.status);
       return;
     }
     const tids = listed.value.map((name) => readUint(name, 0, name.length)).filter((tid) => tid > 0).sort((a, b) => a - b);

@@ -5,7 +5,7 @@
  */
 import { fail, StatusCode, type Clock, type FileReader, type Logger, type Row, type Status } from '@virtualeyes/core';
 import type { EventDef } from '../events.js';
-import { toCount } from '../parse/numbers.js';
+import { toCount } from '@virtualeyes/linux';
 import { scaleCount } from '../scale.js';
 import type { CounterIo, GroupCounts } from './counters.js';
 

@@ -4,7 +4,7 @@
  * (a memory-only NUMA node) is valid.
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { clip, parseError, readUint } from './numbers.js';
+import { clip, parseError, readUint } from '@virtualeyes/linux';
 
 const SOURCE = 'cpu list';
 /** More CPUs than Linux supports (CONFIG_NR_CPUS tops out at 8192). */

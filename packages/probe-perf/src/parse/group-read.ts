@@ -5,7 +5,7 @@
  * short or corrupt buffer is a PARSE_ERROR, never an out-of-range read.
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { INT64_MAX, parseError } from './numbers.js';
+import { INT64_MAX, parseError } from '@virtualeyes/linux';
 
 /** One member of a group reading. */
 export interface GroupValue {

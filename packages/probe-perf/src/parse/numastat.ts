@@ -4,7 +4,7 @@
  * local_node, other_node). Counters a newer kernel adds are ignored; missing ones fail.
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { clip, parseError, readCount, type Count } from './numbers.js';
+import { clip, parseError, readCount, type Count } from '@virtualeyes/linux';
 
 /** The counters of one node, in pages allocated since boot. */
 export interface Numastat {

@@ -1,19 +1,10 @@
 /**
- * Parsers of the small files this probe reads besides counters: btime in /proc/stat, the
- * integer in /proc/sys/kernel/perf_event_paranoid, CapEff in /proc/self/status, and the
- * pid-per-line lists of cgroup.procs.
+ * Parsers of the small files this probe reads besides counters: the integer in
+ * /proc/sys/kernel/perf_event_paranoid, CapEff in /proc/self/status, and the pid-per-line
+ * lists of cgroup.procs (btime comes from @virtualeyes/linux).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { clip, parseError, readInt, readUint } from './numbers.js';
-
-/** Boot time (seconds since the epoch) from the `btime` line of /proc/stat. */
-export function parseBtime(text: string): Result<number> {
-  const line = findLine(text, 'btime ');
-  if (line === undefined) return parseError('/proc/stat', 'no btime line');
-  const btime = readUint(text, line.start + 'btime '.length, line.end);
-  if (btime < 0 || !Number.isSafeInteger(btime * 1000)) return parseError('/proc/stat', `malformed '${clip(text.slice(line.start, line.end))}'`);
-  return ok(btime);
-}
+import { clip, parseError, readInt, readUint } from '@virtualeyes/linux';
 
 /** The one integer of a file like perf_event_paranoid (it may be negative). */
 export function parseIntFile(text: string, source: string): Result<number> {

@@ -1,11 +1,11 @@
 /**
- * The small-file parsers: btime, perf_event_paranoid (possibly negative), CapEff and
- * cgroup.procs, on the captured paranoid value and on crafted files.
+ * The small-file parsers: perf_event_paranoid (possibly negative), CapEff and cgroup.procs,
+ * on the captured paranoid value and on crafted files (btime's tests are in @virtualeyes/linux).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBtime, parseCapEff, parseIntFile, parsePidList } from '../../src/parse/values.js';
+import { parseCapEff, parseIntFile, parsePidList } from '../../src/parse/values.js';
 import { FIXTURES } from '../helpers.js';
 
 describe('small files', () => {
@@ -23,13 +23,6 @@ describe('small files', () => {
 
   it.each(['', 'two\n', '1 2', '-'])('rejects %j as an integer file', (text) => {
     expect(parseIntFile(text, 'x').ok).toBe(false);
-  });
-
-  it('finds btime anywhere in /proc/stat', () => {
-    expect(parseBtime('cpu 1 2\nbtime 1700000000\nprocesses 3\n')).toEqual({ ok: true, value: 1700000000 });
-    expect(parseBtime('btime 5')).toEqual({ ok: true, value: 5 });
-    expect(parseBtime('cpu 1\nxbtime 5\n').ok).toBe(false);
-    expect(parseBtime('btime x\n').ok).toBe(false);
   });
 
   it('reads CapEff as a bit mask', () => {

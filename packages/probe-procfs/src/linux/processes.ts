@@ -4,12 +4,11 @@
  * yielding to the event loop every `scanChunk` pids and stopping when the signal aborts.
  * Vanished pids and refused reads are tallied into one Status each per scan, never per pid.
  */
-import { fail, isStatus, processStartTime, StatusCode, ticksToMs, type FileReader, type Row, type Status } from '@virtualeyes/core';
+import { fail, isStatus, StatusCode, type FileReader, type Row, type Status } from '@virtualeyes/core';
+import { parsePidStat, processStartTime, readUint, ticksToMs } from '@virtualeyes/linux';
 import { classifyHostRead, classifyPidRead, ReadOutcome, type PidFile } from '../classify.js';
 import { parseCmdline } from '../parse/cmdline.js';
-import { readUint } from '../parse/numbers.js';
 import { parsePidIo, type PidIo } from '../parse/pid-io.js';
-import { parsePidStat } from '../parse/pid-stat.js';
 import { parsePidStatus } from '../parse/pid-status.js';
 import type { UserNames } from './users.js';
 

@@ -4,12 +4,11 @@
  * values to whichever of these builders are due.
  */
 import type { Row } from '@virtualeyes/core';
+import { ticksToMs, type Count } from '@virtualeyes/linux';
 import type { CpuInfo } from '../parse/cpuinfo.js';
 import type { LoadAvg } from '../parse/loadavg.js';
-import type { Count } from '../parse/numbers.js';
 import type { ProcStat } from '../parse/proc-stat.js';
 import { MEMINFO_FIELDS } from '../tables.js';
-import { ticksToMs } from '@virtualeyes/core';
 
 /** What system_info is built from; optional sources are null when unavailable. */
 export interface SystemSources {

@@ -4,7 +4,7 @@
  * architecture reports them (x86 does; arm64 has no model name or topology lines).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { parseError } from './numbers.js';
+import { parseError } from '@virtualeyes/linux';
 
 /** What /proc/cpuinfo says about the CPUs. */
 export interface CpuInfo {

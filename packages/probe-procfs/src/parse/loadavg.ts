@@ -3,7 +3,7 @@
  * averages, runnable and total tasks, and the last pid handed out. See proc_loadavg(5).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { parseError, readUint } from './numbers.js';
+import { parseError, readUint } from '@virtualeyes/linux';
 
 /** What /proc/loadavg says. */
 export interface LoadAvg {

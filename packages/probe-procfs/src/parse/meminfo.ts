@@ -4,7 +4,7 @@
  * version and config, so the map holds whatever the file has. See proc_meminfo(5).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { fieldEnd, parseError, readCount, scaleCount, skipBlanks, type Count } from './numbers.js';
+import { fieldEnd, multiplyCount, parseError, readCount, skipBlanks, type Count } from '@virtualeyes/linux';
 
 const SOURCE = '/proc/meminfo';
 const KIB = 1024;
@@ -28,7 +28,7 @@ export function parseMeminfo(text: string): Result<ReadonlyMap<string, Count>> {
       if (unitStart >= end) {
         bytes = value;
       } else if (end - unitStart === 2 && text.startsWith('kB', unitStart)) {
-        bytes = scaleCount(value, KIB);
+        bytes = multiplyCount(value, KIB);
         if (bytes === undefined) return parseError(SOURCE, `value past the int64 range: '${clip(text, start, end)}'`);
       } else {
         return parseError(SOURCE, `unknown unit: '${clip(text, start, end)}'`);

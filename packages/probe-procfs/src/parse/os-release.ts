@@ -3,7 +3,7 @@
  * double quotes and backslash escapes inside double quotes. See os-release(5).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { parseError } from './numbers.js';
+import { parseError } from '@virtualeyes/linux';
 
 const SOURCE = '/etc/os-release';
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -4,7 +4,7 @@
  * skipped rather than failing the whole file.
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { readUint } from './numbers.js';
+import { readUint } from '@virtualeyes/linux';
 
 const MAX_ID = 4294967295;
 

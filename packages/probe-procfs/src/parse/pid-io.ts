@@ -4,7 +4,7 @@
  * storage (read_bytes, write_bytes). See proc_pid_io(5).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { parseError, readCount, type Count } from './numbers.js';
+import { parseError, readCount, type Count } from '@virtualeyes/linux';
 
 /** The fields of /proc/PID/io this probe stores, in bytes. */
 export interface PidIo {

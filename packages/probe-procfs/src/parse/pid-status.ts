@@ -4,7 +4,7 @@
  * file into lines. See proc_pid_status(5).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { fieldEnd, parseError, readCount, readUint, scaleCount, skipBlanks, type Count } from './numbers.js';
+import { fieldEnd, multiplyCount, parseError, readCount, readUint, skipBlanks, type Count } from '@virtualeyes/linux';
 
 /** The fields of /proc/PID/status this probe stores. */
 export interface PidStatus {
@@ -39,7 +39,7 @@ export function parsePidStatus(text: string): Result<PidStatus> {
   if (rssAt >= 0) {
     const kib = kibValue(text, rssAt + 7, lineEnd(text, rssAt + 1));
     if (kib === undefined) return parseError(SOURCE, 'malformed VmRSS line');
-    rss = scaleCount(kib, KIB) ?? null;
+    rss = multiplyCount(kib, KIB) ?? null;
     if (rss === null) return parseError(SOURCE, 'VmRSS past the int64 range');
   }
   const voluntaryAt = find(text, '\nvoluntary_ctxt_switches:', Math.max(gidAt, rssAt));

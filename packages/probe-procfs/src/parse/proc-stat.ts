@@ -4,7 +4,7 @@
  * tasks). See proc_stat(5).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { fieldEnd, MAX_TICKS, parseError, readCount, readUint, skipBlanks, type Count } from './numbers.js';
+import { clip, fieldEnd, MAX_BTIME, MAX_TICKS, parseError, readCount, readUint, skipBlanks, type Count } from '@virtualeyes/linux';
 
 /** CPU times of one `cpu` line, in clock ticks (USER_HZ). */
 export interface CpuTicks {
@@ -88,7 +88,7 @@ export function parseProcStat(text: string): Result<ProcStat> {
     switch (name) {
       case 'btime':
         btime = readUint(text, firstStart, firstEnd);
-        if (btime < 0 || !Number.isSafeInteger(btime * 1000)) return malformed();
+        if (btime < 0 || btime > MAX_BTIME) return malformed();
         break;
       case 'ctxt':
         ctxt = readCount(text, firstStart, firstEnd);
@@ -160,8 +160,4 @@ function cpuTicks(name: string, fields: readonly string[]): CpuTicks | undefined
     guest: optional(8),
     guestNice: optional(9),
   };
-}
-
-function clip(line: string): string {
-  return line.length > 60 ? `${line.slice(0, 60)}…` : line;
 }

@@ -3,7 +3,7 @@
  * /proc/sys/kernel/random/boot_id and /etc/machine-id hold one line of text.
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { parseError } from './numbers.js';
+import { parseError } from '@virtualeyes/linux';
 
 /** The single line of a one-value file without its newline; PARSE_ERROR when empty or several lines. */
 export function parseValue(text: string, source: string): Result<string> {

@@ -16,6 +16,7 @@ import {
   type Result,
   type Status,
 } from '@virtualeyes/core';
+import type { Count } from '@virtualeyes/linux';
 import { classifyHostRead } from '../classify.js';
 import type { ProcfsConfig } from '../config.js';
 import { buildPaths, type Paths } from '../linux/paths.js';
@@ -25,7 +26,6 @@ import { createUserNames } from '../linux/users.js';
 import { parseCpuinfo, type CpuInfo } from '../parse/cpuinfo.js';
 import { parseLoadavg } from '../parse/loadavg.js';
 import { parseMeminfo } from '../parse/meminfo.js';
-import type { Count } from '../parse/numbers.js';
 import { parseOsRelease } from '../parse/os-release.js';
 import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
 import { parseValue } from '../parse/value.js';
