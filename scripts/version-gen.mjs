@@ -1,18 +1,52 @@
 #!/usr/bin/env node
-// Rewrites each package's src/version.ts from its package.json after `changeset version`,
-// so the version a package reports at run time is the one it was published as.
+// Writes what each package says about itself at run time from its package.json, so it is
+// never typed by hand and never stale: src/version.ts (the version) where a package has one,
+// and, for a plugin that declares `"virtualeyes": { "identity": "src/identity.ts" }`, that file
+// (package name, version, and the @virtualeyes/core range of its peerDependencies) for the
+// plugin kit's manifest. Run by `npm run build` and after `changeset version`.
+// Usage: node scripts/version-gen.mjs [packages-dir]   (prints what it changed)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-const root = new URL('../packages', import.meta.url).pathname;
+const root = resolve(process.argv[2] ?? new URL('../packages', import.meta.url).pathname);
+
+/** The generated identity module of a plugin package. */
+function identitySource(pkg) {
+  const coreRange = pkg.peerDependencies?.['@virtualeyes/core'] ?? pkg.dependencies?.['@virtualeyes/core'];
+  if (coreRange === undefined) throw new Error(`${pkg.name}: no @virtualeyes/core in peerDependencies`);
+  return [
+    '/**',
+    ` * Who this plugin is, for the plugin kit's manifest: generated from package.json by`,
+    ' * scripts/version-gen.mjs at every build and after `changeset version`. Do not edit.',
+    ' */',
+    "import type { PluginIdentity } from '@virtualeyes/core';",
+    '',
+    `/** ${pkg.name} as its package.json describes it. */`,
+    'export const identity: PluginIdentity = {',
+    `  packageName: ${JSON.stringify(pkg.name).replaceAll('"', "'")},`,
+    `  version: ${JSON.stringify(pkg.version).replaceAll('"', "'")},`,
+    `  coreRange: ${JSON.stringify(coreRange).replaceAll('"', "'")},`,
+    '};',
+    '',
+  ].join('\n');
+}
+
+const write = (file, next, label) => {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  if (next === text) return;
+  writeFileSync(file, next);
+  console.log(label);
+};
+
 for (const name of readdirSync(root)) {
-  const file = join(root, name, 'src/version.ts');
-  if (!existsSync(file)) continue;
-  const { version } = JSON.parse(readFileSync(join(root, name, 'package.json'), 'utf8'));
-  const text = readFileSync(file, 'utf8');
-  const next = text.replace(/= '[^']*';/, `= '${version}';`);
-  if (next !== text) {
-    writeFileSync(file, next);
-    console.log(`${name}: ${version}`);
+  const manifestFile = join(root, name, 'package.json');
+  if (!existsSync(manifestFile)) continue;
+  const pkg = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  const versionFile = join(root, name, 'src/version.ts');
+  if (existsSync(versionFile)) {
+    const text = readFileSync(versionFile, 'utf8');
+    write(versionFile, text.replace(/= '[^']*';/, `= '${pkg.version}';`), `${name}: version ${pkg.version}`);
   }
+  const identityPath = pkg.virtualeyes?.identity;
+  if (typeof identityPath === 'string') write(join(root, name, identityPath), identitySource(pkg), `${name}: identity ${pkg.version}`);
 }

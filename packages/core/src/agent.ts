@@ -168,7 +168,7 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
         createHooks({ stats: tapStats, onTapError: (status) => statusBoard.report(status) }),
       ).singleton(),
       depsFor: asFunction(({ clock, logger, files, hooks, host }: Cradle) => (name: string): PluginDeps =>
-        Object.freeze({ name, clock, logger: logger.child(name), files, hooks, host, dataDir: config.dataDir }),
+        Object.freeze({ name, clock, logger: logger.child(name), files, hooks, host, dataDir: config.dataDir, platform: options.platform ?? process.platform }),
       ).singleton(),
     });
     const cradle = container.cradle;

@@ -20,8 +20,8 @@ export {
   withSource,
 } from './status.js';
 export type { Result, Status, StatusOptions } from './status.js';
-export { ColumnType, RESERVED_COLUMNS, TableKind, validateRow, validateSchema } from './schema.js';
-export type { Batch, ColumnDef, Row, TableSchema, Value } from './schema.js';
+export { column, ColumnType, RESERVED_COLUMNS, TableKind, validateRow, validateSchema } from './schema.js';
+export type { Batch, ColumnDef, ColumnOptions, Row, TableSchema, Value } from './schema.js';
 export type {
   Cell,
   CollectContext,
@@ -49,6 +49,8 @@ export type {
   StoreReader,
   WriteResult,
 } from './plugin.js';
+export { defineProbe, defineSink } from './kit.js';
+export type { DefinedProbe, DefinedSink, PlatformFactory, PluginDefinition, PluginIdentity, ProbeDefinition, ProbeImpl, SinkDefinition, SinkImpl } from './kit.js';
 export { createSystemClock, holdProcess, sleep } from './clock.js';
 export type { Clock, Timer } from './clock.js';
 export { createLogger, formatLogRecord, LogLevel } from './logger.js';

@@ -54,6 +54,8 @@ export interface PluginDeps {
   readonly host: string;
   /** The agent's data directory (stores keep their files here). */
   readonly dataDir: string;
+  /** The platform to run as, as `process.platform` spells it (the agent's, or a test's). */
+  readonly platform: string;
 }
 
 /** Passed to every collection. */

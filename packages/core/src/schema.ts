@@ -47,6 +47,40 @@ export interface ColumnDef {
   readonly nullable?: boolean;
 }
 
+/** What a column may say besides its name, type and description. */
+export interface ColumnOptions {
+  /** Unit of the value (`bytes`, `ms`, `ns`, `count`, `percent`…). */
+  readonly unit?: string;
+  /** Rows may carry null here (never in a key column). */
+  readonly nullable?: boolean;
+}
+
+function builder(type: ColumnType): (name: string, description: string, options?: ColumnOptions) => ColumnDef {
+  return (name, description, options = {}) => ({
+    name,
+    type,
+    description,
+    ...(options.unit === undefined ? {} : { unit: options.unit }),
+    ...(options.nullable === true ? { nullable: true } : {}),
+  });
+}
+
+/**
+ * Column builders, one per {@link ColumnType}: `column.int64('rss', 'Resident set size.', { unit: 'bytes' })`.
+ * They build plain {@link ColumnDef}s (no unit or nullable key when not given), so a schema
+ * reads as a list and two probes declare the same column the same way.
+ */
+export const column = {
+  int32: builder(ColumnType.INT32),
+  int64: builder(ColumnType.INT64),
+  float64: builder(ColumnType.FLOAT64),
+  text: builder(ColumnType.TEXT),
+  bool: builder(ColumnType.BOOL),
+  /** Epoch milliseconds in rows; a timestamp in the store. */
+  timestamp: builder(ColumnType.TIMESTAMP),
+  textList: builder(ColumnType.TEXT_LIST),
+} as const;
+
 /** The declared shape of one table a probe produces. */
 export interface TableSchema {
   /** snake_case table name, unique across the agent (`processes`, `cpu`). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRow, validateSchema, type TableSchema } from '../src/index.js';
+import { column, ColumnType, validateRow, validateSchema, type TableSchema } from '../src/index.js';
 
 const table: TableSchema = {
   name: 'things',
@@ -55,5 +55,30 @@ describe('validateRow', () => {
     ['non-string tag', { ...row, tags: [1] }],
   ])('rejects %s', (_name, bad) => {
     expect(validateRow(table, bad as never).code).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('column builders', () => {
+  it('build the same definitions as the literal ones, with unit and nullable only when given', () => {
+    const built: TableSchema = {
+      ...table,
+      columns: [
+        column.int32('id', 'Id.'),
+        column.int64('big', 'Big.'),
+        column.text('name', 'Name.', { nullable: true }),
+        column.textList('tags', 'Tags.'),
+        column.timestamp('at', 'At.'),
+        column.bool('on', 'On.'),
+        column.float64('ratio', 'Ratio.'),
+      ],
+    };
+    expect(built).toEqual(table);
+    expect(column.int64('rss', 'Resident set size.', { unit: 'bytes' })).toEqual({ name: 'rss', type: 'int64', description: 'Resident set size.', unit: 'bytes' });
+    expect(Object.keys(column.int64('n', 'N.', { nullable: false }))).toEqual(['name', 'type', 'description']);
+  });
+
+  it('exist for every column type', () => {
+    const types = Object.values(column).map((build) => build('x', 'X.').type);
+    expect(new Set(types)).toEqual(new Set(Object.values(ColumnType)));
   });
 });

@@ -37,6 +37,7 @@ export function createTestDeps(overrides: Partial<PluginDeps> = {}): PluginDeps 
     hooks: createHooks(),
     host: 'test-host',
     dataDir: '/nonexistent/virtualeyes-test',
+    platform: process.platform,
     ...overrides,
   };
 }
