@@ -8,7 +8,12 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-const packages = readdirSync('packages').filter((name) => existsSync(`packages/${name}/package.json`));
+/** Every workspace package: the project's own, and the examples a third party would write. */
+const packages = ['packages', 'examples'].flatMap((dir) =>
+  readdirSync(dir)
+    .filter((name) => existsSync(`${dir}/${name}/package.json`))
+    .map((name) => ({ name, root: `${dir}/${name}` })),
+);
 const conditions = ['@virtualeyes/source', 'node', 'import', 'default'];
 /** Projects that run after all others, alone and one file at a time. */
 const LAST = new Set(['vwatchd']);
@@ -21,11 +26,11 @@ export default defineConfig({
     restoreMocks: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: packages.map((name) => ({
+    projects: packages.map(({ name, root }) => ({
       extends: true,
       test: {
         name,
-        root: `packages/${name}`,
+        root,
         include: ['test/**/*.test.ts'],
         sequence: { groupOrder: LAST.has(name) ? 1 : 0 },
         ...(LAST.has(name) ? { fileParallelism: false } : {}),

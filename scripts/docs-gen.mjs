@@ -111,6 +111,12 @@ const configFile = join(root, 'docs/configuration.md');
 if (existsSync(configFile)) {
   write(configFile, fill(readFileSync(configFile, 'utf8'), 'host-config', optionsTable(core.HOST_CONFIG_SCHEMA), configFile));
 }
+// docs/writing-a-probe.md shows the tested example probe, as it is.
+const guideFile = join(root, 'docs/writing-a-probe.md');
+if (existsSync(guideFile)) {
+  const example = readFileSync(join(root, 'examples/probe-hello/src/index.ts'), 'utf8');
+  write(guideFile, fill(readFileSync(guideFile, 'utf8'), 'probe-hello', `\`\`\`ts\n${example.trim()}\n\`\`\``, guideFile));
+}
 const schemaFile = join(root, 'packages/vwatchd/vwatchd.schema.json');
 write(schemaFile, `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...core.HOST_CONFIG_SCHEMA }, null, 2)}\n`);
 

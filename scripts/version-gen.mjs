@@ -4,11 +4,13 @@
 // and, for a plugin that declares `"virtualeyes": { "identity": "src/identity.ts" }`, that file
 // (package name, version, and the @virtualeyes/core range of its peerDependencies) for the
 // plugin kit's manifest. Run by `npm run build` and after `changeset version`.
-// Usage: node scripts/version-gen.mjs [packages-dir]   (prints what it changed)
+// Usage: node scripts/version-gen.mjs [dir ...]   (folders of packages, relative to the repository;
+// default packages/; prints what it changed)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const root = resolve(process.argv[2] ?? new URL('../packages', import.meta.url).pathname);
+const repository = new URL('..', import.meta.url).pathname;
+const roots = process.argv.length > 2 ? process.argv.slice(2).map((dir) => resolve(repository, dir)) : [join(repository, 'packages')];
 
 /** The generated identity module of a plugin package. */
 function identitySource(pkg) {
@@ -38,15 +40,15 @@ const write = (file, next, label) => {
   console.log(label);
 };
 
-for (const name of readdirSync(root)) {
-  const manifestFile = join(root, name, 'package.json');
+for (const name of roots.flatMap((root) => readdirSync(root).map((entry) => join(root, entry)))) {
+  const manifestFile = join(name, 'package.json');
   if (!existsSync(manifestFile)) continue;
   const pkg = JSON.parse(readFileSync(manifestFile, 'utf8'));
-  const versionFile = join(root, name, 'src/version.ts');
+  const versionFile = join(name, 'src/version.ts');
   if (existsSync(versionFile)) {
     const text = readFileSync(versionFile, 'utf8');
-    write(versionFile, text.replace(/= '[^']*';/, `= '${pkg.version}';`), `${name}: version ${pkg.version}`);
+    write(versionFile, text.replace(/= '[^']*';/, `= '${pkg.version}';`), `${pkg.name}: version ${pkg.version}`);
   }
   const identityPath = pkg.virtualeyes?.identity;
-  if (typeof identityPath === 'string') write(join(root, name, identityPath), identitySource(pkg), `${name}: identity ${pkg.version}`);
+  if (typeof identityPath === 'string') write(join(name, identityPath), identitySource(pkg), `${pkg.name}: identity ${pkg.version}`);
 }

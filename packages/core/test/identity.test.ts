@@ -77,14 +77,14 @@ describe('plugin identity', () => {
     writeFileSync(join(plugin, 'index.mjs'), ENTRY);
     const generate = (): string => run(process.execPath, [join(root, 'scripts/version-gen.mjs'), join(scratch, 'packages')]);
 
-    expect(generate()).toContain('probe-hello: identity 1.0.0');
+    expect(generate()).toContain('@example/probe-hello: identity 1.0.0');
     buildIdentity(plugin);
     expect(bootTree()).toMatch(/probe hello \(@example\/probe-hello@1\.0\.0\) \d+ ms/);
 
     writeFileSync(join(scratch, '.changeset/hello-fix.md'), "---\n'@example/probe-hello': minor\n---\n\nSays hello louder.\n");
     run(process.execPath, [join(root, 'node_modules/@changesets/cli/bin.js'), 'version']);
     expect(JSON.parse(readFileSync(join(plugin, 'package.json'), 'utf8'))).toMatchObject({ version: '1.1.0' });
-    expect(generate()).toContain('probe-hello: identity 1.1.0');
+    expect(generate()).toContain('@example/probe-hello: identity 1.1.0');
     expect(generate()).toBe(''); // nothing left to change
     buildIdentity(plugin);
     expect(bootTree()).toMatch(/probe hello \(@example\/probe-hello@1\.1\.0\) \d+ ms/);
