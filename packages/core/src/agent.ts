@@ -16,7 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createOptionsValidator, type OptionsValidator } from './options.js';
 import type { PluginDeps, StoreReader } from './plugin.js';
 import { createScheduler, type RunOutcome, type Scheduler, type TableSchedule } from './scheduler.js';
-import type { Batch } from './schema.js';
+import { validateRow, type Batch, type Row, type TableSchema } from './schema.js';
 import {
   err,
   fail,
@@ -84,8 +84,22 @@ export interface AgentStatus {
   readonly sinks: readonly (BufferStats & { readonly rowsWritten: number; readonly bytesOnDisk?: number; readonly path?: string })[];
   /** Failing statuses by source, code and operation. */
   readonly errors: readonly StatusCount[];
+  /** Rows dropped before any sink saw them, per producing probe and table: undeclared tables, rows not matching the schema. */
+  readonly rejected: readonly RejectedRows[];
   /** Time spent in hook taps. */
   readonly taps: readonly TapStats[];
+}
+
+/** Rows of one probe's table that the pipeline dropped, and the latest reason. */
+export interface RejectedRows {
+  /** Probe instance name. */
+  readonly probe: string;
+  /** Table the rows were emitted for. */
+  readonly table: string;
+  /** Rows dropped since start. */
+  readonly rows: number;
+  /** Why the latest one was dropped. */
+  readonly lastMessage: string;
 }
 
 /** What a stop left behind: enough for a caller to say whether anything collected is unwritten. */
@@ -192,7 +206,32 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
 function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number, startRetryMs: number): Agent {
   const { config, clock, logger, hooks, statusBoard, host } = cradle;
   const probes = new Map(report.probes.map((loaded) => [loaded.name, loaded]));
-  const tablesOf = new Map(report.probes.map((loaded) => [loaded.name, new Set(loaded.manifest.tables.map((t) => t.name))]));
+  // The one place rows are checked: the table must be the producing probe's own, and each row
+  // must match its schema. A bad row is dropped alone and counted against its probe by name.
+  const tablesOf = new Map(report.probes.map((loaded) => [loaded.name, new Map(loaded.manifest.tables.map((t) => [t.name, t]))]));
+  const rejected = new Map<string, RejectedRows>();
+  const reject = (probe: string, table: string, rows: number, status: Status): void => {
+    const key = `${probe}\u0000${table}`;
+    rejected.set(key, { probe, table, rows: (rejected.get(key)?.rows ?? 0) + rows, lastMessage: status.message });
+    statusBoard.report(status);
+  };
+  /** The batch with only the rows matching the schema (the same object when all do). */
+  const validRows = (schema: TableSchema, batch: Batch, probe: string): Batch => {
+    let kept: Row[] | undefined;
+    let first: Status | undefined;
+    for (const [index, row] of batch.rows.entries()) {
+      const valid = validateRow(schema, row);
+      if (isOk(valid)) kept?.push(row);
+      else {
+        first ??= valid;
+        kept ??= batch.rows.slice(0, index);
+      }
+    }
+    if (kept === undefined || first === undefined) return batch;
+    const dropped = batch.rows.length - kept.length;
+    reject(probe, batch.table, dropped, fail(StatusCode.INVALID_ARGUMENT, `dropped ${dropped} of ${batch.rows.length} rows of ${batch.table}: ${first.message}`, { source: probe, op: 'validate' }));
+    return { ...batch, rows: kept };
+  };
   let sinks: SinkRuntime[] = [];
   let idle: IdleSink[] = [];
   let startedAt: number | null = null;
@@ -221,15 +260,22 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
   };
 
   const deliver = async (batches: readonly Batch[], info: CollectInfo): Promise<readonly Batch[]> => {
-    const known = tablesOf.get(info.probe) ?? new Set<string>();
-    const valid = batches.filter((batch) => {
+    const known = tablesOf.get(info.probe) ?? new Map<string, TableSchema>();
+    const declared = batches.filter((batch) => {
       if (known.has(batch.table)) return true;
-      statusBoard.report(fail(StatusCode.INVALID_ARGUMENT, `emitted undeclared table '${batch.table}'`, { source: info.probe, op: 'collect' }));
+      reject(info.probe, batch.table, batch.rows.length, fail(StatusCode.INVALID_ARGUMENT, `emitted undeclared table '${batch.table}'`, { source: info.probe, op: 'collect' }));
       return false;
     });
-    const processed = await hooks.afterCollect.promise(valid, info);
-    for (const sink of sinks) sink.buffer.push(processed);
-    return processed;
+    const processed = await hooks.afterCollect.promise(declared, info);
+    // After the hooks, which may rewrite rows: what the sinks receive is what is checked.
+    const valid = processed.flatMap((batch) => {
+      const schema = known.get(batch.table);
+      if (schema !== undefined) return [validRows(schema, batch, info.probe)];
+      reject(info.probe, batch.table, batch.rows.length, fail(StatusCode.INVALID_ARGUMENT, `a hook emitted undeclared table '${batch.table}'`, { source: info.probe, op: 'afterCollect' }));
+      return [];
+    });
+    for (const sink of sinks) sink.buffer.push(valid);
+    return valid;
   };
 
   const run = async (probeName: string, tables: readonly string[], ts: number, signal: AbortSignal): Promise<RunOutcome> => {
@@ -379,6 +425,7 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
         tables: scheduler.stats(),
         sinks: sinks.map((sink) => ({ ...sink.buffer.stats(), ...sink.sink.stats() })),
         errors: statusBoard.counts(),
+        rejected: [...rejected.values()],
         taps: [...cradle.tapStats.values()],
       };
     },

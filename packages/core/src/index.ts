@@ -65,14 +65,14 @@ export { AGENT_CONFIG_SCHEMA, DEFAULT_BUFFER, DEFAULT_SCHEDULER, defaultDataDir 
 export type { AgentConfig, BufferConfig, PluginSpec, SchedulerConfig } from './config.js';
 export { createScheduler } from './scheduler.js';
 export type { RunCollection, RunOutcome, ScheduledTable, Scheduler, SchedulerOptions, TableSchedule } from './scheduler.js';
-export { createSinkBuffer, estimateBytes } from './buffer.js';
-export type { BufferStats, SinkBuffer, SinkBufferOptions } from './buffer.js';
+export { createSinkBuffer, DropReason, estimateBytes, SPILL_PIECE_BYTES } from './buffer.js';
+export type { BufferStats, DropCount, SinkBuffer, SinkBufferOptions } from './buffer.js';
 export { createSpillStore, decodeSpill, encodeSpill, SPILL_DIR_MODE, SPILL_FILE_MODE } from './spill.js';
 export type { SpillFile, SpillStore, SpillStoreOptions, SpillWrite } from './spill.js';
 export { formatBootTree, importPlugin, loadPlugins } from './loader.js';
 export type { BootEntry, LoadedProbe, LoadedSink, LoadReport, LoaderOptions } from './loader.js';
 export { createAgent } from './agent.js';
-export type { Agent, AgentOptions, AgentStatus, StatusBoard, StatusCount, StopReport } from './agent.js';
+export type { Agent, AgentOptions, AgentStatus, RejectedRows, StatusBoard, StatusCount, StopReport } from './agent.js';
 export {
   DEFAULT_CONFIG_PATH,
   DEFAULT_PROBES,

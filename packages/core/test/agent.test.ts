@@ -232,6 +232,25 @@ describe('createAgent', () => {
     expect(agent.status().errors).toEqual([
       expect.objectContaining({ source: 'counter', code: 'INVALID_ARGUMENT', lastMessage: "emitted undeclared table 'undeclared'" }),
     ]);
+    expect(agent.status().rejected).toEqual([expect.objectContaining({ probe: 'counter', table: 'undeclared', rows: 1 })]);
+    await agent.stop();
+  });
+
+  it('drops a row that does not match its schema alone, and counts it against its probe by name', async () => {
+    const { agent, clock } = await agentWith({
+      probes: [{ use: './probe-counter.mjs', name: 'mixed', options: { goodAndBad: 100 }, intervals: { things: 0 } }],
+      sinks: [{ use: './sink-memory.mjs' }],
+    });
+    const seen = capture(agent);
+    await agent.start();
+    await clock.advance(0);
+    expect(seen.map((batch) => [batch.table, batch.rows.length])).toEqual([['ticks', 99]]);
+    expect(seen[0]!.rows.every((row) => typeof row.n === 'number')).toBe(true);
+    expect(agent.status().sinks[0]).toMatchObject({ writtenRows: 99 });
+    expect(agent.status().rejected).toEqual([{ probe: 'mixed', table: 'ticks', rows: 1, lastMessage: 'dropped 1 of 100 rows of ticks: ticks.n should be int64, got "many"' }]);
+    expect(agent.status().errors).toEqual([expect.objectContaining({ source: 'mixed', code: 'INVALID_ARGUMENT', op: 'validate', count: 1 })]);
+    await clock.advance(1000);
+    expect(agent.status().rejected[0]!.rows).toBe(2);
     await agent.stop();
   });
 
