@@ -4,7 +4,7 @@
 // Prints one JSON object. Build first: npx tsc -b packages/probe-procfs. Env: CYCLES (default 50).
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { createFileReader, createHooks, createLogger, createSystemClock } from '@virtualeyes/core';
-import { createProbe, manifest } from '../dist/index.js';
+import { createProbe, manifest, parseConfig } from '../dist/index.js';
 
 const CYCLES = Number(process.env.CYCLES ?? 50);
 const WARMUP = 5;
@@ -25,6 +25,8 @@ const HOST_FILES = [
 ];
 
 const deps = {
+  name: 'procfs',
+  platform: process.platform,
   clock: createSystemClock(),
   logger: createLogger({ level: 'silent' }),
   files: createFileReader(),
@@ -32,7 +34,9 @@ const deps = {
   host: 'bench',
   dataDir: '/nonexistent',
 };
-const created = createProbe({}, deps);
+// createProbe takes options already validated and defaulted, as the loader hands them over.
+const options = parseConfig({});
+const created = options.ok ? createProbe(options.value, deps) : options;
 if (!created.ok) {
   process.stderr.write(`${created.status.message}\n`);
   process.exit(1);

@@ -24,7 +24,7 @@ export interface ProcfsConfig {
   readonly scanChunk: number;
 }
 
-/** Options as a caller may pass them: any subset, the rest defaulted. */
+/** Options as a config file or a caller writes them: any subset, which parseConfig (or the loader) defaults. */
 export type ProcfsOptions = Partial<ProcfsConfig>;
 
 /** Every option at its default. */
@@ -91,7 +91,7 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
   },
 });
 
-/** Validates raw options and fills defaults; INVALID_CONFIG names the JSON path of a bad value. */
+/** Validates raw options and fills defaults, giving what createProbe takes; INVALID_CONFIG names the JSON path of a bad value. */
 export function parseConfig(raw: unknown): Result<ProcfsConfig> {
   return validateOptions<ProcfsConfig>(CONFIG_SCHEMA, raw);
 }

@@ -3,7 +3,7 @@
  * units and default intervals. The manifest lists them, the collectors fill them, and the
  * README's tables block is generated from them. Column names are a public contract.
  */
-import type { ColumnDef, TableSchema } from '@virtualeyes/core';
+import { column, type ColumnDef, type TableSchema } from '@virtualeyes/core';
 
 /** Names of the tables this probe produces. */
 export const Table = {
@@ -18,20 +18,6 @@ export const Table = {
 /** One of the {@link Table} names. */
 export type Table = (typeof Table)[keyof typeof Table];
 
-const int32 = (name: string, description: string, unit?: string, nullable?: boolean): ColumnDef => col(name, 'int32', description, unit, nullable);
-const int64 = (name: string, description: string, unit?: string, nullable?: boolean): ColumnDef => col(name, 'int64', description, unit, nullable);
-const text = (name: string, description: string, nullable?: boolean): ColumnDef => col(name, 'text', description, undefined, nullable);
-
-function col(name: string, type: ColumnDef['type'], description: string, unit?: string, nullable?: boolean): ColumnDef {
-  return {
-    name,
-    type,
-    description,
-    ...(unit === undefined ? {} : { unit }),
-    ...(nullable === true ? { nullable: true } : {}),
-  };
-}
-
 /** The host's identity and hardware: one row, a new version whenever something changes. */
 export const SYSTEM_INFO_TABLE: TableSchema = {
   name: Table.SYSTEM_INFO,
@@ -40,23 +26,23 @@ export const SYSTEM_INFO_TABLE: TableSchema = {
   key: [],
   defaultIntervalMs: 60_000,
   columns: [
-    text('hostname', 'Host name (/proc/sys/kernel/hostname).'),
-    text('kernel', 'Kernel release, as `uname -r` prints it.'),
-    text('kernel_version', 'Kernel build string, as `uname -v` prints it.'),
-    text('arch', 'Machine architecture, as `uname -m` prints it (kernels before 6.1 have no /proc/sys/kernel/arch).', true),
-    text('os', 'PRETTY_NAME from /etc/os-release.', true),
-    text('os_id', 'ID from /etc/os-release (debian, rhel, alpine…).', true),
-    text('os_version', 'VERSION_ID from /etc/os-release.', true),
-    text('machine_id', 'Contents of /etc/machine-id: stable across boots and renames.', true),
-    text('boot_id', 'Random id the kernel picks at each boot.', true),
-    col('boot_time', 'timestamp', 'When the host booted (btime in /proc/stat).'),
-    text('cpu_model', 'CPU model name from /proc/cpuinfo.', true),
-    text('cpu_vendor', 'CPU vendor id from /proc/cpuinfo.', true),
-    int32('cpu_count', 'Online logical CPUs.', 'count'),
-    int32('cpu_cores', 'Online physical cores (distinct socket and core ids).', 'count', true),
-    int32('cpu_sockets', 'CPU packages (distinct physical ids).', 'count', true),
-    int32('numa_nodes', 'NUMA nodes (1 on kernels built without NUMA).', 'count'),
-    int64('memory_total', 'Usable physical memory (MemTotal).', 'bytes'),
+    column.text('hostname', 'Host name (/proc/sys/kernel/hostname).'),
+    column.text('kernel', 'Kernel release, as `uname -r` prints it.'),
+    column.text('kernel_version', 'Kernel build string, as `uname -v` prints it.'),
+    column.text('arch', 'Machine architecture, as `uname -m` prints it (kernels before 6.1 have no /proc/sys/kernel/arch).', { nullable: true }),
+    column.text('os', 'PRETTY_NAME from /etc/os-release.', { nullable: true }),
+    column.text('os_id', 'ID from /etc/os-release (debian, rhel, alpine…).', { nullable: true }),
+    column.text('os_version', 'VERSION_ID from /etc/os-release.', { nullable: true }),
+    column.text('machine_id', 'Contents of /etc/machine-id: stable across boots and renames.', { nullable: true }),
+    column.text('boot_id', 'Random id the kernel picks at each boot.', { nullable: true }),
+    column.timestamp('boot_time', 'When the host booted (btime in /proc/stat).'),
+    column.text('cpu_model', 'CPU model name from /proc/cpuinfo.', { nullable: true }),
+    column.text('cpu_vendor', 'CPU vendor id from /proc/cpuinfo.', { nullable: true }),
+    column.int32('cpu_count', 'Online logical CPUs.', { unit: 'count' }),
+    column.int32('cpu_cores', 'Online physical cores (distinct socket and core ids).', { unit: 'count', nullable: true }),
+    column.int32('cpu_sockets', 'CPU packages (distinct physical ids).', { unit: 'count', nullable: true }),
+    column.int32('numa_nodes', 'NUMA nodes (1 on kernels built without NUMA).', { unit: 'count' }),
+    column.int64('memory_total', 'Usable physical memory (MemTotal).', { unit: 'bytes' }),
   ],
 };
 
@@ -81,8 +67,8 @@ export const CPU_TABLE: TableSchema = {
   key: ['cpu'],
   defaultIntervalMs: 1000,
   columns: [
-    text('cpu', "Logical CPU number ('0', '1'…), or 'all' for the sum."),
-    ...CPU_TIMES.map(([name, description, nullable]) => int64(name, `${description} Cumulative since boot.`, 'ms', nullable)),
+    column.text('cpu', "Logical CPU number ('0', '1'…), or 'all' for the sum."),
+    ...CPU_TIMES.map(([name, description, nullable]) => column.int64(name, `${description} Cumulative since boot.`, { unit: 'ms', nullable })),
   ],
 };
 
@@ -144,7 +130,7 @@ export const MEMORY_TABLE: TableSchema = {
   key: [],
   defaultIntervalMs: 1000,
   columns: MEMINFO_FIELDS.map(([name, key, unit, description]) =>
-    int64(name, `${description} (${key})`, unit, !REQUIRED_MEMINFO.includes(key)),
+    column.int64(name, `${description} (${key})`, { unit, nullable: !REQUIRED_MEMINFO.includes(key) }),
   ),
 };
 
@@ -156,22 +142,22 @@ export const LOAD_TABLE: TableSchema = {
   key: [],
   defaultIntervalMs: 1000,
   columns: [
-    col('load1', 'float64', 'Load average over 1 minute.', 'count'),
-    col('load5', 'float64', 'Load average over 5 minutes.', 'count'),
-    col('load15', 'float64', 'Load average over 15 minutes.', 'count'),
-    int32('procs_running', 'Tasks runnable now (procs_running).', 'count'),
-    int32('procs_blocked', 'Tasks blocked on I/O now (procs_blocked).', 'count'),
-    int32('tasks', 'Tasks (threads) that exist now, from /proc/loadavg.', 'count'),
-    int64('context_switches', 'Context switches since boot (ctxt).', 'count'),
-    int64('forks', 'Tasks created since boot (processes).', 'count'),
-    int64('interrupts', 'Hardware interrupts serviced since boot (intr).', 'count'),
-    int64('softirqs', 'Soft interrupts serviced since boot (softirq).', 'count', true),
+    column.float64('load1', 'Load average over 1 minute.', { unit: 'count' }),
+    column.float64('load5', 'Load average over 5 minutes.', { unit: 'count' }),
+    column.float64('load15', 'Load average over 15 minutes.', { unit: 'count' }),
+    column.int32('procs_running', 'Tasks runnable now (procs_running).', { unit: 'count' }),
+    column.int32('procs_blocked', 'Tasks blocked on I/O now (procs_blocked).', { unit: 'count' }),
+    column.int32('tasks', 'Tasks (threads) that exist now, from /proc/loadavg.', { unit: 'count' }),
+    column.int64('context_switches', 'Context switches since boot (ctxt).', { unit: 'count' }),
+    column.int64('forks', 'Tasks created since boot (processes).', { unit: 'count' }),
+    column.int64('interrupts', 'Hardware interrupts serviced since boot (intr).', { unit: 'count' }),
+    column.int64('softirqs', 'Soft interrupts serviced since boot (softirq).', { unit: 'count', nullable: true }),
   ],
 };
 
 const PROCESS_KEY: readonly ColumnDef[] = [
-  int32('pid', 'Process id.'),
-  col('start_time', 'timestamp', 'When the process started; with pid, identifies it across pid reuse.'),
+  column.int32('pid', 'Process id.'),
+  column.timestamp('start_time', 'When the process started; with pid, identifies it across pid reuse.'),
 ];
 
 /** Processes and their identity: a new version when one starts, changes or exits. */
@@ -183,19 +169,19 @@ export const PROCESSES_TABLE: TableSchema = {
   defaultIntervalMs: 5000,
   columns: [
     ...PROCESS_KEY,
-    int32('ppid', 'Parent process id (0 for init and kthreadd).'),
-    int32('pgid', 'Process group id.'),
-    int32('sid', 'Session id.'),
-    int64('uid', 'Effective user id.'),
-    int64('gid', 'Effective group id.'),
-    text('user', 'Name of the effective user from /etc/passwd, or the uid as text.'),
-    text('comm', 'Command name (the kernel keeps its first 15 bytes).'),
-    text('cmdline', 'Arguments joined by spaces; empty for kernel threads and zombies.'),
-    text('exe', 'Path of the executable; null when unreadable (kernel threads, zombies, no privilege).', true),
-    text('state', 'One-letter state: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle…'),
-    int32('nice', 'Nice value, -20 (favoured) to 19.'),
-    int32('tty_nr', 'Controlling terminal as a device number; 0 when none.'),
-    col('kernel_thread', 'bool', 'Whether this is a kernel thread.'),
+    column.int32('ppid', 'Parent process id (0 for init and kthreadd).'),
+    column.int32('pgid', 'Process group id.'),
+    column.int32('sid', 'Session id.'),
+    column.int64('uid', 'Effective user id.'),
+    column.int64('gid', 'Effective group id.'),
+    column.text('user', 'Name of the effective user from /etc/passwd, or the uid as text.'),
+    column.text('comm', 'Command name (the kernel keeps its first 15 bytes).'),
+    column.text('cmdline', 'Arguments joined by spaces; empty for kernel threads and zombies.'),
+    column.text('exe', 'Path of the executable; null when unreadable (kernel threads, zombies, no privilege).', { nullable: true }),
+    column.text('state', 'One-letter state: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle…'),
+    column.int32('nice', 'Nice value, -20 (favoured) to 19.'),
+    column.int32('tty_nr', 'Controlling terminal as a device number; 0 when none.'),
+    column.bool('kernel_thread', 'Whether this is a kernel thread.'),
   ],
 };
 
@@ -208,19 +194,19 @@ export const PROCESS_STATS_TABLE: TableSchema = {
   defaultIntervalMs: 5000,
   columns: [
     ...PROCESS_KEY,
-    int64('utime', 'CPU time in user mode since the process started.', 'ms'),
-    int64('stime', 'CPU time in kernel mode since the process started.', 'ms'),
-    int64('rss', 'Resident memory (VmRSS); 0 for kernel threads and zombies.', 'bytes'),
-    int64('vsize', 'Virtual memory size.', 'bytes'),
-    int32('threads', 'Threads in the process.', 'count'),
-    int64('minflt', 'Minor page faults (no disk read) since start.', 'count'),
-    int64('majflt', 'Major page faults (disk read) since start.', 'count'),
-    int64('read_bytes', 'Bytes the process caused to be read from storage; null when /proc/PID/io is unreadable.', 'bytes', true),
-    int64('write_bytes', 'Bytes the process caused to be written to storage; null when /proc/PID/io is unreadable.', 'bytes', true),
-    int64('read_chars', 'Bytes read through read() and similar calls, page cache hits included (rchar).', 'bytes', true),
-    int64('write_chars', 'Bytes written through write() and similar calls (wchar).', 'bytes', true),
-    int64('voluntary_ctxt_switches', 'Context switches where the process gave up the CPU (waiting).', 'count'),
-    int64('nonvoluntary_ctxt_switches', 'Context switches where the process was preempted.', 'count'),
+    column.int64('utime', 'CPU time in user mode since the process started.', { unit: 'ms' }),
+    column.int64('stime', 'CPU time in kernel mode since the process started.', { unit: 'ms' }),
+    column.int64('rss', 'Resident memory (VmRSS); 0 for kernel threads and zombies.', { unit: 'bytes' }),
+    column.int64('vsize', 'Virtual memory size.', { unit: 'bytes' }),
+    column.int32('threads', 'Threads in the process.', { unit: 'count' }),
+    column.int64('minflt', 'Minor page faults (no disk read) since start.', { unit: 'count' }),
+    column.int64('majflt', 'Major page faults (disk read) since start.', { unit: 'count' }),
+    column.int64('read_bytes', 'Bytes the process caused to be read from storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true }),
+    column.int64('write_bytes', 'Bytes the process caused to be written to storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true }),
+    column.int64('read_chars', 'Bytes read through read() and similar calls, page cache hits included (rchar).', { unit: 'bytes', nullable: true }),
+    column.int64('write_chars', 'Bytes written through write() and similar calls (wchar).', { unit: 'bytes', nullable: true }),
+    column.int64('voluntary_ctxt_switches', 'Context switches where the process gave up the CPU (waiting).', { unit: 'count' }),
+    column.int64('nonvoluntary_ctxt_switches', 'Context switches where the process was preempted.', { unit: 'count' }),
   ],
 };
 

@@ -61,6 +61,19 @@ describe('config', () => {
 });
 
 describe('manifest', () => {
+  it('takes its name, version and core range from package.json (the generated identity)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; peerDependencies: Record<string, string> };
+    expect(manifest).toMatchObject({
+      kind: 'probe',
+      name: 'procfs',
+      packageName: pkg.name,
+      version: pkg.version,
+      coreRange: pkg.peerDependencies['@virtualeyes/core'],
+      platforms: ['linux'],
+    });
+    expect(Object.isFrozen(manifest)).toBe(true);
+  });
+
   it('declares valid schemas', () => {
     for (const table of manifest.tables) expect(validateSchema(table).message, table.name).toBe('');
   });

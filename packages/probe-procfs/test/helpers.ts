@@ -8,8 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail, StatusCode, type Batch, type FileReader, type PluginDeps, type Probe, type Result, type Row, type Status } from '@virtualeyes/core';
 import { createFixtureReader, createTestDeps } from '@virtualeyes/core/testing';
-import { createProcfsProbe } from '../src/probe.js';
-import type { ProcfsOptions } from '../src/config.js';
+import { createProbe, parseConfig, type ProcfsConfig, type ProcfsOptions } from '../src/index.js';
 
 /** The fixtures folder. */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -67,9 +66,16 @@ export function createFaultyReader(
   };
 }
 
-/** Creates a Linux probe over `files` (expecting success). */
+/** Options through parseConfig, as the loader validates and defaults them (failing the test when they do not validate). */
+export function validOptions(options: ProcfsOptions = {}): ProcfsConfig {
+  const config = parseConfig(options);
+  if (!config.ok) throw new Error(config.status.message);
+  return config.value;
+}
+
+/** Creates a probe over `files` (expecting success), on Linux unless `deps.platform` says otherwise. */
 export function probeOver(files: FileReader, options: ProcfsOptions = {}, deps: Partial<PluginDeps> = {}): Probe {
-  const created = createProcfsProbe(options, createTestDeps({ files, ...deps }), 'linux');
+  const created = createProbe(validOptions(options), createTestDeps({ files, platform: 'linux', ...deps }));
   if (!created.ok) throw new Error(created.status.message);
   return created.value;
 }

@@ -6,8 +6,7 @@
 import { StatusCode, type FileReader } from '@virtualeyes/core';
 import { createFakeClock, createFixtureReader, createMemoryLogger, createTestDeps } from '@virtualeyes/core/testing';
 import { describe, expect, it } from 'vitest';
-import { createProbe } from '../src/index.js';
-import { createProcfsProbe } from '../src/probe.js';
+import { createProbe, parseConfig } from '../src/index.js';
 import {
   batchOf,
   collect,
@@ -18,6 +17,7 @@ import {
   plain,
   probeOver,
   stepDir,
+  validOptions,
 } from './helpers.js';
 
 const step0 = stepDir('host-a', 'step0');
@@ -25,8 +25,10 @@ const pidsOf = (rows: readonly Record<string, unknown>[]): unknown[] => rows.map
 const fixturePids = [1, 2, 4, 14, 9802, 9803, 9804, 9805, 9806, 9807, 9808, 9810];
 
 describe('lifecycle', () => {
+  // createProbe takes options the loader already validated (the kit's contract), so invalid
+  // options are now refused by parseConfig, the same schema the loader applies.
   it('rejects invalid options with INVALID_CONFIG', () => {
-    const created = createProbe({ userHz: 0 }, createTestDeps());
+    const created = parseConfig({ userHz: 0 });
     expect(created.ok).toBe(false);
     if (!created.ok) expect(created.status).toMatchObject({ code: 'INVALID_CONFIG' });
   });
@@ -49,7 +51,7 @@ describe('lifecycle', () => {
 
   it.each(['sunos', 'darwin', 'win32'])('reports UNSUPPORTED on %s at init and at every collection, without reading', async (platform) => {
     const files = createFaultyReader(createFixtureReader(step0), () => undefined);
-    const created = createProcfsProbe({}, createTestDeps({ files }), platform);
+    const created = createProbe(validOptions(), createTestDeps({ files, platform }));
     expect(created.ok).toBe(true);
     if (!created.ok) return;
     const init = created.value.init();
@@ -59,6 +61,23 @@ describe('lifecycle', () => {
     expect(result.batches).toEqual([]);
     expect(result.errors.map((status) => status.code)).toEqual([StatusCode.UNSUPPORTED]);
     expect(files.reads.size).toBe(0);
+  });
+
+  it('names the instance as the source of the statuses of an unsupported platform, a bug and a closed probe', async () => {
+    const unsupported = createProbe(validOptions(), createTestDeps({ name: 'procfs-a', platform: 'sunos' }));
+    expect(unsupported.ok).toBe(true);
+    if (!unsupported.ok) return;
+    expect(unsupported.value.init()).toMatchObject({ code: StatusCode.UNSUPPORTED, source: 'procfs-a', op: 'init' });
+    const throwing: FileReader = {
+      ...createFixtureReader(step0),
+      readText: () => {
+        throw new Error('reader bug');
+      },
+    };
+    const buggy = probeOver(throwing, {}, { name: 'procfs-b' });
+    expect((await collect(buggy)).errors).toMatchObject([{ code: StatusCode.INTERNAL, source: 'procfs-b', op: 'collect' }]);
+    await buggy.close();
+    expect((await collect(buggy)).errors).toMatchObject([{ code: StatusCode.UNAVAILABLE, message: 'procfs-b is closed', source: 'procfs-b' }]);
   });
 
   it('turns an exception inside a collection into an INTERNAL status', async () => {

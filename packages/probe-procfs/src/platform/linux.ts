@@ -1,18 +1,21 @@
 /**
- * The Linux collector: reads each file at most once per collection (/proc/stat serves cpu,
- * load and system_info; one process scan serves processes and process_stats), stamps each
- * batch with the clock at read time, and keeps partial results beside per-table statuses.
+ * The Linux implementation, the kit's `linux` factory: reads each file at most once per
+ * collection (/proc/stat serves cpu, load and system_info; one process scan serves processes
+ * and process_stats), stamps each batch with the clock at read time, and keeps partial
+ * results beside per-table statuses.
  */
 import {
   err,
   fail,
   formatStatus,
-  OK,
+  ok,
   StatusCode,
   type Batch,
   type CollectResult,
   type FileReader,
+  type PlatformFactory,
   type PluginDeps,
+  type ProbeImpl,
   type Result,
   type Status,
 } from '@virtualeyes/core';
@@ -30,15 +33,11 @@ import { parseOsRelease } from '../parse/os-release.js';
 import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
 import { parseValue } from '../parse/value.js';
 import { Table, TABLES } from '../tables.js';
-import type { Collector, PlatformImpl } from './index.js';
 
 const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
 
-/** The Linux implementation: supported, reading procfs and sysfs. */
-export const linuxPlatform: PlatformImpl = {
-  check: () => OK,
-  createCollector: createLinuxCollector,
-};
+/** The Linux factory: every instance gets its own collector over procfs and sysfs. */
+export const linux: PlatformFactory<ProcfsConfig, ProbeImpl> = (config, deps) => ok(createLinuxCollector(config, deps));
 
 /** A value read and parsed at one instant. */
 interface Sample<T> {
@@ -47,7 +46,7 @@ interface Sample<T> {
 }
 
 /** Creates a collector owning its caches (boot time, CPU model, user names); instances share nothing. */
-export function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): Collector {
+function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl {
   const { files, clock } = deps;
   const paths = buildPaths(config);
   const users = createUserNames(() => files.readText(paths.passwd));
@@ -68,7 +67,7 @@ export function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): Co
   };
 
   return {
-    async collect(tables, signal): Promise<CollectResult> {
+    async collect({ tables, signal }): Promise<CollectResult> {
       const batches: Batch[] = [];
       const errors: Status[] = [];
       const wanted = new Set<string>();
