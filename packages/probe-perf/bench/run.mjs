@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createFileReader, createHooks, createLogger, createSystemClock } from '@virtualeyes/core';
-import { createProbe } from '../dist/index.js';
+import { createProbe, parseConfig } from '../dist/index.js';
 
 const COLLECTIONS = Number(process.env.COLLECTIONS ?? 200);
 const WARMUP = 20;
@@ -21,6 +21,7 @@ const deps = {
   hooks: createHooks(),
   host: 'bench',
   dataDir: '/nonexistent',
+  platform: process.platform,
 };
 
 function fail(message) {
@@ -28,7 +29,10 @@ function fail(message) {
   process.exit(1);
 }
 
-const created = createProbe({}, deps);
+// createProbe takes options as the loader hands them over: validated and defaulted.
+const options = parseConfig({});
+if (!options.ok) fail(options.status.message);
+const created = createProbe(options.value, deps);
 if (!created.ok) fail(created.status.message);
 const probe = created.value;
 await probe.start({ emit: () => undefined });

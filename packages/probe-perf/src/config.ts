@@ -1,12 +1,13 @@
 /**
  * The probe's options: their JSON Schema (the single source of defaults, also used by the
- * loader and the generated README block), the typed config, and parseConfig, which adds what
- * a schema cannot say: event names must be known, comm patterns must compile, cgroup paths
- * must stay under the cgroup root.
+ * loader and the generated README block), the typed config, configure (what the plugin kit
+ * calls with options the loader validated), which adds what a schema cannot say: event names
+ * must be known, comm patterns must compile, cgroup paths must stay under the cgroup root;
+ * and parseConfig, which validates first, for code users and tests.
  */
 import { err, fail, messageOf, ok, StatusCode, validateOptions, type JsonSchema, type Result } from '@virtualeyes/core';
 import { DEFAULT_USER_HZ } from '@virtualeyes/linux';
-import { DEFAULT_EVENTS, resolveEvents } from './events.js';
+import { DEFAULT_EVENTS, resolveEvents, type EventDef } from './events.js';
 
 /** Which processes perf_process counts; a process matching any criterion is counted. */
 export interface ProcessSelection {
@@ -36,7 +37,7 @@ export interface PerfConfig {
   readonly cgroupRoot: string;
 }
 
-/** Options as a caller may pass them: any subset, the rest defaulted. */
+/** Options as a caller may pass them to {@link parseConfig}: any subset, the rest defaulted. */
 export type PerfOptions = Partial<Omit<PerfConfig, 'processes'>> & { readonly processes?: Partial<ProcessSelection> };
 
 /** Every option at its default. */
@@ -127,25 +128,42 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
   },
 });
 
-/** Validates raw options and fills defaults; INVALID_CONFIG names the JSON path (and the value) that is wrong. */
-export function parseConfig(raw: unknown): Result<PerfConfig> {
-  const validated = validateOptions<PerfConfig>(CONFIG_SCHEMA, raw);
-  if (!validated.ok) return validated;
-  const config = validated.value;
+/** What {@link configure} derives from validated options: the events resolved, the comm patterns compiled. */
+export interface PerfSettings {
+  /** The options, validated and defaulted. */
+  readonly config: PerfConfig;
+  /** `config.events` resolved to their definitions, in the configured order. */
+  readonly events: readonly EventDef[];
+  /** `config.processes.comm`, compiled. */
+  readonly patterns: readonly RegExp[];
+}
+
+/** Derives the settings from options the schema already validated; INVALID_CONFIG for what a schema cannot say. */
+export function configure(config: PerfConfig): Result<PerfSettings> {
   const events = resolveEvents(config.events);
   if (!events.ok) return events;
+  const patterns: RegExp[] = [];
   for (const [index, pattern] of config.processes.comm.entries()) {
     const compiled = compilePattern(pattern);
     if (!compiled.ok) {
       return invalid(`$.processes.comm[${index}]: '${pattern}' is not a valid regular expression (${compiled.status.message})`);
     }
+    patterns.push(compiled.value);
   }
   for (const [index, path] of config.processes.cgroups.entries()) {
     if (path.split('/').some((part) => part === '..' || part === '.')) {
       return invalid(`$.processes.cgroups[${index}]: '${path}' must not contain . or .. segments`);
     }
   }
-  return ok(config);
+  return ok({ config, events: events.value, patterns });
+}
+
+/** Validates raw options and fills defaults, then checks them as {@link configure} does; INVALID_CONFIG names the JSON path (and the value) that is wrong. */
+export function parseConfig(raw: unknown): Result<PerfConfig> {
+  const validated = validateOptions<PerfConfig>(CONFIG_SCHEMA, raw);
+  if (!validated.ok) return validated;
+  const settings = configure(validated.value);
+  return settings.ok ? ok(validated.value) : settings;
 }
 
 /** Compiles a comm pattern; INVALID_CONFIG carrying the engine's message when it does not compile. */

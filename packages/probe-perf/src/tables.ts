@@ -3,7 +3,7 @@
  * and default intervals. The manifest lists them, the collectors fill them, and the README's
  * tables block is generated from them. Column names are a public contract.
  */
-import type { ColumnDef, TableSchema } from '@virtualeyes/core';
+import { column, type ColumnDef, type TableSchema } from '@virtualeyes/core';
 
 /** Names of the tables this probe produces. */
 export const Table = {
@@ -15,38 +15,26 @@ export const Table = {
 /** One of the {@link Table} names. */
 export type Table = (typeof Table)[keyof typeof Table];
 
-function col(name: string, type: ColumnDef['type'], description: string, unit?: string, nullable?: boolean): ColumnDef {
-  return {
-    name,
-    type,
-    description,
-    ...(unit === undefined ? {} : { unit }),
-    ...(nullable === true ? { nullable: true } : {}),
-  };
-}
-
 /** The value columns perf_cpu and perf_process share, after their keys. */
 function counterColumns(summed: string): ColumnDef[] {
   return [
-    col(
+    column.int64(
       'value',
-      'int64',
       `The count scaled by time_enabled / time_running (the raw count when never multiplexed), cumulative since opened_at${summed}; nanoseconds for cpu-clock and task-clock. Null when the counter never ran (time_running 0).`,
-      undefined,
-      true,
+      { nullable: true },
     ),
-    col('raw', 'int64', `The count as the kernel read it, unscaled, cumulative since opened_at${summed}.`),
-    col('time_enabled', 'int64', `Time the counter was enabled since opened_at${summed}.`, 'ns'),
-    col('time_running', 'int64', `Time the counter was actually counting on the PMU${summed}; less than time_enabled when multiplexed.`, 'ns'),
-    col('scale', 'float64', 'time_enabled / time_running, the factor applied to raw: 1 when never multiplexed, null when the counter never ran.', undefined, true),
-    col('group_leader', 'text', 'The event leading the group this one was counted in (itself when counted alone): events of one group count over the same window, so their ratios are exact.'),
+    column.int64('raw', `The count as the kernel read it, unscaled, cumulative since opened_at${summed}.`),
+    column.int64('time_enabled', `Time the counter was enabled since opened_at${summed}.`, { unit: 'ns' }),
+    column.int64('time_running', `Time the counter was actually counting on the PMU${summed}; less than time_enabled when multiplexed.`, { unit: 'ns' }),
+    column.float64('scale', 'time_enabled / time_running, the factor applied to raw: 1 when never multiplexed, null when the counter never ran.', { nullable: true }),
+    column.text('group_leader', 'The event leading the group this one was counted in (itself when counted alone): events of one group count over the same window, so their ratios are exact.'),
   ];
 }
 
 const openedAt = (what: string): ColumnDef =>
-  col('opened_at', 'timestamp', `When ${what} opened and started from zero; a new value means the counters restarted (a new probe, a CPU back online, a process re-selected).`);
+  column.timestamp('opened_at', `When ${what} opened and started from zero; a new value means the counters restarted (a new probe, a CPU back online, a process re-selected).`);
 
-const event = col('event', 'text', 'Event name as perf spells it (aliases are stored under this canonical name: cs as context-switches).');
+const event = column.text('event', 'Event name as perf spells it (aliases are stored under this canonical name: cs as context-switches).');
 
 /** System-wide counters, one row per online CPU and event. */
 export const PERF_CPU_TABLE: TableSchema = {
@@ -55,7 +43,7 @@ export const PERF_CPU_TABLE: TableSchema = {
   description: 'perf counters per online CPU and event, counting every task on that CPU (system-wide); raw, cumulative, with multiplexing times.',
   key: ['cpu', 'event'],
   defaultIntervalMs: 1000,
-  columns: [col('cpu', 'int32', 'Logical CPU number.'), event, ...counterColumns(''), openedAt("this CPU's counters")],
+  columns: [column.int32('cpu', 'Logical CPU number.'), event, ...counterColumns(''), openedAt("this CPU's counters")],
 };
 
 /** Per-process counters, summed over each process's threads. */
@@ -66,11 +54,11 @@ export const PERF_PROCESS_TABLE: TableSchema = {
   key: ['pid', 'start_time', 'event'],
   defaultIntervalMs: 5000,
   columns: [
-    col('pid', 'int32', 'Process id.'),
-    col('start_time', 'timestamp', 'When the process started (boot time plus starttime, as probe-procfs computes it); with pid, identifies it across pid reuse.'),
+    column.int32('pid', 'Process id.'),
+    column.timestamp('start_time', 'When the process started (boot time plus starttime, as probe-procfs computes it); with pid, identifies it across pid reuse.'),
     event,
     ...counterColumns(', summed over the threads'),
-    col('user_only', 'bool', 'Whether kernel events were excluded (an unprivileged agent at perf_event_paranoid 2 counts user space only).'),
+    column.bool('user_only', 'Whether kernel events were excluded (an unprivileged agent at perf_event_paranoid 2 counts user space only).'),
     openedAt("this process's counters"),
   ],
 };
@@ -92,10 +80,10 @@ export const PERF_NUMA_TABLE: TableSchema = {
   key: ['node'],
   defaultIntervalMs: 5000,
   columns: [
-    col('node', 'int32', 'NUMA node number.'),
-    ...NUMASTAT.map(([name, description]) => col(name, 'int64', `${description} Cumulative since boot (numastat).`, 'pages')),
-    col('node_loads', 'int64', "perf node-loads (memory loads served by a node) counted on this node's CPUs, scaled and summed; null where the event is unavailable or not configured.", 'count', true),
-    col('node_load_misses', 'int64', "perf node-load-misses (loads served by a remote node) counted on this node's CPUs; null where unavailable.", 'count', true),
+    column.int32('node', 'NUMA node number.'),
+    ...NUMASTAT.map(([name, description]) => column.int64(name, `${description} Cumulative since boot (numastat).`, { unit: 'pages' })),
+    column.int64('node_loads', "perf node-loads (memory loads served by a node) counted on this node's CPUs, scaled and summed; null where the event is unavailable or not configured.", { unit: 'count', nullable: true }),
+    column.int64('node_load_misses', "perf node-load-misses (loads served by a remote node) counted on this node's CPUs; null where unavailable.", { unit: 'count', nullable: true }),
   ],
 };
 

@@ -96,6 +96,13 @@ describe('config', () => {
 });
 
 describe('manifest', () => {
+  it('takes its name, version and core range from package.json (the generated identity)', () => {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')) as { name: string; version: string; peerDependencies: Record<string, string> };
+    expect(manifest).toMatchObject({ kind: 'probe', name: 'perf', platforms: ['linux'], configSchema: CONFIG_SCHEMA });
+    expect([manifest.packageName, manifest.version, manifest.coreRange]).toEqual([pkg.name, pkg.version, pkg.peerDependencies['@virtualeyes/core']]);
+    expect(Object.isFrozen(manifest)).toBe(true);
+  });
+
   it('declares valid schemas', () => {
     for (const table of manifest.tables) expect(validateSchema(table).message, table.name).toBe('');
   });

@@ -7,12 +7,24 @@ import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { classifyErrno, createSystemClock, type Batch, type CollectResult, type FileReader, type PluginDeps, type Probe, type Row } from '@virtualeyes/core';
+import {
+  classifyErrno,
+  createSystemClock,
+  defineProbe,
+  validateOptions,
+  type Batch,
+  type CollectResult,
+  type FileReader,
+  type PluginDeps,
+  type Probe,
+  type Result,
+  type Row,
+} from '@virtualeyes/core';
 import { createTestDeps } from '@virtualeyes/core/testing';
 import { expect, it } from 'vitest';
-import type { PerfOptions } from '../src/config.js';
+import { CONFIG_SCHEMA, type PerfConfig, type PerfOptions } from '../src/config.js';
+import { createPerfDefinition } from '../src/definition.js';
 import type { PerfSyscallsLoader } from '../src/linux/native.js';
-import { createPerfProbe } from '../src/probe.js';
 
 /** The package folder. */
 export const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,9 +40,20 @@ export const IN_CI = process.env.CI === 'true';
 /** Whether this process may open system-wide counters here (root at perf_event_paranoid 2). */
 export const IS_ROOT = process.platform === 'linux' && process.geteuid?.() === 0;
 
+/**
+ * Builds a probe as the loader does: the options validated and defaulted by the schema only
+ * (what a schema cannot say is left to the probe's configure), then createProbe of the
+ * definition over `loader` (the real system calls when absent), on Linux unless deps say otherwise.
+ */
+export function createPerfProbe(options: PerfOptions, deps: Partial<PluginDeps> = {}, loader?: PerfSyscallsLoader): Result<Probe> {
+  const validated = validateOptions<PerfConfig>(CONFIG_SCHEMA, options);
+  if (!validated.ok) return validated;
+  return defineProbe(createPerfDefinition(loader)).createProbe(validated.value, createTestDeps({ name: 'perf', platform: 'linux', ...deps }));
+}
+
 /** Creates a Linux probe (expecting valid options) with live deps unless overridden. */
 export function probeOver(options: PerfOptions = {}, deps: Partial<PluginDeps> = {}, loader?: PerfSyscallsLoader): Probe {
-  const created = createPerfProbe(options, createTestDeps({ name: 'perf', clock: createSystemClock(), ...deps }), 'linux', loader);
+  const created = createPerfProbe(options, { clock: createSystemClock(), ...deps }, loader);
   if (!created.ok) throw new Error(created.status.message);
   return created.value;
 }

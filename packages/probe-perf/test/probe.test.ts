@@ -8,12 +8,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileReader, err, fail, StatusCode, type Probe, type Status } from '@virtualeyes/core';
-import { createFakeClock, createMemoryLogger, createTestDeps } from '@virtualeyes/core/testing';
-import { createPerfProbe } from '../src/probe.js';
+import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 import { describe, expect, it } from 'vitest';
 import { HwConfig, PerfType, SwConfig } from '../src/constants.js';
 import { createFakeKernel, type FakeKernel, type OpenCall } from './fake-kernel.js';
-import { batchOf, collect, FIXTURES, num, overlayReader, probeOver, rowOf } from './helpers.js';
+import { batchOf, collect, createPerfProbe, FIXTURES, num, overlayReader, probeOver, rowOf } from './helpers.js';
 import type { PerfOptions } from '../src/config.js';
 
 const CASE = join(FIXTURES, 'vm-2cpu');
@@ -138,7 +137,7 @@ describe.skipIf(!linux)('lifecycle over a fake kernel', () => {
 
 describe('other platforms', () => {
   it('reports UNSUPPORTED at init, start and collect, saying what would be needed, and closes cleanly', async () => {
-    const created = createPerfProbe({}, createTestDeps({ name: 'perf' }), 'darwin');
+    const created = createPerfProbe({}, { platform: 'darwin' });
     expect(created.ok).toBe(true);
     if (!created.ok) return;
     const probe = created.value;
@@ -150,9 +149,29 @@ describe('other platforms', () => {
   });
 
   it('refuses invalid options before anything else', () => {
-    const created = createPerfProbe({ events: ['cycles', 'nope'] }, createTestDeps({ name: 'perf' }), 'linux');
+    const created = createPerfProbe({ events: ['cycles', 'nope'] });
     expect(created.ok).toBe(false);
     if (!created.ok) expect(created.status.message).toMatch(/^\$\.events\[1\]: unknown perf event 'nope'/);
+  });
+
+  it.each([
+    [{ events: ['cycles', 'cs', 'context-switches'] }, "$.events[2]: 'context-switches' is listed twice"],
+    [{ processes: { comm: ['^ok$', '(unclosed'] } }, "$.processes.comm[1]: '(unclosed' is not a valid regular expression"],
+    [{ processes: { cgroups: ['/a/./b'] } }, "$.processes.cgroups[0]: '/a/./b' must not contain . or .. segments"],
+  ])('refuses at creation, naming the instance, options the schema accepts but %j cannot mean', (options, start) => {
+    const created = createPerfProbe(options, { name: 'perf-b' });
+    expect(created).toMatchObject({ ok: false, status: { code: StatusCode.INVALID_CONFIG, source: 'perf-b' } });
+    if (!created.ok) expect(created.status.message.startsWith(start), created.status.message).toBe(true);
+  });
+
+  it('names the instance, not a constant, as the source of its UNSUPPORTED and closed Statuses', async () => {
+    const elsewhere = createPerfProbe({}, { name: 'perf-b', platform: 'freebsd' });
+    if (!elsewhere.ok) throw new Error(elsewhere.status.message);
+    expect(elsewhere.value.init()).toMatchObject({ code: StatusCode.UNSUPPORTED, source: 'perf-b', message: expect.stringContaining('cannot run on freebsd') });
+    const here = createPerfProbe({ events: ['cs'] }, { name: 'perf-c', files: files() }, createFakeKernel().loader);
+    if (!here.ok) throw new Error(here.status.message);
+    await here.value.close();
+    expect((await collect(here.value)).errors).toMatchObject([{ code: StatusCode.UNAVAILABLE, source: 'perf-c', message: 'perf-c is closed' }]);
   });
 });
 

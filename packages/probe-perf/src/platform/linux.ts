@@ -1,21 +1,24 @@
 /**
- * The Linux collector: start() loads libc through koffi and opens the per-CPU counters;
- * collections read them, re-select processes and read numastat. Whatever start() found
- * (unsupported events, refusals) is returned by the next collection, each problem once per
- * instance, so a VM without a PMU says so once and then records its software events quietly.
+ * The Linux implementation, the plugin kit's `linux` factory: start() loads libc through koffi
+ * and opens the per-CPU counters; collections read them, re-select processes and read numastat.
+ * Whatever start() found (unsupported events, refusals) is returned by the next collection, each
+ * problem once per instance, so a VM without a PMU says so once and then records its software events quietly.
  */
 import {
   fail,
+  ok,
   OK,
   StatusCode,
   type Batch,
   type CollectResult,
+  type PlatformFactory,
   type PluginDeps,
+  type ProbeImpl,
   type Row,
   type Status,
 } from '@virtualeyes/core';
-import { compilePattern, type PerfConfig } from '../config.js';
-import { groupEvents, resolveEvents, type EventDef } from '../events.js';
+import type { PerfSettings } from '../config.js';
+import { groupEvents } from '../events.js';
 import { createCounterIo } from '../linux/counters.js';
 import { createCpuCounters, type CpuCounters, type CpuReading } from '../linux/cpus.js';
 import { loadLibcSyscalls, type PerfSyscallsLoader } from '../linux/native.js';
@@ -24,7 +27,6 @@ import { createProcessCounters, type ProcessCounters } from '../linux/processes.
 import type { Session } from '../linux/session.js';
 import { parseCapEff, parseIntFile } from '../parse/values.js';
 import { Table, TABLES } from '../tables.js';
-import type { Collector, PlatformImpl } from './index.js';
 
 const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
 const PARANOID = '/proc/sys/kernel/perf_event_paranoid';
@@ -32,15 +34,15 @@ const SELF_STATUS = '/proc/self/status';
 /** CAP_SYS_ADMIN and CAP_PERFMON (Linux 5.8+): either lifts perf_event_paranoid. */
 const PERF_CAPABILITIES = [21n, 38n];
 
-/** The Linux implementation. */
-export const linuxPlatform: PlatformImpl = {
-  check: () => OK,
-  createCollector: createLinuxCollector,
-};
+/** The `linux` factory; `loader` replaces the libc system calls (tests pass a scripted kernel). */
+export function linuxPlatform(loader: PerfSyscallsLoader = () => loadLibcSyscalls()): PlatformFactory<PerfSettings, ProbeImpl> {
+  return (settings, deps) => ok(createLinuxCollector(settings, deps, loader));
+}
 
-/** Creates the collector of one probe instance; it holds no fd until start() or the first collection. */
-export function createLinuxCollector(config: PerfConfig, deps: PluginDeps, loader: PerfSyscallsLoader = () => loadLibcSyscalls()): Collector {
-  const { files, clock, logger } = deps;
+/** Creates the implementation of one probe instance; it holds no fd until start() or the first collection. */
+function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: PerfSyscallsLoader): ProbeImpl {
+  const { config, events, patterns } = settings;
+  const { files, clock, logger, name } = deps;
   const sysRoot = trimSlash(config.sysRoot);
   const pending: Status[] = [];
   const reported = new Set<string>();
@@ -49,25 +51,15 @@ export function createLinuxCollector(config: PerfConfig, deps: PluginDeps, loade
     reported.add(key);
     pending.push(status);
   };
-  // parseConfig checked both; a failure here means a caller skipped it.
-  const resolved = resolveEvents(config.events);
-  const events: readonly EventDef[] = resolved.ok ? resolved.value : [];
-  if (!resolved.ok) once('config', resolved.status);
-  const patterns: RegExp[] = [];
-  for (const pattern of config.processes.comm) {
-    const compiled = compilePattern(pattern);
-    if (compiled.ok) patterns.push(compiled.value);
-    else once(`config:${pattern}`, compiled.status);
-  }
 
   let closed = false;
   let starting: Promise<Status> | undefined;
   let cpus: CpuCounters | undefined;
   let processes: ProcessCounters | undefined;
-  const closedStatus = (op: string): Status => fail(StatusCode.UNAVAILABLE, 'the probe is closed', { op, retryable: false });
+  // The kit answers every call after close(); these cover a close() while start() is still loading.
+  const closedStatus = (op: string): Status => fail(StatusCode.UNAVAILABLE, `${name} is closed`, { source: name, op, retryable: false });
 
   const start = (): Promise<Status> => {
-    if (closed) return Promise.resolve(closedStatus('start'));
     starting ??= (async (): Promise<Status> => {
       const loaded = await loader();
       if (closed) return closedStatus('start');
@@ -130,8 +122,7 @@ export function createLinuxCollector(config: PerfConfig, deps: PluginDeps, loade
 
   return {
     start,
-    async collect(tables, signal): Promise<CollectResult> {
-      if (closed) return { batches: [], errors: [closedStatus('collect')] };
+    async collect({ tables, signal }): Promise<CollectResult> {
       await start();
       if (closed) return { batches: [], errors: [closedStatus('collect')] };
       const batches: Batch[] = [];
