@@ -21,11 +21,16 @@ export interface PluginSpec {
   readonly buffer?: BufferConfig;
 }
 
-/** Limits of the per-sink buffer core keeps in front of every sink. */
+/**
+ * Limits of the per-sink buffer core keeps in front of every sink. Memory holds at most
+ * `maxBytes` for at most `maxAgeMs`; beyond either, the oldest batches move to the spill
+ * directory (at most `spillMaxBytes`, kept for at most `spillMaxAgeMs`), and only beyond those
+ * are batches dropped, oldest first, and counted.
+ */
 export interface BufferConfig {
-  /** Bytes of pending rows kept while a sink is slow or down; the oldest are dropped beyond. */
+  /** Bytes of pending rows kept in memory while a sink is slow or down; beyond, the oldest move to disk (dropped when spilling is off). */
   readonly maxBytes: number;
-  /** Pending batches older than this are dropped (and counted). */
+  /** Pending batches waiting in memory longer than this move to disk (dropped when spilling is off). */
   readonly maxAgeMs: number;
   /** First retry delay after a failed write. */
   readonly retryBaseMs: number;
@@ -34,10 +39,13 @@ export interface BufferConfig {
   /** Most batches handed to one write call. */
   readonly maxBatchesPerWrite: number;
   /**
-   * Bytes of spill files kept on disk (`<dataDir>/spill/<sink>/`) for rows still unwritten at a
-   * stop, replayed at the next start; beyond it rows are dropped and counted. 0 turns spilling off.
+   * Bytes of spill files kept on disk (`<dataDir>/spill/<sink>/`) for rows a sink could not take,
+   * while it stays down or at a stop; replayed first, in order. Beyond it the oldest spill files
+   * are deleted and their rows counted as dropped. 0 turns spilling off.
    */
   readonly spillMaxBytes: number;
+  /** Spill files written longer ago than this are deleted unwritten and their rows counted as dropped; 0 keeps them however old. */
+  readonly spillMaxAgeMs: number;
 }
 
 /** Scheduler settings shared by all probes. */
@@ -81,6 +89,7 @@ export const DEFAULT_BUFFER: BufferConfig = Object.freeze({
   retryMaxMs: 30_000,
   maxBatchesPerWrite: 256,
   spillMaxBytes: 256 * 1024 * 1024,
+  spillMaxAgeMs: 24 * 60 * 60 * 1000,
 });
 
 const pluginSpecSchema = (kind: 'probe' | 'sink'): JsonSchema => ({
@@ -115,8 +124,18 @@ function bufferSchema(withDefaults: boolean): JsonSchema {
     description: 'Limits of the buffer core keeps in front of a sink.',
     ...(withDefaults ? { default: {} } : {}),
     properties: {
-      maxBytes: { type: 'integer', minimum: 1024, ...d(DEFAULT_BUFFER.maxBytes), description: 'Bytes of pending rows kept while a sink is slow or down.' },
-      maxAgeMs: { type: 'integer', minimum: 1000, ...d(DEFAULT_BUFFER.maxAgeMs), description: 'Pending batches older than this are dropped and counted.' },
+      maxBytes: {
+        type: 'integer',
+        minimum: 1024,
+        ...d(DEFAULT_BUFFER.maxBytes),
+        description: 'Bytes of pending rows kept in memory while a sink is slow or down; beyond, the oldest move to the spill directory (dropped and counted when spilling is off).',
+      },
+      maxAgeMs: {
+        type: 'integer',
+        minimum: 1000,
+        ...d(DEFAULT_BUFFER.maxAgeMs),
+        description: 'Pending batches waiting in memory longer than this move to the spill directory (dropped and counted when spilling is off).',
+      },
       retryBaseMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryBaseMs), description: 'First retry delay after a failed write.' },
       retryMaxMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryMaxMs), description: 'Retry delay cap.' },
       maxBatchesPerWrite: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.maxBatchesPerWrite), description: 'Most batches handed to one write call.' },
@@ -124,7 +143,14 @@ function bufferSchema(withDefaults: boolean): JsonSchema {
         type: 'integer',
         minimum: 0,
         ...d(DEFAULT_BUFFER.spillMaxBytes),
-        description: 'Bytes of spill files kept for rows still unwritten at a stop (replayed at the next start); 0 turns spilling off.',
+        description:
+          'Bytes of spill files (<dataDir>/spill/<sink>/) kept for rows a sink could not take, while it stays down or at a stop; replayed first, in order. Beyond it the oldest files are deleted and their rows dropped and counted; 0 turns spilling off.',
+      },
+      spillMaxAgeMs: {
+        type: 'integer',
+        minimum: 0,
+        ...d(DEFAULT_BUFFER.spillMaxAgeMs),
+        description: 'Spill files written longer ago than this are deleted unwritten, their rows dropped and counted; 0 keeps them however old.',
       },
     },
   };

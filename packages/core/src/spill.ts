@@ -1,9 +1,10 @@
 /**
- * A sink's spill directory: batches that could not be written before a stop are kept on disk
- * as numbered JSON Lines files (`<seq>.jsonl`, oldest first) and replayed at the next start.
- * Files are written whole (temp name, fsync, rename), checked by a digest when read, and bounded
- * in total bytes; bigints, Dates and non-finite numbers round-trip. Everything here is
- * synchronous so a second signal can still spill without waiting for the event loop.
+ * A sink's spill directory: batches a sink could not take (while it stays down, or at a stop)
+ * are kept on disk as numbered JSON Lines files (`<seq>.jsonl`, oldest first) and replayed in
+ * that order. Files are written whole (temp name, fsync, rename), checked by a digest when read,
+ * and bounded in total bytes; bigints, Dates and non-finite numbers round-trip. Everything here
+ * is synchronous so a second signal can still spill without waiting for the event loop; the
+ * running buffer keeps each call short by appending one bounded piece at a time.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -56,6 +57,8 @@ export interface SpillFile {
   readonly rows: number;
   /** Its size in bytes. */
   readonly bytes: number;
+  /** When it was written (epoch ms, from the store's `now`), for the age limit. */
+  readonly createdAt: number;
 }
 
 /** What one {@link SpillStore.append} did. */
@@ -78,11 +81,15 @@ export interface SpillStore {
   readonly dir: string;
   /** Files waiting for replay, oldest first. */
   pending(): readonly SpillFile[];
-  /** Writes batches, in order, after every file already there; what does not fit is counted, not written. */
-  append(batches: readonly Batch[]): SpillWrite;
+  /**
+   * Writes batches, in order, after every file already there. When the next batch does not fit
+   * under the byte limit, `makeRoom` (if given) may delete older files and return true to try
+   * again; what still does not fit is counted, not written.
+   */
+  append(batches: readonly Batch[], makeRoom?: () => boolean): SpillWrite;
   /** Reads a file's batches; a corrupt file is moved aside (`.bad`) and reported. */
   read(file: SpillFile): Result<Batch[]>;
-  /** Replaces a file's content with `batches` (deleting it when empty), keeping its place in the order. */
+  /** Replaces a file's content with `batches` (deleting it when empty), keeping its place in the order and its age. */
   rewrite(file: SpillFile, batches: readonly Batch[]): Status;
   /** Deletes a replayed file. */
   remove(file: SpillFile): Status;
@@ -157,15 +164,16 @@ export function createSpillStore(options: SpillStoreOptions): SpillStore {
         moveAside(path, header.status.message);
         continue;
       }
-      found.push({ seq: Number(match[1]), path, batches: header.value.header.batches, rows: header.value.header.rows, bytes: header.value.bytes });
+      const { header: head, bytes } = header.value;
+      found.push({ seq: Number(match[1]), path, batches: head.batches, rows: head.rows, bytes, createdAt: typeof head.createdAt === 'number' ? head.createdAt : 0 });
     }
     return found;
   };
 
   const list = (): SpillFile[] => (files ??= scan());
 
-  const writeFile = (seq: number, batches: readonly Batch[]): Result<SpillFile> => {
-    const text = encodeSpill(batches, sink, now());
+  const writeFile = (seq: number, batches: readonly Batch[], createdAt = now(), lines = batches.map(encodeLine)): Result<SpillFile> => {
+    const text = spillText(lines, batches, sink, createdAt);
     const name = `${String(seq).padStart(SEQ_DIGITS, '0')}.jsonl`;
     const path = join(dir, name);
     const temp = join(dir, `.${name}.tmp`);
@@ -183,7 +191,7 @@ export function createSpillStore(options: SpillStoreOptions): SpillStore {
       }
       renameSync(temp, path);
       syncDir(dir);
-      return ok({ seq, path, batches: batches.length, rows: countRows(batches), bytes: Buffer.byteLength(text) });
+      return ok({ seq, path, batches: batches.length, rows: countRows(batches), bytes: Buffer.byteLength(text), createdAt });
     } catch (error) {
       removeQuietly(temp);
       return err(classifyErrno(error, `write ${path}`, sink));
@@ -193,46 +201,64 @@ export function createSpillStore(options: SpillStoreOptions): SpillStore {
   return {
     dir,
     pending: () => [...list()],
-    append(batches) {
-      const current = list();
-      let used = current.reduce((sum, file) => sum + file.bytes, 0);
-      let seq = current.length === 0 ? 1 : current[current.length - 1]!.seq + 1;
+    append(batches, makeRoom) {
+      const used = (): number => list().reduce((sum, file) => sum + file.bytes, 0);
+      const last = list().at(-1);
+      let seq = last === undefined ? 1 : last.seq + 1;
       let written = 0;
       let writtenRows = 0;
+      let droppedBatches = 0;
+      let droppedRows = 0;
       let status: Status = OK;
       let index = 0;
-      while (index < batches.length && isOkStatus(status)) {
+      const full = (): Status =>
+        fail(StatusCode.UNAVAILABLE, maxBytes === 0 ? 'spilling is off (spillMaxBytes: 0)' : `spill limit of ${maxBytes} bytes reached in ${dir}`, { ...op('spill'), retryable: false });
+      while (index < batches.length) {
         // Group batches into files of at most fileMaxBytes (one oversized batch makes a file of its own).
         const group: Batch[] = [];
+        // Each batch is encoded once: the JSON is most of an append's time.
+        const lines: string[] = [];
         let size = HEADER_RESERVE_BYTES;
+        let room = maxBytes - used();
         while (index < batches.length) {
-          const line = Buffer.byteLength(encodeBatch(batches[index]!)) + 1;
+          const text = encodeLine(batches[index]!);
+          const line = Buffer.byteLength(text);
           if (group.length > 0 && size + line > fileMaxBytes) break;
-          if (used + size + line > maxBytes) break;
+          if (size + line > room) {
+            if (group.length > 0) break;
+            // A batch bigger than the whole limit could only be kept by emptying the directory, and not even then.
+            if (HEADER_RESERVE_BYTES + line > maxBytes || makeRoom === undefined || !makeRoom()) break;
+            room = maxBytes - used();
+            continue;
+          }
           group.push(batches[index]!);
+          lines.push(text);
           size += line;
           index += 1;
         }
         if (group.length === 0) {
-          const why = maxBytes === 0 ? 'spilling is off (spillMaxBytes: 0)' : `spill limit of ${maxBytes} bytes reached in ${dir}`;
-          status = fail(StatusCode.UNAVAILABLE, why, { ...op('spill'), retryable: false });
-          break;
+          // This batch cannot be kept; the later ones may still fit (they are usually smaller).
+          status = full();
+          droppedBatches += 1;
+          droppedRows += batches[index]!.rows.length;
+          index += 1;
+          if (maxBytes === 0 || makeRoom === undefined) break;
+          continue;
         }
-        const file = writeFile(seq, group);
+        const file = writeFile(seq, group, now(), lines);
         if (!file.ok) {
           status = file.status;
           index -= group.length;
           break;
         }
-        current.push(file.value);
-        used += file.value.bytes;
+        files = [...list(), file.value];
         seq += 1;
         written += group.length;
         writtenRows += file.value.rows;
       }
-      const rest = batches.slice(written);
+      const rest = batches.slice(index);
       if (!isOkStatus(status)) report(status);
-      return { batches: written, rows: writtenRows, droppedBatches: rest.length, droppedRows: countRows(rest), status };
+      return { batches: written, rows: writtenRows, droppedBatches: droppedBatches + rest.length, droppedRows: droppedRows + countRows(rest), status };
     },
     read(file) {
       let text: string;
@@ -250,8 +276,8 @@ export function createSpillStore(options: SpillStoreOptions): SpillStore {
     },
     rewrite(file, batches) {
       if (batches.length === 0) return this.remove(file);
-      // Same sequence number: the remainder keeps its place before every later file.
-      const replaced = writeFile(file.seq, batches);
+      // Same sequence number and age: the remainder keeps its place before every later file, and its age limit.
+      const replaced = writeFile(file.seq, batches, file.createdAt);
       if (!replaced.ok) return replaced.status;
       files = list().map((entry) => (entry.path === file.path ? replaced.value : entry));
       return OK;
@@ -275,7 +301,11 @@ function isOkStatus(status: Status): boolean {
 
 /** Encodes batches as a spill file: a header line with counts and a digest, then one line per batch. */
 export function encodeSpill(batches: readonly Batch[], sink: string, createdAt: number): string {
-  const body = batches.map((batch) => `${encodeBatch(batch)}\n`).join('');
+  return spillText(batches.map(encodeLine), batches, sink, createdAt);
+}
+
+function spillText(lines: readonly string[], batches: readonly Batch[], sink: string, createdAt: number): string {
+  const body = lines.join('');
   const header: Header = {
     format: FORMAT,
     version: VERSION,
@@ -313,8 +343,9 @@ export function decodeSpill(text: string): Result<Batch[]> {
   return ok(batches);
 }
 
-function encodeBatch(batch: Batch): string {
-  return JSON.stringify({ table: batch.table, ts: batch.ts, snapshot: batch.snapshot, rows: batch.rows }, replace);
+/** One batch as its line of a spill file, newline included. */
+function encodeLine(batch: Batch): string {
+  return `${JSON.stringify({ table: batch.table, ts: batch.ts, snapshot: batch.snapshot, rows: batch.rows }, replace)}\n`;
 }
 
 /** JSON cannot hold bigints, Dates or non-finite numbers: each becomes a one-key tagged object. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSinkBuffer, fail, OK, type Batch, type BufferConfig, type Sink, type WriteResult } from '../src/index.js';
-import { createSpillStore } from '../src/spill.js';
+import { createSpillStore, encodeSpill } from '../src/spill.js';
 import { createFakeClock } from '../src/testing/index.js';
 
 const spillRoot = mkdtempSync(join(tmpdir(), 've-buffer-spill-'));
@@ -12,7 +12,7 @@ let spills = 0;
 const spillStore = (dir = join(spillRoot, `s${(spills += 1)}`)) => createSpillStore({ dir, sink: 'scripted', maxBytes: 1_000_000 });
 const down = (n: number): WriteResult[] => Array.from({ length: n }, () => ({ status: fail('UNAVAILABLE', 'down') }));
 
-const config: BufferConfig = { maxBytes: 1_000_000, maxAgeMs: 60_000, retryBaseMs: 100, retryMaxMs: 1000, maxBatchesPerWrite: 10, spillMaxBytes: 1_000_000 };
+const config: BufferConfig = { maxBytes: 1_000_000, maxAgeMs: 60_000, retryBaseMs: 100, retryMaxMs: 1000, maxBatchesPerWrite: 10, spillMaxBytes: 1_000_000, spillMaxAgeMs: 0 };
 const batch = (n: number, rows = 1): Batch => ({ table: 't', ts: n, snapshot: true, rows: Array.from({ length: rows }, () => ({ n })) });
 
 /** A sink whose write outcomes the test scripts; it records what it accepted. */
@@ -107,6 +107,7 @@ describe('sink buffer', () => {
     expect(stats.queuedBytes).toBeLessThanOrEqual(2000);
     expect(stats.droppedBatches + stats.queuedBatches).toBe(20);
     expect(stats.droppedBatches).toBeGreaterThan(0);
+    expect(stats.droppedBy.memory).toEqual({ batches: stats.droppedBatches, rows: stats.droppedRows });
     expect(accepted).toEqual([]);
     buffer.stop();
   });
@@ -292,5 +293,122 @@ describe('sink buffer', () => {
     await clock.settle();
     expect(buffer.stats()).toMatchObject({ writtenBatches: 2, spilledBatches: 2, queuedBatches: 0, droppedBatches: 0 });
     expect(spill.pending().map((file) => file.batches)).toEqual([2]);
+  });
+
+  it('moves the oldest batches to disk beyond the byte limit instead of dropping them, and writes them first once the sink is back', async () => {
+    const clock = createFakeClock();
+    const spill = spillStore();
+    const statuses: string[] = [];
+    const { sink, accepted } = scriptedSink(down(30));
+    const buffer = createSinkBuffer({ sink, config: { ...config, maxBytes: 2000 }, clock, spill, onStatus: (s) => statuses.push(`${s.op} ${s.message}`) });
+    for (let i = 0; i < 20; i += 1) {
+      buffer.push([batch(i, 10)]);
+      expect(buffer.stats().queuedBytes).toBeLessThanOrEqual(2000);
+      await clock.advance(100);
+    }
+    const during = buffer.stats();
+    expect(during).toMatchObject({ droppedBatches: 0, writtenBatches: 0 });
+    expect(during.runSpilledBatches).toBeGreaterThan(0);
+    expect(during.spillPendingRows).toBe(during.runSpilledRows);
+    expect(during.runSpilledBatches + during.queuedBatches).toBe(20);
+    // Reported once for the outage, not once per piece.
+    expect(statuses.filter((s) => s.startsWith('spill ')).length).toBe(1);
+    await clock.advance(60_000);
+    expect(accepted).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(buffer.stats()).toMatchObject({ droppedBatches: 0, queuedBatches: 0, spillPendingRows: 0, replayedBatches: during.runSpilledBatches });
+    expect(readdirSync(spill.dir)).toEqual([]);
+  });
+
+  it('moves batches waiting longer than maxAgeMs to disk when it can spill', async () => {
+    const clock = createFakeClock();
+    const spill = spillStore();
+    const buffer = createSinkBuffer({ sink: scriptedSink(down(100)).sink, config: { ...config, maxAgeMs: 5000 }, clock, spill });
+    buffer.push([batch(1, 2)]);
+    await clock.advance(6000);
+    expect(buffer.stats()).toMatchObject({ droppedBatches: 0, queuedBatches: 0, runSpilledRows: 2, spillPendingRows: 2 });
+    buffer.stop();
+  });
+
+  it('a write in flight while newer batches spill keeps its place ahead of them, running and across a stop', async () => {
+    for (const restart of [false, true]) {
+      const clock = createFakeClock();
+      const dir = join(spillRoot, `head-${restart}`);
+      const spill = spillStore(dir);
+      const accepted: number[] = [];
+      let finish: (result: WriteResult) => void = () => undefined;
+      let hang = true;
+      const sink: Sink = {
+        ...scriptedSink().sink,
+        write(batches) {
+          if (hang) return new Promise<WriteResult>((resolve) => (finish = resolve));
+          accepted.push(...batches.map((b) => b.ts));
+          return Promise.resolve({ status: OK });
+        },
+      };
+      const buffer = createSinkBuffer({ sink, config: { ...config, maxBytes: 2000 }, clock, spill });
+      buffer.push([batch(1, 10), batch(2, 10)]);
+      await clock.settle();
+      // Batches 1 and 2 are with the sink; the rest overflow memory and go to disk behind them.
+      for (let i = 3; i <= 12; i += 1) buffer.push([batch(i, 10)]);
+      const spilled = buffer.stats().runSpilledBatches;
+      expect(spilled).toBeGreaterThan(0);
+      expect(spill.pending().reduce((sum, file) => sum + file.batches, 0)).toBe(spilled);
+      finish({ status: fail('UNAVAILABLE', 'down') });
+      await clock.settle();
+      expect(buffer.stats()).toMatchObject({ queuedBatches: 12 - spilled, droppedBatches: 0 });
+      hang = false;
+      if (restart) {
+        buffer.spill();
+        const next = createSinkBuffer({ sink, config, clock, spill: spillStore(dir) });
+        next.push([]);
+        await next.flush(clock.now() + 1000);
+      } else {
+        await clock.advance(1000);
+      }
+      expect(accepted).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+
+  it('deletes the oldest spill files when the directory is full, counting them as spill drops, reported once per outage', async () => {
+    const clock = createFakeClock();
+    const statuses: string[] = [];
+    const one = encodeSpill([batch(0, 10)], 'scripted', 0).length;
+    const spill = createSpillStore({ dir: join(spillRoot, 'full'), sink: 'scripted', maxBytes: one * 3 });
+    const { sink, accepted } = scriptedSink(down(40));
+    const buffer = createSinkBuffer({ sink, config: { ...config, maxBytes: 1500, spillMaxBytes: one * 3 }, clock, spill, onStatus: (s) => statuses.push(s.message) });
+    for (let i = 0; i < 20; i += 1) {
+      buffer.push([batch(i, 10)]);
+      expect(spill.pending().reduce((sum, file) => sum + file.bytes, 0)).toBeLessThanOrEqual(one * 3);
+      await clock.advance(100);
+    }
+    const stats = buffer.stats();
+    expect(stats.droppedBatches).toBeGreaterThan(0);
+    expect(stats.droppedBy.spill).toEqual({ batches: stats.droppedBatches, rows: stats.droppedRows });
+    expect(statuses.filter((s) => s.startsWith('dropped')).length).toBe(1);
+    await clock.advance(60_000);
+    // The oldest went; what is left arrives in order, and with the drops accounts for every batch.
+    expect(accepted).toEqual([...accepted].sort((a, b) => a - b));
+    expect(accepted.at(-1)).toBe(19);
+    expect(accepted.length + stats.droppedBatches).toBe(20);
+  });
+
+  it('deletes spill files older than spillMaxAgeMs unwritten, counted as age drops', async () => {
+    const clock = createFakeClock();
+    const spill = createSpillStore({ dir: join(spillRoot, 'aged'), sink: 'scripted', maxBytes: 1_000_000, now: () => clock.now() });
+    const { sink, accepted } = scriptedSink(down(1000));
+    const buffer = createSinkBuffer({ sink, config: { ...config, maxAgeMs: 1000, spillMaxAgeMs: 10_000, retryMaxMs: 1000 }, clock, spill });
+    buffer.push([batch(1, 3)]);
+    await clock.advance(5000);
+    buffer.push([batch(2)]);
+    await clock.advance(3000);
+    expect(buffer.stats()).toMatchObject({ spillPendingRows: 4, droppedBatches: 0 });
+    // Batch 1 went to disk at about 1 s, batch 2 at about 6 s.
+    await clock.advance(5000);
+    expect(buffer.stats()).toMatchObject({ spillPendingRows: 1, droppedBy: { age: { batches: 1, rows: 3 } } });
+    await clock.advance(5000);
+    expect(buffer.stats()).toMatchObject({ spillPendingRows: 0, droppedBatches: 2, droppedRows: 4 });
+    expect(accepted).toEqual([]);
+    buffer.stop();
   });
 });

@@ -128,4 +128,40 @@ describe('spill store', () => {
     const read = next.read(next.pending()[0]!);
     expect(read.ok && read.value).toEqual([batch(3)]);
   });
+
+  it('asks makeRoom for space before dropping, keeps write order, and drops alone a batch bigger than the whole limit', () => {
+    const dir = freshDir();
+    const size = encodeSpill([batch(1)], 'duckdb', 0).length;
+    const spill = createSpillStore({ dir, sink: 'duckdb', maxBytes: size * 2 + 300 });
+    spill.append([batch(1)]);
+    spill.append([batch(2)]);
+    let asked = 0;
+    const makeRoom = (): boolean => {
+      asked += 1;
+      const oldest = spill.pending()[0];
+      return oldest !== undefined && spill.remove(oldest).code === 'OK';
+    };
+    expect(spill.append([batch(3)], makeRoom)).toMatchObject({ batches: 1, droppedBatches: 0 });
+    expect(asked).toBe(1);
+    expect(spill.pending().map((file) => file.seq)).toEqual([2, 3]);
+    // Too big even for an empty directory: dropped without deleting anything, and the next batch still kept.
+    const huge = batch(4, 200);
+    const result = spill.append([huge, batch(5)], makeRoom);
+    expect(result).toMatchObject({ batches: 1, droppedBatches: 1, droppedRows: 200, status: { code: 'UNAVAILABLE' } });
+    const read = spill.pending().map((file) => spill.read(file)).flatMap((r) => (r.ok ? r.value.map((b) => b.ts - 1_700_000_000_000) : []));
+    expect(read).toEqual([3, 5]);
+  });
+
+  it('records when each file was written, and a rewrite keeps that age', () => {
+    const dir = freshDir();
+    let now = 1000;
+    const spill = createSpillStore({ dir, sink: 'duckdb', maxBytes: 1_000_000, now: () => now });
+    spill.append([batch(1), batch(2)]);
+    now = 5000;
+    spill.append([batch(3)]);
+    expect(spill.pending().map((file) => file.createdAt)).toEqual([1000, 5000]);
+    now = 9000;
+    spill.rewrite(spill.pending()[0]!, [batch(2)]);
+    expect(createSpillStore({ dir, sink: 'duckdb', maxBytes: 1_000_000 }).pending().map((file) => file.createdAt)).toEqual([1000, 5000]);
+  });
 });

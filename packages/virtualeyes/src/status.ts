@@ -1,10 +1,11 @@
 /**
  * `virtualeyes status`: whether vwatchd runs, what it loaded, what each table and sink has
- * done (rows, skips, failures, drops) and how big the store is. Without a daemon it reports
- * what the store file holds. Everything here comes from the daemon or the store (a hostname,
- * a plugin's error message), so the free-standing lines are escaped as the tables are.
+ * done (rows, skips, failures, rows spilled to disk while a sink is down, drops and why) and how
+ * big the store is. Without a daemon it reports what the store file holds. Everything here comes
+ * from the daemon or the store (a hostname, a plugin's error message), so the free-standing
+ * lines are escaped as the tables are.
  */
-import { formatStatus, isOk, type DaemonStatus, type StoreInfo } from '@virtualeyes/core';
+import { formatStatus, isOk, type DaemonStatus, type DropCount, type DropReason, type StoreInfo } from '@virtualeyes/core';
 import { escapeText } from './escape.js';
 import { formatBytes, formatDuration, renderTable } from './format.js';
 
@@ -58,21 +59,29 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
     lines.push('');
     lines.push(
       renderTable(
-        ['SINK', 'ROWS WRITTEN', 'QUEUED', 'SPILLED ROWS', 'DROPPED ROWS', 'RETRIES', 'ON DISK', 'LAST WRITE'],
+        ['SINK', 'ROWS WRITTEN', 'QUEUED', 'SPILLED ROWS', 'SPILL PENDING', 'DROPPED ROWS', 'RETRIES', 'ON DISK', 'LAST WRITE'],
         agent.sinks.map((sink) => [
           sink.sink,
           sink.writtenRows,
           sink.queuedBatches,
-          // Rows waiting in the spill directory (from a stop that could not write them) for replay.
-          sink.spillPendingRows ?? 0,
+          // Rows this run moved to the spill directory, while the sink was down or at a stop.
+          sink.spilledRows ?? 0,
+          // Rows in the spill directory waiting to be written (older daemons report no size).
+          sink.spillPendingBytes === undefined || sink.spillPendingBytes === 0
+            ? (sink.spillPendingRows ?? 0)
+            : `${sink.spillPendingRows ?? 0} (${formatBytes(sink.spillPendingBytes)})`,
           sink.droppedRows,
           sink.retries,
           sink.bytesOnDisk === undefined ? '-' : formatBytes(sink.bytesOnDisk),
           formatStatus(sink.lastStatus),
         ]),
-        [false, true, true, true, true, true, true, false],
+        [false, true, true, true, true, true, true, true, false],
       ),
     );
+    for (const sink of agent.sinks) {
+      const why = dropReasons(sink.droppedBy);
+      if (sink.droppedRows > 0 && why !== '') lines.push(escapeText(`dropped   ${sink.sink}: ${sink.droppedRows} rows: ${why}`));
+    }
   }
   if (agent.errors.length > 0) {
     lines.push('');
@@ -85,6 +94,25 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
     );
   }
   return lines.join('\n');
+}
+
+/** What each drop reason means to someone reading the status. */
+const DROP_REASON_TEXT: Readonly<Record<DropReason, string>> = {
+  refused: 'refused by the sink',
+  memory: 'over the memory limits with spilling off',
+  spill: 'spill directory full (oldest first) or failing',
+  age: 'on disk longer than buffer.spillMaxAgeMs',
+};
+
+/** `1000 spill directory full …, 20 refused by the sink`; empty when the daemon does not split drops by reason. */
+function dropReasons(droppedBy: Readonly<Partial<Record<string, DropCount>>> | undefined): string {
+  if (droppedBy === undefined) return '';
+  return Object.entries(DROP_REASON_TEXT)
+    .flatMap(([reason, text]) => {
+      const rows = droppedBy[reason]?.rows ?? 0;
+      return rows > 0 ? [`${rows} ${text}`] : [];
+    })
+    .join(', ');
 }
 
 /** Renders what an offline store holds, for when no daemon runs. */

@@ -47,4 +47,32 @@ describe('status for people', () => {
     expect(text.split('\n')[0]).toBe(`vwatchd is not running (no answer on /run/${SHOWN}.sock)`);
     expect(text).not.toMatch(FORBIDDEN_IN_LINES);
   });
+
+  it('shows per sink the rows spilled, pending on disk and dropped, and why they were dropped', () => {
+    const sinks = [
+      {
+        sink: 'duckdb',
+        queuedBatches: 3,
+        writtenRows: 500,
+        droppedRows: 1250,
+        retries: 17,
+        lastStatus: failing,
+        rowsWritten: 500,
+        spilledRows: 9000,
+        spillPendingRows: 7000,
+        spillPendingBytes: 3 * 1024 * 1024,
+        droppedBy: { refused: { batches: 1, rows: 50 }, memory: { batches: 0, rows: 0 }, spill: { batches: 4, rows: 1000 }, age: { batches: 2, rows: 200 } },
+      },
+      // An older daemon: no spill or drop breakdown in its status.
+      { sink: 'old', queuedBatches: 0, writtenRows: 10, droppedRows: 0, retries: 0, lastStatus: { code: 'OK', message: '', retryable: false }, rowsWritten: 10 },
+    ];
+    const text = renderDaemonStatus({ ...status, agent: { ...status.agent, sinks } } as unknown as DaemonStatus, NOW);
+    const lines = text.split('\n');
+    const header = lines.findIndex((line) => line.startsWith('SINK'));
+    expect(lines[header]!.split(/\s{2,}/)).toEqual(['SINK', 'ROWS WRITTEN', 'QUEUED', 'SPILLED ROWS', 'SPILL PENDING', 'DROPPED ROWS', 'RETRIES', 'ON DISK', 'LAST WRITE']);
+    expect(lines[header + 1]!.split(/\s{2,}/).slice(0, 8)).toEqual(['duckdb', '500', '3', '9000', '7000 (3.0 MiB)', '1250', '17', '-']);
+    expect(lines[header + 2]!.split(/\s{2,}/).slice(0, 8)).toEqual(['old', '10', '0', '0', '0', '0', '0', '-']);
+    expect(lines).toContain('dropped   duckdb: 1250 rows: 50 refused by the sink, 1000 spill directory full (oldest first) or failing, 200 on disk longer than buffer.spillMaxAgeMs');
+    expect(lines.filter((line) => line.startsWith('dropped '))).toHaveLength(1);
+  });
 });
