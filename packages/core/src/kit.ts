@@ -222,21 +222,25 @@ export function defineSink<O, C = O>(definition: SinkDefinition<O, C>): DefinedS
     const { impl } = built.value;
     let closing: Promise<Status> | undefined;
     let rowsWritten = 0;
-    let declared: ReadonlySet<string> = new Set();
+    // The tables of the last successful start; undefined until one (the implementation says what a write before it means).
+    let declared: ReadonlySet<string> | undefined;
     return ok({
       name,
       init: () => OK,
       start: (context) => {
         if (closing !== undefined) return Promise.resolve(closedStatus(name, 'start'));
-        declared = new Set(context.tables.map((table) => table.name));
-        return guarded(name, 'start', () => impl.start(context), (status) => status);
+        const tables = new Set(context.tables.map((table) => table.name));
+        return guarded(name, 'start', () => impl.start(context), (status) => status).then((status) => {
+          if (status.code === StatusCode.OK) declared = tables;
+          return status;
+        });
       },
       write: async (batches) => {
         if (closing !== undefined) return { status: closedStatus(name, 'write') };
         // Batches of tables no probe declared are refused here, by index, for every sink alike.
         const known: number[] = [];
         const unknown: number[] = [];
-        batches.forEach((batch, index) => (declared.has(batch.table) ? known : unknown).push(index));
+        batches.forEach((batch, index) => (declared === undefined || declared.has(batch.table) ? known : unknown).push(index));
         const result =
           known.length === 0
             ? { status: OK }

@@ -199,6 +199,30 @@ describe('defineSink', () => {
     expect(created.value.stats()).toEqual({ rowsWritten: 3 });
   });
 
+  it('leaves a write before a successful start to the implementation, and keeps the tables of the last successful start', async () => {
+    let starts = 0;
+    const { createSink } = defineSink<Record<string, never>>({
+      identity,
+      name: 'picky',
+      description: 'Starts once.',
+      configSchema: { type: 'object' },
+      platforms: {
+        any: () =>
+          ok({
+            start: () => (++starts === 1 ? OK : fail(StatusCode.INVALID_ARGUMENT, 'already started')),
+            write: () => ({ status: fail(StatusCode.UNAVAILABLE, 'the store is not started') }),
+          }),
+      },
+    });
+    const created = createSink({}, createTestDeps({ name: 'picky' }));
+    if (!created.ok) throw new Error('not created');
+    expect(await created.value.write([batch(1)])).toMatchObject({ status: { message: 'the store is not started' } });
+    expect(await created.value.start({ tables: [TICKS] })).toEqual(OK);
+    expect(await created.value.start({ tables: [] })).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // Still the first start's tables: ticks is declared, so the implementation sees the batch.
+    expect(await created.value.write([batch(1)])).toMatchObject({ status: { message: 'the store is not started' } });
+  });
+
   it('closes once and refuses writes afterwards', async () => {
     const closes = { count: 0 };
     const created = memorySink([], { closes }).createSink({}, createTestDeps({ name: 'mem' }));

@@ -107,8 +107,8 @@ function fileBytes(path) {
 
 async function openSink(path) {
   const deps = {
-    clock: createSystemClock(), logger: createLogger({ level: 'silent', name: 'bench' }), files: createFileReader(),
-    hooks: createHooks(), host: HOST, dataDir: tmpdir(),
+    name: 'duckdb', clock: createSystemClock(), logger: createLogger({ level: 'silent', name: 'bench' }), files: createFileReader(),
+    hooks: createHooks(), host: HOST, dataDir: tmpdir(), platform: process.platform,
   };
   const sink = createSink(parseConfig({ path }).value, deps).value;
   const started = await sink.start({ tables: [METRIC, STATE] });

@@ -6,9 +6,9 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fail, fromPromise, fromThrowable, StatusCode, type Status } from '@virtualeyes/core';
+import { STORE_NAME } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS } from './functions.js';
-import { SINK_NAME } from './manifest.js';
 import { HISTORY_SCHEMA, META_SCHEMA } from './sql.js';
 
 /** The message of every refused non-SELECT or multi-statement query. */
@@ -167,21 +167,26 @@ interface Context {
 
 /**
  * Checks `sql` against the allow-list; undefined when it may run. Refusals are INVALID_ARGUMENT
- * naming the refused thing; a failure of DuckDB itself is classified. Never rejects.
+ * naming the refused thing, from `source`; a failure of DuckDB itself is classified. Never rejects.
  */
-export async function checkQuery(connection: DuckDBConnection, sql: string, recordedTables: ReadonlySet<string>): Promise<Status | undefined> {
+export async function checkQuery(
+  connection: DuckDBConnection,
+  sql: string,
+  recordedTables: ReadonlySet<string>,
+  source: string = STORE_NAME,
+): Promise<Status | undefined> {
   const serialized = await fromPromise(connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]), (error) =>
-    classifyDuckDbError(error, 'query'),
+    classifyDuckDbError(error, 'query', source),
   );
   if (!serialized.ok) return serialized.status;
   const text = serialized.value.getRowsJS()[0]?.[0];
   const parsed = fromThrowable(
     () => JSON.parse(String(text)) as Json,
-    () => invalid('the query cannot be checked: DuckDB did not serialize it'),
+    () => invalid('the query cannot be checked: DuckDB did not serialize it', source),
   );
   if (!parsed.ok) return parsed.status;
   const refusal = checkSerialized(parsed.value, new Set([...recordedTables].map((name) => name.toLowerCase())));
-  return refusal === undefined ? undefined : invalid(refusal);
+  return refusal === undefined ? undefined : invalid(refusal, source);
 }
 
 /** The refusal for one `json_serialize_sql` answer, or undefined. */
@@ -340,6 +345,6 @@ function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
 }
 
-function invalid(message: string): Status {
-  return fail(StatusCode.INVALID_ARGUMENT, message, { source: SINK_NAME, op: 'query' });
+function invalid(message: string, source: string): Status {
+  return fail(StatusCode.INVALID_ARGUMENT, message, { source, op: 'query' });
 }

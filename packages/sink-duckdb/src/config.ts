@@ -54,6 +54,9 @@ const MAX_RESULT_BYTES_CEILING = 256 * 1024 * 1024;
 /** A byte size as DuckDB reads it: `1GB`, `512MiB`, `64 KB`. */
 const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([KMGT]i?B|B)\\s*$';
 
+/** The store's name in its manifest, and the Status source where no instance name is known (the offline reader). */
+export const STORE_NAME = 'duckdb';
+
 /** File name used when `path` is empty. */
 export const DEFAULT_FILE_NAME = 'vwatchd.db';
 

@@ -4,7 +4,7 @@
  * class name decides the code; the message is kept on one line without the caret excerpt.
  */
 import { fail, messageOf, StatusCode, type Status } from '@virtualeyes/core';
-import { SINK_NAME } from './manifest.js';
+import { STORE_NAME } from './config.js';
 
 /** DuckDB error classes (as they prefix messages) and the code each maps to. */
 const CLASS_CODES: readonly (readonly [RegExp, StatusCode])[] = [
@@ -22,11 +22,11 @@ const CLASS_CODES: readonly (readonly [RegExp, StatusCode])[] = [
   [/\bTransactionContext Error\b/i, StatusCode.UNAVAILABLE],
 ];
 
-/** Converts an exception thrown by DuckDB into a Status tagged with this sink and `op`. */
-export function classifyDuckDbError(error: unknown, op: string): Status {
+/** Converts an exception thrown by DuckDB into a Status tagged with `source` (the instance name) and `op`. */
+export function classifyDuckDbError(error: unknown, op: string, source: string = STORE_NAME): Status {
   const message = duckDbMessage(error);
   const code = CLASS_CODES.find(([pattern]) => pattern.test(message))?.[1] ?? StatusCode.INTERNAL;
-  return fail(code, message, { source: SINK_NAME, op, cause: error });
+  return fail(code, message, { source, op, cause: error });
 }
 
 /** DuckDB's message without the `LINE n: …` excerpt and caret that follow it, on one line. */

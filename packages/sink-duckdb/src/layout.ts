@@ -7,7 +7,6 @@
 import type { DuckDBConnection, DuckDBValue, JS } from '@duckdb/node-api';
 import { fail, fromPromise, OK, StatusCode, validateSchema, withSource, type ColumnDef, type Result, type Status, type TableKind, type TableSchema } from '@virtualeyes/core';
 import { classifyDuckDbError } from './errors.js';
-import { SINK_NAME } from './manifest.js';
 import {
   duckDbTypeOf,
   FORMAT_VERSION,
@@ -108,6 +107,7 @@ export async function prepareStore(
   tables: readonly TableSchema[],
   host: string,
   now: number,
+  source: string,
 ): Promise<Result<PreparedStore>> {
   const base = await fromPromise(
     inTransaction(connection, async () => {
@@ -120,33 +120,33 @@ export async function prepareStore(
       }
       return Number(version);
     }),
-    (error) => classifyDuckDbError(error, 'create store layout'),
+    (error) => classifyDuckDbError(error, 'create store layout', source),
   );
   if (!base.ok) return base;
   if (base.value > FORMAT_VERSION) {
     return {
       ok: false,
       status: fail(StatusCode.UNSUPPORTED, `the store uses layout version ${base.value}; this sink knows up to ${FORMAT_VERSION}`, {
-        source: SINK_NAME,
+        source,
         op: 'start',
       }),
     };
   }
 
   const unusable = new Map<string, Status>();
-  const known = await fromPromise(readMetaTables(connection), (error) => classifyDuckDbError(error, 'read table metadata'));
+  const known = await fromPromise(readMetaTables(connection), (error) => classifyDuckDbError(error, 'read table metadata', source));
   if (!known.ok) return known;
   for (const table of tables) {
     const valid = validateSchema(table);
     if (valid.code !== StatusCode.OK) {
-      unusable.set(table.name, withSource(valid, SINK_NAME, `declare table ${table.name}`));
+      unusable.set(table.name, withSource(valid, source, `declare table ${table.name}`));
       continue;
     }
-    const declared = await declareTable(connection, table, known.value.get(table.name), now);
+    const declared = await declareTable(connection, table, known.value.get(table.name), now, source);
     if (declared.code !== StatusCode.OK) unusable.set(table.name, declared);
   }
 
-  const layouts = await fromPromise(readLayouts(connection, tables, unusable), (error) => classifyDuckDbError(error, 'read table layout'));
+  const layouts = await fromPromise(readLayouts(connection, tables, unusable), (error) => classifyDuckDbError(error, 'read table layout', source));
   if (!layouts.ok) return layouts;
 
   const session = await fromPromise(
@@ -157,7 +157,7 @@ export async function prepareStore(
       await connection.run(`INSERT INTO ${META_SCHEMA}.sessions VALUES ($1, $2, ${timeLiteral(now)}, NULL, NULL, NULL)`, [sessionId, host]);
       return { sessionId, recovered };
     }),
-    (error) => classifyDuckDbError(error, 'start session'),
+    (error) => classifyDuckDbError(error, 'start session', source),
   );
   if (!session.ok) return session;
   return { ok: true, value: { layouts: layouts.value, unusable, sessionId: session.value.sessionId, recovered: session.value.recovered } };
@@ -197,9 +197,9 @@ export async function readPhysicalColumns(connection: DuckDBConnection): Promise
 }
 
 /** Creates or widens one table and records its schema, in a transaction of its own. */
-async function declareTable(connection: DuckDBConnection, table: TableSchema, meta: MetaTable | undefined, now: number): Promise<Status> {
+async function declareTable(connection: DuckDBConnection, table: TableSchema, meta: MetaTable | undefined, now: number, source: string): Promise<Status> {
   const op = `declare table ${table.name}`;
-  const physical = await fromPromise(readPhysicalColumns(connection), (error) => classifyDuckDbError(error, op));
+  const physical = await fromPromise(readPhysicalColumns(connection), (error) => classifyDuckDbError(error, op, source));
   if (!physical.ok) return physical.status;
   const existing = physical.value.get(table.name);
   const storeColumns = [StoreColumn.HOST, ...timeColumnsOf(table.kind)];
@@ -211,7 +211,7 @@ async function declareTable(connection: DuckDBConnection, table: TableSchema, me
       return fail(
         StatusCode.INVALID_ARGUMENT,
         `table '${table.name}' is stored as ${storedKind} but now declared as ${table.kind}; move the store file aside or rename the table`,
-        { source: SINK_NAME, op },
+        { source, op },
       );
     }
   }
@@ -245,7 +245,7 @@ async function declareTable(connection: DuckDBConnection, table: TableSchema, me
         JSON.stringify(columns),
       ]);
     }),
-    (error) => classifyDuckDbError(error, op),
+    (error) => classifyDuckDbError(error, op, source),
   );
   return done.ok ? OK : done.status;
 }

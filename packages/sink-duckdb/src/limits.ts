@@ -7,8 +7,7 @@
 import { DuckDBListVector, type DuckDBResult } from '@duckdb/node-api';
 import { fail, StatusCode, type Cell, type Clock, type Result, type Status, type Timer } from '@virtualeyes/core';
 import { toCell } from './cells.js';
-import type { DuckDbConfig } from './config.js';
-import { SINK_NAME } from './manifest.js';
+import { STORE_NAME, type DuckDbConfig } from './config.js';
 import { storeClosed, type ConnectionPool } from './store.js';
 
 /** How long a refused call is told to wait before trying again. */
@@ -38,6 +37,8 @@ export interface LimiterOptions {
   readonly clock: Clock;
   /** True once the store closed: waiting calls are then refused as closed, not as busy. */
   readonly isClosed: () => boolean;
+  /** Status source of its refusals (the instance name); the store's name by default. */
+  readonly source?: string;
 }
 
 /** Admission of the calls of one store: a few run, a few wait in order, the rest are refused. */
@@ -57,6 +58,7 @@ export function createStoreLimiter(
   config: Pick<DuckDbConfig, 'maxConcurrentQueries' | 'maxQueuedQueries' | 'queueWaitMs'>,
   pool: Pick<ConnectionPool, 'isClosed'>,
   clock: Clock,
+  source: string = STORE_NAME,
 ): QueryLimiter {
   return createQueryLimiter({
     maxConcurrent: config.maxConcurrentQueries,
@@ -64,6 +66,7 @@ export function createStoreLimiter(
     queueWaitMs: config.queueWaitMs,
     clock,
     isClosed: () => pool.isClosed(),
+    source,
   });
 }
 
@@ -71,10 +74,12 @@ export function createStoreLimiter(
 export function createQueryLimiter(options: LimiterOptions): QueryLimiter {
   let running = 0;
   const waiting: Waiter[] = [];
+  const source = options.source ?? STORE_NAME;
+  const closed = (op: string): Status => storeClosed(op, source);
 
   const busy = (op: string): Status =>
     fail(StatusCode.UNAVAILABLE, `too many queries running (${running} of ${options.maxConcurrent}); retry in ${RETRY_AFTER_MS / 1000} s`, {
-      source: SINK_NAME,
+      source,
       op,
       retryable: true,
       retryAfterMs: RETRY_AFTER_MS,
@@ -82,7 +87,7 @@ export function createQueryLimiter(options: LimiterOptions): QueryLimiter {
 
   /** Resolves with undefined once the call holds a slot, or with why it never will. */
   const acquire = (op: string): Promise<Status | undefined> => {
-    if (options.isClosed()) return Promise.resolve(storeClosed(op));
+    if (options.isClosed()) return Promise.resolve(closed(op));
     if (running < options.maxConcurrent) {
       running += 1;
       return Promise.resolve(undefined);
@@ -94,7 +99,7 @@ export function createQueryLimiter(options: LimiterOptions): QueryLimiter {
         const index = waiting.indexOf(waiter);
         if (index < 0) return;
         waiting.splice(index, 1);
-        resolve(options.isClosed() ? storeClosed(op) : busy(op));
+        resolve(options.isClosed() ? closed(op) : busy(op));
       }, options.queueWaitMs);
       waiting.push(waiter);
     });
@@ -108,7 +113,7 @@ export function createQueryLimiter(options: LimiterOptions): QueryLimiter {
       if (next === undefined) return;
       next.timer?.cancel();
       if (options.isClosed()) {
-        next.grant(storeClosed(next.op));
+        next.grant(closed(next.op));
         continue;
       }
       running += 1;
@@ -142,7 +147,7 @@ export interface ReadRows {
  * the end; INVALID_ARGUMENT the moment the converted cells pass `maxBytes`, so the JS heap
  * never holds more than one chunk and the budget.
  */
-export async function readRows(result: DuckDBResult, maxRows: number, maxBytes: number): Promise<Result<ReadRows>> {
+export async function readRows(result: DuckDBResult, maxRows: number, maxBytes: number, source: string = STORE_NAME): Promise<Result<ReadRows>> {
   const rows: Cell[][] = [];
   let bytes = 0;
   const tooLarge = (): Result<ReadRows> => ({
@@ -150,7 +155,7 @@ export async function readRows(result: DuckDBResult, maxRows: number, maxBytes: 
     status: fail(
       StatusCode.INVALID_ARGUMENT,
       `result too large: more than ${formatBytes(maxBytes)} (${rows.length} rows read); select fewer columns or rows, or add LIMIT`,
-      { source: SINK_NAME, op: 'query' },
+      { source, op: 'query' },
     ),
   });
   for (;;) {

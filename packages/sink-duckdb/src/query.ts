@@ -11,7 +11,6 @@ import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
 import { FUTURE_SKEW_MS, MAX_TIME_MS, MIN_TIME_MS, readRows } from './limits.js';
-import { SINK_NAME } from './manifest.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, quoteIdent, timeLiteral } from './sql.js';
 import { safely } from './store.js';
 
@@ -30,6 +29,8 @@ export interface QueryContext {
   readonly config: DuckDbConfig;
   /** Timer for the time limit, monotonic time for `elapsedMs`. */
   readonly clock: Clock;
+  /** Status source of its refusals: the instance name, or the store's name offline. */
+  readonly source: string;
 }
 
 /** Runs `request` on `connection` (which the caller releases afterwards). Never rejects. */
@@ -46,25 +47,25 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
   let prepared: DuckDBPreparedStatement | undefined;
   try {
     if (future !== undefined && (await isPastRecording(connection, future.value))) {
-      return { ok: false, status: invalid(`${future.name} is in the future; the recording ends now`) };
+      return { ok: false, status: invalid(`${future.name} is in the future; the recording ends now`, context.source) };
     }
     await connection.run(`SET search_path = '${HISTORY_SCHEMA}'`);
     // Every table in vw_meta.tables exists: its row is written in the transaction creating it.
     const meta = await readMetaTables(connection);
-    const gate = await checkQuery(connection, request.sql, new Set(meta.keys()));
+    const gate = await checkQuery(connection, request.sql, new Set(meta.keys()), context.source);
     if (gate !== undefined) return { ok: false, status: gate };
     if (window.kind !== 'all') {
       const views = timeViews(meta, window, request.sql);
       if (views !== '') await connection.run(views);
     }
     const extracted = await connection.extractStatements(request.sql);
-    if (extracted.count !== 1) return { ok: false, status: invalid(ONLY_SELECT) };
+    if (extracted.count !== 1) return { ok: false, status: invalid(ONLY_SELECT, context.source) };
     prepared = await extracted.prepare(0);
-    if (prepared.statementType !== StatementType.SELECT) return { ok: false, status: invalid(ONLY_SELECT) };
-    if (prepared.parameterCount > 0) return { ok: false, status: invalid(NO_PARAMETERS) };
+    if (prepared.statementType !== StatementType.SELECT) return { ok: false, status: invalid(ONLY_SELECT, context.source) };
+    if (prepared.parameterCount > 0) return { ok: false, status: invalid(NO_PARAMETERS, context.source) };
     const result = await prepared.stream();
     const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
-    const read = await readRows(result, maxRows, context.config.maxResultBytes);
+    const read = await readRows(result, maxRows, context.config.maxResultBytes, context.source);
     if (!read.ok) {
       // Stop DuckDB producing the rest now rather than when the connection is released.
       safely(() => connection.interrupt());
@@ -73,8 +74,8 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
     const { rows, truncated } = read.value;
     return { ok: true, value: { columns, rows, truncated, maxRows, elapsedMs: context.clock.monotonic() - started } };
   } catch (error) {
-    if (timedOut) return { ok: false, status: fail(StatusCode.TIMEOUT, `query ran past ${timeoutMs} ms`, { source: SINK_NAME, op: 'query' }) };
-    return { ok: false, status: classifyDuckDbError(error, 'query') };
+    if (timedOut) return { ok: false, status: fail(StatusCode.TIMEOUT, `query ran past ${timeoutMs} ms`, { source: context.source, op: 'query' }) };
+    return { ok: false, status: classifyDuckDbError(error, 'query', context.source) };
   } finally {
     timer.cancel();
     if (prepared !== undefined) {
@@ -98,7 +99,7 @@ interface CheckedRequest {
  */
 export function checkRequest(request: QueryRequest, context: QueryContext): Result<CheckedRequest> {
   const { config } = context;
-  const bad = (message: string): Result<CheckedRequest> => ({ ok: false, status: invalid(message) });
+  const bad = (message: string): Result<CheckedRequest> => ({ ok: false, status: invalid(message, context.source) });
   if (typeof request.sql !== 'string' || request.sql.trim() === '') return bad('sql is empty');
   for (const name of ['at', 'from', 'to'] as const) {
     const value = request[name];
@@ -205,6 +206,6 @@ export function mentions(sql: string, name: string): boolean {
 /** The instants a request may name, as the refusal states them. */
 const TIME_RANGE = `${new Date(MIN_TIME_MS).toISOString()} to ${new Date(MAX_TIME_MS).toISOString()}`;
 
-function invalid(message: string): Status {
-  return fail(StatusCode.INVALID_ARGUMENT, message, { source: SINK_NAME, op: 'query' });
+function invalid(message: string, source: string): Status {
+  return fail(StatusCode.INVALID_ARGUMENT, message, { source, op: 'query' });
 }

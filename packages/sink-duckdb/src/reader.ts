@@ -23,10 +23,9 @@ import {
   type StoreInfo,
   type StoreReader,
 } from '@virtualeyes/core';
-import { parseConfig, storePath, type DuckDbConfig } from './config.js';
+import { parseConfig, STORE_NAME, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
-import { SINK_NAME } from './manifest.js';
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
@@ -44,6 +43,8 @@ export interface ReaderBackend {
   readonly limiter: QueryLimiter;
   /** Time for query limits. */
   readonly clock: ReaderDeps['clock'];
+  /** Status source: the sink's instance name, or the store's name for the offline reader. */
+  readonly source: string;
 }
 
 const STORE_COLUMN_TEXT: Readonly<Record<string, string>> = {
@@ -59,7 +60,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
   const { limiter } = backend;
 
   const withConnection = async <T>(op: string, work: (connection: DuckDBConnection) => Promise<Result<T>>): Promise<Result<T>> => {
-    if (closing !== undefined) return { ok: false, status: fail(StatusCode.UNAVAILABLE, 'the reader is closed', { source: SINK_NAME, op, retryable: false }) };
+    if (closing !== undefined) return { ok: false, status: fail(StatusCode.UNAVAILABLE, 'the reader is closed', { source: backend.source, op, retryable: false }) };
     // Connecting is itself an async DuckDB call on a libuv thread: it waits for a slot too.
     return limiter.run(op, async () => {
       const connection = await backend.pool.open();
@@ -67,7 +68,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
       try {
         const result = await work(connection.value);
         // A call cut short because the store closed under it says so, not TIMEOUT.
-        return !result.ok && backend.pool.isClosed() ? { ok: false, status: storeClosed(op) } : result;
+        return !result.ok && backend.pool.isClosed() ? { ok: false, status: storeClosed(op, backend.source) } : result;
       } finally {
         await backend.pool.release(connection.value);
       }
@@ -86,7 +87,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
         }
         return tables;
       },
-      (error) => classifyDuckDbError(error, 'list tables'),
+      (error) => classifyDuckDbError(error, 'list tables', backend.source),
     );
 
   return {
@@ -97,7 +98,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
         const tables = await storedTables(connection);
         if (!tables.ok) return tables;
         const hosts = await fromPromise(selectRows(connection, `SELECT DISTINCT host FROM ${META_SCHEMA}.sessions ORDER BY host`), (error) =>
-          classifyDuckDbError(error, 'info'),
+          classifyDuckDbError(error, 'info', backend.source),
         );
         if (!hosts.ok) return hosts;
         const firsts = tables.value.map((table) => table.first).filter((time): time is number => time !== null);
@@ -160,8 +161,8 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
   const path = storePath(config, deps.dataDir);
   const exists = await fromPromise(stat(path), (error) =>
     errnoOf(error) === 'ENOENT'
-      ? fail(StatusCode.NOT_FOUND, `no recording at ${path}; start vwatchd first`, { source: SINK_NAME, op: 'open store', cause: error })
-      : classifyErrno(error, `open ${path}`, SINK_NAME),
+      ? fail(StatusCode.NOT_FOUND, `no recording at ${path}; start vwatchd first`, { source: STORE_NAME, op: 'open store', cause: error })
+      : classifyErrno(error, `open ${path}`, STORE_NAME),
   );
   if (!exists.ok) return exists;
   const opened = await openPooledInstance(path, config, AccessMode.READ_ONLY);
@@ -171,7 +172,7 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
     return {
       ok: false,
       status: fail(StatusCode.UNAVAILABLE, `${path} is in use by a running vwatchd; query through its socket`, {
-        source: SINK_NAME,
+        source: STORE_NAME,
         op: 'open store',
         cause: status.cause,
       }),
@@ -187,12 +188,12 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
   if (!recording.ok || !recording.value) {
     await release();
     return recording.ok
-      ? { ok: false, status: fail(StatusCode.NOT_FOUND, `${path} is not a virtualeyes recording`, { source: SINK_NAME, op: 'open store' }) }
+      ? { ok: false, status: fail(StatusCode.NOT_FOUND, `${path} is not a virtualeyes recording`, { source: STORE_NAME, op: 'open store' }) }
       : recording;
   }
   deps.logger.debug('Opened store read-only', { path });
   const limiter = createStoreLimiter(config, pool, deps.clock);
-  return { ok: true, value: createStoreReader({ path, config, pool, limiter, clock: deps.clock }, release) };
+  return { ok: true, value: createStoreReader({ path, config, pool, limiter, clock: deps.clock, source: STORE_NAME }, release) };
 };
 
 async function isRecording(pool: ConnectionPool): Promise<Result<boolean>> {

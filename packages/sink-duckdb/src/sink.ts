@@ -11,25 +11,24 @@ import {
   fail,
   fromPromise,
   isOk,
+  ok,
   OK,
-  statusFromError,
   StatusCode,
   validateRow,
   withSource,
   type Batch,
+  type PlatformFactory,
   type PluginDeps,
   type Row,
-  type Sink,
-  type SinkFactory,
+  type SinkImpl,
   type SinkStartContext,
   type Status,
   type WriteResult,
 } from '@virtualeyes/core';
 import { planRows, planValues, type RowAppender } from './append.js';
-import { DEFAULT_FILE_NAME, parseConfig, storePath, type DuckDbConfig } from './config.js';
+import { DEFAULT_FILE_NAME, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { inTransaction, prepareStore, StopReason, type TableLayout } from './layout.js';
-import { SINK_NAME } from './manifest.js';
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { createStoreReader } from './reader.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
@@ -76,15 +75,17 @@ interface OpenStore {
   lastWriteAt: number;
 }
 
-/** Creates the sink; nothing is opened until start(). */
-export const createSink: SinkFactory<DuckDbConfig> = (rawConfig, deps) => {
-  const parsed = parseConfig(rawConfig);
-  if (!parsed.ok) return parsed;
-  const config = parsed.value;
+/**
+ * The store on every platform, for the plugin kit: nothing is opened until start(). The kit has
+ * already refused calls after close and batches of tables no probe declared; Status carry the
+ * instance name.
+ */
+export const createStoreSink: PlatformFactory<DuckDbConfig, SinkImpl> = (config, deps) => {
   const path = storePath(config, deps.dataDir);
+  const source = deps.name;
   let store: OpenStore | undefined;
   let phase: 'new' | 'starting' | 'started' | 'closed' = 'new';
-  let closing: Promise<Status> | undefined;
+  let closed = false;
   let starting: ReturnType<typeof openStore> | undefined;
   let rowsWritten = 0;
   // Writer-connection work runs one call at a time, in call order.
@@ -95,16 +96,14 @@ export const createSink: SinkFactory<DuckDbConfig> = (rawConfig, deps) => {
     return next;
   };
 
-  const sink: Sink = {
-    name: deps.name,
-    init: () => OK,
+  return ok({
     async start(context: SinkStartContext) {
-      if (phase !== 'new') return fail(StatusCode.INVALID_ARGUMENT, `cannot start a sink that is ${phase}`, { source: SINK_NAME, op: 'start' });
+      if (phase !== 'new') return fail(StatusCode.INVALID_ARGUMENT, `cannot start a sink that is ${phase}`, { source, op: 'start' });
       phase = 'starting';
       starting = openStore(path, config, deps, context);
       const opened = await starting;
       starting = undefined;
-      if (closing !== undefined) return storeClosed('start'); // close() was called meanwhile and releases the file
+      if (closed) return storeClosed('start', source); // close() was called meanwhile and releases the file
       if (!opened.ok) {
         phase = 'new';
         return opened.status;
@@ -116,35 +115,30 @@ export const createSink: SinkFactory<DuckDbConfig> = (rawConfig, deps) => {
     async write(batches: readonly Batch[]): Promise<WriteResult> {
       const open = store;
       if (phase !== 'started' || open === undefined) {
-        return { status: phase === 'closed' ? storeClosed('write') : fail(StatusCode.UNAVAILABLE, 'the store is not started', { source: SINK_NAME, op: 'write', retryable: false }) };
+        return { status: fail(StatusCode.UNAVAILABLE, 'the store is not started', { source, op: 'write', retryable: false }) };
       }
-      const outcome = await fromPromise(serial(() => writeBatches(open, batches, deps)), (error) =>
-        statusFromError(error, { source: SINK_NAME, op: 'write' }),
-      );
-      if (!outcome.ok) return { status: outcome.status };
-      rowsWritten += outcome.value.rows;
-      return outcome.value.result;
+      // A rejection reaches the kit, which answers it as a Status of this instance's write.
+      const outcome = await serial(() => writeBatches(open, batches, deps));
+      rowsWritten += outcome.rows;
+      return outcome.result;
     },
     async flush() {
       const open = store;
       if (phase !== 'started' || open === undefined) return OK;
       return serial(async () => {
-        const done = await fromPromise(open.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'flush'));
+        const done = await fromPromise(open.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'flush', source));
         return done.ok ? OK : done.status;
       });
     },
-    close() {
-      closing ??= (async () => {
-        // A start still opening the file finishes first, so its file is released too.
-        const opened = starting === undefined ? undefined : await starting;
-        const open = store ?? (opened?.ok === true ? opened.value : undefined);
-        phase = 'closed';
-        store = undefined;
-        if (open === undefined) return OK;
-        const closed = await fromPromise(serial(() => closeStore(open, deps)), (error) => statusFromError(error, { source: SINK_NAME, op: 'close' }));
-        return closed.ok ? closed.value : closed.status;
-      })();
-      return closing;
+    async close() {
+      closed = true;
+      // A start still opening the file finishes first, so its file is released too.
+      const opened = starting === undefined ? undefined : await starting;
+      const open = store ?? (opened?.ok === true ? opened.value : undefined);
+      phase = 'closed';
+      store = undefined;
+      if (open === undefined) return OK;
+      return serial(() => closeStore(open, deps));
     },
     stats() {
       const bytes = storeBytes(path);
@@ -153,35 +147,34 @@ export const createSink: SinkFactory<DuckDbConfig> = (rawConfig, deps) => {
     reader() {
       const open = store;
       if (phase !== 'started' || open === undefined) return undefined;
-      return createStoreReader({ path, config, pool: open.pool, limiter: open.limiter, clock: deps.clock });
+      return createStoreReader({ path, config, pool: open.pool, limiter: open.limiter, clock: deps.clock, source });
     },
-  };
-  return { ok: true, value: sink };
+  });
 };
 
 /** Creates the directory, opens the file, prepares the layout and the per-table writers. */
 async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, context: SinkStartContext): Promise<{ ok: true; value: OpenStore } | { ok: false; status: Status }> {
   const directory = dirname(path);
   const made = await fromPromise(mkdir(directory, { recursive: true, mode: DIRECTORY_MODE }), (error) =>
-    classifyErrno(error, `create ${directory}`, SINK_NAME),
+    classifyErrno(error, `create ${directory}`, deps.name),
   );
   if (!made.ok) return made;
   // DuckDB reports a directory as a transient IO error, which would be retried for seconds in silence.
-  const existing = await fromPromise(stat(path), (error) => classifyErrno(error, `stat ${path}`, SINK_NAME));
+  const existing = await fromPromise(stat(path), (error) => classifyErrno(error, `stat ${path}`, deps.name));
   if (existing.ok && !existing.value.isFile()) {
     return {
       ok: false,
       status: fail(StatusCode.INVALID_CONFIG, `store path ${path} is not a file; set path to a file name such as ${join(path, DEFAULT_FILE_NAME)}`, {
-        source: SINK_NAME,
+        source: deps.name,
         op: 'open store',
         retryable: false,
       }),
     };
   }
-  const opened = await openPooledInstance(path, config, AccessMode.READ_WRITE);
+  const opened = await openPooledInstance(path, config, AccessMode.READ_WRITE, deps.name);
   if (!opened.ok) return opened;
   const instance = { ok: true, value: opened.value.instance } as const;
-  const connection = await fromPromise(instance.value.connect(), (error) => classifyDuckDbError(error, 'connect'));
+  const connection = await fromPromise(instance.value.connect(), (error) => classifyDuckDbError(error, 'connect', deps.name));
   if (!connection.ok) {
     void opened.value.pool.closeAll();
     safely(() => instance.value.closeSync());
@@ -194,14 +187,14 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
     return { ok: false, status };
   };
   const now = deps.clock.now();
-  const prepared = await prepareStore(connection.value, context.tables, deps.host, now);
+  const prepared = await prepareStore(connection.value, context.tables, deps.host, now, deps.name);
   if (!prepared.ok) return abandon(prepared.status);
 
   const tables = new Map<string, WritableTable>();
   for (const layout of prepared.value.layouts.values()) {
     const closer = layout.schema.kind === 'state' ? versionCloser(layout, deps.host) : undefined;
     if (closer !== undefined) {
-      const created = await fromPromise(connection.value.run(closer.create), (error) => classifyDuckDbError(error, `declare table ${layout.schema.name}`));
+      const created = await fromPromise(connection.value.run(closer.create), (error) => classifyDuckDbError(error, `declare table ${layout.schema.name}`, deps.name));
       if (!created.ok) return abandon(created.status);
     }
     tables.set(layout.schema.name, {
@@ -219,7 +212,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       instance: instance.value,
       connection: connection.value,
       pool: opened.value.pool,
-      limiter: createStoreLimiter(config, opened.value.pool, deps.clock),
+      limiter: createStoreLimiter(config, opened.value.pool, deps.clock, deps.name),
       tables,
       unusable: prepared.value.unusable,
       sessionId: prepared.value.sessionId,
@@ -275,7 +268,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
   let refusal: Status | undefined;
   const accepted: { readonly batch: Batch; readonly table: WritableTable }[] = [];
   for (const [index, batch] of batches.entries()) {
-    const checked = checkBatch(store, batch);
+    const checked = checkBatch(store, batch, deps.name);
     if (checked.ok) {
       accepted.push({ batch, table: checked.value });
     } else {
@@ -308,7 +301,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
       }
       await store.connection.run(`UPDATE ${META_SCHEMA}.sessions SET last_write_at = ${timeLiteral(writeAt)} WHERE id = ${store.sessionId}`);
     }),
-    (error) => classifyDuckDbError(error, 'write'),
+    (error) => classifyDuckDbError(error, 'write', deps.name),
   );
   if (!done.ok) {
     // Nothing was written: every batch is rejected, and the remembered versions stay as they were.
@@ -320,19 +313,23 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
   return { result: refusal === undefined ? { status: OK } : { status: refusal, rejected }, rows };
 }
 
-/** The writable table of a batch, or why the batch cannot be written. */
-function checkBatch(store: OpenStore, batch: Batch): { ok: true; value: WritableTable } | { ok: false; status: Status } {
+/**
+ * The writable table of a batch, or why the batch cannot be written. The kit refused tables no
+ * probe declared; a declared table missing here is one the store could not use.
+ */
+function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true; value: WritableTable } | { ok: false; status: Status } {
   const table = store.tables.get(batch.table);
   if (table === undefined) {
-    const status = store.unusable.get(batch.table) ?? fail(StatusCode.INVALID_ARGUMENT, `table '${batch.table}' was not declared`, { source: SINK_NAME, op: 'write' });
+    const status = store.unusable.get(batch.table) ?? fail(StatusCode.INTERNAL, `table '${batch.table}' has no layout in the store`, { source, op: 'write' });
     return { ok: false, status };
   }
   if (!Number.isFinite(batch.ts)) {
-    return { ok: false, status: fail(StatusCode.INVALID_ARGUMENT, `${batch.table}: batch time ${String(batch.ts)} is not a number`, { source: SINK_NAME, op: 'write' }) };
+    return { ok: false, status: fail(StatusCode.INVALID_ARGUMENT, `${batch.table}: batch time ${String(batch.ts)} is not a number`, { source, op: 'write' }) };
   }
+  // Row validation stays here until the runtime pipeline validates rows for every sink.
   for (const row of batch.rows) {
     const valid = validateRow(table.layout.schema, row);
-    if (!isOk(valid)) return { ok: false, status: withSource(valid, SINK_NAME) };
+    if (!isOk(valid)) return { ok: false, status: withSource(valid, source) };
   }
   return { ok: true, value: table };
 }
@@ -383,10 +380,10 @@ async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
         `UPDATE ${META_SCHEMA}.sessions SET last_write_at = ${timeLiteral(closeAt)}, stopped_at = ${timeLiteral(closeAt)}, stop_reason = '${StopReason.CLOSE}' WHERE id = ${store.sessionId}`,
       );
     }),
-    (error) => classifyDuckDbError(error, 'close'),
+    (error) => classifyDuckDbError(error, 'close', deps.name),
   );
   for (const table of states) table.versions.clear();
-  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'close'));
+  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'close', deps.name));
   safely(() => store.connection.disconnectSync());
   safely(() => store.instance.closeSync());
   const status = !ended.ok ? ended.status : !checkpoint.ok ? checkpoint.status : OK;

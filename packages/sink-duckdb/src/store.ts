@@ -7,9 +7,8 @@
 import { statSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { classifyErrno, fail, fromPromise, fromThrowable, StatusCode, type Result, type Status } from '@virtualeyes/core';
-import type { DuckDbConfig } from './config.js';
+import { STORE_NAME, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
-import { SINK_NAME } from './manifest.js';
 
 /** How a store file is opened. */
 export const AccessMode = {
@@ -86,8 +85,8 @@ export interface PooledInstance {
  * Opens `path` with {@link instanceOptions}, bounds its spill directory and locks its
  * configuration before any other connection exists.
  */
-export async function openInstance(path: string, config: DuckDbConfig, mode: AccessMode): Promise<Result<DuckDBInstance>> {
-  const opened = await openWith(path, config, mode, 0);
+export async function openInstance(path: string, config: DuckDbConfig, mode: AccessMode, source: string = STORE_NAME): Promise<Result<DuckDBInstance>> {
+  const opened = await openWith(path, config, mode, 0, source);
   return opened.ok ? { ok: true, value: opened.value.instance } : opened;
 }
 
@@ -95,12 +94,12 @@ export async function openInstance(path: string, config: DuckDbConfig, mode: Acc
  * {@link openInstance} with `maxConcurrentQueries` query connections prepared before the lock
  * (a small streaming buffer), pooled for the readers.
  */
-export async function openPooledInstance(path: string, config: DuckDbConfig, mode: AccessMode): Promise<Result<PooledInstance>> {
-  return openWith(path, config, mode, config.maxConcurrentQueries);
+export async function openPooledInstance(path: string, config: DuckDbConfig, mode: AccessMode, source: string = STORE_NAME): Promise<Result<PooledInstance>> {
+  return openWith(path, config, mode, config.maxConcurrentQueries, source);
 }
 
-async function openWith(path: string, config: DuckDbConfig, mode: AccessMode, queryConnections: number): Promise<Result<PooledInstance>> {
-  const opened = await fromPromise(DuckDBInstance.create(path, instanceOptions(config, mode, path)), (error) => classifyDuckDbError(error, `open ${path}`));
+async function openWith(path: string, config: DuckDbConfig, mode: AccessMode, queryConnections: number, source: string): Promise<Result<PooledInstance>> {
+  const opened = await fromPromise(DuckDBInstance.create(path, instanceOptions(config, mode, path)), (error) => classifyDuckDbError(error, `open ${path}`, source));
   if (!opened.ok) return opened;
   const instance = opened.value;
   const prepared: DuckDBConnection[] = [];
@@ -113,14 +112,14 @@ async function openWith(path: string, config: DuckDbConfig, mode: AccessMode, qu
       }
       await lockConfiguration(instance, config.maxTempDirectorySize.trim());
     },
-    (error) => classifyDuckDbError(error, `open ${path}`),
+    (error) => classifyDuckDbError(error, `open ${path}`, source),
   );
   if (!locked.ok) {
     for (const connection of prepared) safely(() => connection.disconnectSync());
     safely(() => instance.closeSync());
     return locked;
   }
-  return { ok: true, value: { instance, pool: createConnectionPool(instance, prepared) } };
+  return { ok: true, value: { instance, pool: createConnectionPool(instance, prepared, source) } };
 }
 
 /**
@@ -157,8 +156,8 @@ export interface ConnectionPool {
   isClosed(): boolean;
 }
 
-/** Creates a pool over `instance` that reuses `pooled` (prepared connections) before making new ones. */
-export function createConnectionPool(instance: DuckDBInstance, pooled: readonly DuckDBConnection[] = []): ConnectionPool {
+/** Creates a pool over `instance` that reuses `pooled` (prepared connections) before making new ones; its Status carry `source`. */
+export function createConnectionPool(instance: DuckDBInstance, pooled: readonly DuckDBConnection[] = [], source: string = STORE_NAME): ConnectionPool {
   const own = new Set(pooled);
   const idle = [...pooled];
   const busy = new Set<DuckDBConnection>();
@@ -176,24 +175,24 @@ export function createConnectionPool(instance: DuckDBInstance, pooled: readonly 
   };
   return {
     async open() {
-      if (closed) return { ok: false, status: storeClosed() };
+      if (closed) return { ok: false, status: storeClosed('query', source) };
       const reused = idle.pop();
       if (reused !== undefined) {
         busy.add(reused);
         return { ok: true, value: reused };
       }
-      const connection = await fromPromise(instance.connect(), (error) => classifyDuckDbError(error, 'connect'));
+      const connection = await fromPromise(instance.connect(), (error) => classifyDuckDbError(error, 'connect', source));
       if (!connection.ok) return connection;
       if (closed) {
         disconnect(connection.value);
-        return { ok: false, status: storeClosed() };
+        return { ok: false, status: storeClosed('query', source) };
       }
       busy.add(connection.value);
       return connection;
     },
     async release(connection) {
       busy.delete(connection);
-      const clean = await fromPromise(resetConnection(connection), (error) => classifyDuckDbError(error, 'release'));
+      const clean = await fromPromise(resetConnection(connection), (error) => classifyDuckDbError(error, 'release', source));
       if (clean.ok && !closed && own.has(connection)) idle.push(connection);
       else disconnect(connection);
       settle();
@@ -230,8 +229,8 @@ async function resetConnection(connection: DuckDBConnection): Promise<void> {
 }
 
 /** UNAVAILABLE (not retryable): the store was closed. */
-export function storeClosed(op = 'query'): Status {
-  return fail(StatusCode.UNAVAILABLE, 'the store is closed', { source: SINK_NAME, op, retryable: false });
+export function storeClosed(op = 'query', source: string = STORE_NAME): Status {
+  return fail(StatusCode.UNAVAILABLE, 'the store is closed', { source, op, retryable: false });
 }
 
 /** Bytes of the store file and its write-ahead log; undefined when the file does not exist. */

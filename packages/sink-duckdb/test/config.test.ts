@@ -1,7 +1,9 @@
 // Options: the sample config holds every option at its default, bad values name their JSON
-// path, and the store path resolves against the data directory.
+// path, the store path resolves against the data directory, and the manifest comes from
+// package.json.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createOptionsValidator } from '@virtualeyes/core';
 import { createTestDeps } from '@virtualeyes/core/testing';
 import { CONFIG_SCHEMA, createSink, DEFAULT_CONFIG, manifest, parseConfig, storePath } from '../src/index.js';
 
@@ -40,8 +42,29 @@ describe('configuration', () => {
     expect(storePath({ path: '/srv/x.db' }, '/var/lib/vwatchd')).toBe('/srv/x.db');
   });
 
-  it('refuses bad options in the factory too', () => {
-    const created = createSink({ threads: -1 } as never, createTestDeps());
-    expect(created.ok).toBe(false);
+  it('refuses bad options before the factory, which takes them validated', () => {
+    // The loader validates with the manifest's schema; the factory no longer validates again.
+    const refused = createOptionsValidator().validate(manifest.configSchema, { threads: -1 });
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.status).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('$.threads: must be >= 1') });
+    const valid = parseConfig({ threads: 1 });
+    if (!valid.ok) expect.fail(valid.status.message);
+    const created = createSink(valid.value, createTestDeps());
+    expect(created.ok && created.value.name).toBe('test');
+  });
+
+  it('takes its name, version and core range from package.json (the generated identity)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string; peerDependencies: Record<string, string> };
+    expect(manifest).toMatchObject({
+      kind: 'sink',
+      name: 'duckdb',
+      packageName: pkg.name,
+      version: pkg.version,
+      coreRange: pkg.peerDependencies['@virtualeyes/core'],
+      platforms: 'any',
+      configSchema: CONFIG_SCHEMA,
+      tables: [],
+    });
+    expect(Object.isFrozen(manifest)).toBe(true);
   });
 });

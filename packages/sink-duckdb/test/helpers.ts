@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import type { Cell, Clock, PluginDeps, QueryRequest, QueryResult, Sink, StoreReader, TableSchema } from '@virtualeyes/core';
 import { createFakeClock, createTestDeps, type FakeClock } from '@virtualeyes/core/testing';
-import { createSink, parseConfig } from '../src/index.js';
+import { createSink, manifest, parseConfig } from '../src/index.js';
 
 /** 2026-01-01T00:00:00Z, the fake clock's start. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -89,13 +89,13 @@ export interface Started {
   readonly reader: StoreReader;
 }
 
-/** Creates and starts a sink on `path` with a fake clock at `now`. */
+/** Creates and starts a sink on `path` with a fake clock at `now`, named as the loader names it (the manifest's name) unless `name` says otherwise. */
 export async function startSink(
   path: string,
-  options: { tables?: readonly TableSchema[]; host?: string; now?: number; clock?: Clock; config?: Record<string, unknown> } = {},
+  options: { tables?: readonly TableSchema[]; host?: string; now?: number; clock?: Clock; config?: Record<string, unknown>; name?: string } = {},
 ): Promise<Started> {
   const clock = createFakeClock(options.now ?? T0);
-  const deps = createTestDeps({ clock: options.clock ?? clock, host: options.host ?? 'host-a', dataDir: '/nonexistent' });
+  const deps = createTestDeps({ name: options.name ?? manifest.name, clock: options.clock ?? clock, host: options.host ?? 'host-a', dataDir: '/nonexistent' });
   const config = parseConfig({ path, ...options.config });
   expect(config.ok).toBe(true);
   const created = createSink(config.ok ? config.value : ({} as never), deps);

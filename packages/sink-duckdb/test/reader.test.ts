@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ReaderDeps } from '@virtualeyes/core';
 import { createFakeClock, createMemoryLogger, createTestDeps } from '@virtualeyes/core/testing';
-import { createReader, createSink, ONLY_SELECT } from '../src/index.js';
+import { createReader, createSink, ONLY_SELECT, parseConfig } from '../src/index.js';
 import { count, PROCESSES, rowsOf, SECOND, startSink, T0, useTempDir } from './helpers.js';
 import { buildSink, startFixture, stopFixture } from './child-processes.js';
 
@@ -113,7 +113,9 @@ describe('while another process writes', () => {
     const path = await recorded();
     const holder = await startFixture('hold-store.mjs', [path], 'ready');
     try {
-      const created = createSink({ path } as never, createTestDeps());
+      const config = parseConfig({ path });
+      if (!config.ok) expect.fail(config.status.message);
+      const created = createSink(config.value, createTestDeps());
       if (!created.ok) expect.fail(created.status.message);
       const started = await created.value.start({ tables: [PROCESSES] });
       expect(started.code).toBe('UNAVAILABLE');

@@ -1,11 +1,13 @@
 // The sink's lifecycle and write path: start and close in any order, partial rejection by
-// index, whole-write rollback (rows and remembered versions), and the directory it creates.
+// index, whole-write rollback (rows and remembered versions), and the directory it creates;
+// what the plugin kit answers for it (before start, after close, undeclared tables).
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDeps } from '@virtualeyes/core/testing';
 import { createSink, parseConfig } from '../src/index.js';
-import { count, PROCESSES, SECOND, startSink, T0, useTempDir } from './helpers.js';
+import type { TableSchema } from '@virtualeyes/core';
+import { count, EXITS, PROCESSES, SECOND, startSink, T0, useTempDir } from './helpers.js';
 
 const newPath = useTempDir();
 const init = { pid: 1, start_time: 10, comm: 'init', args: [] };
@@ -25,12 +27,23 @@ describe('lifecycle', () => {
     expect(sink.init().code).toBe('OK');
     expect(sink.stats()).toEqual({ rowsWritten: 0, path });
     expect(() => statSync(dirname(path))).toThrow();
+    // Before a successful start the kit leaves the write to the store, which says it is not started.
     const write = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init] }]);
-    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false });
+    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false, message: 'the store is not started' });
     expect(sink.reader?.()).toBeUndefined();
     expect((await sink.flush()).code).toBe('OK');
     expect((await sink.close()).code).toBe('OK');
-    expect((await sink.start({ tables: [PROCESSES] })).code).toBe('INVALID_ARGUMENT');
+    expect((await sink.start({ tables: [PROCESSES] })).code).toBe('UNAVAILABLE');
+  });
+
+  it('refuses a write after a failed start with UNAVAILABLE: not started', async () => {
+    const path = newPath();
+    mkdirSync(path, { recursive: true });
+    const sink = unstarted(path);
+    expect((await sink.start({ tables: [PROCESSES] })).code).toBe('INVALID_CONFIG');
+    const write = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init] }]);
+    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false, message: 'the store is not started', source: 'test', op: 'write' });
+    expect(sink.stats().rowsWritten).toBe(0);
   });
 
   it('releases the file when closed while still starting', async () => {
@@ -67,7 +80,8 @@ describe('lifecycle', () => {
     const { sink, reader } = await startSink(newPath());
     await sink.close();
     const write = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [init] }]);
-    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false, message: 'the store is closed' });
+    // The kit answers every write after close, naming the instance.
+    expect(write.status).toMatchObject({ code: 'UNAVAILABLE', retryable: false, message: 'duckdb is closed', source: 'duckdb' });
     expect(sink.reader?.()).toBeUndefined();
     const result = await reader.query({ sql: 'SELECT 1' });
     expect(!result.ok && result.status.code).toBe('UNAVAILABLE');
@@ -132,6 +146,32 @@ describe('write path', () => {
     const again = await sink.write([{ table: 'processes', ts: T0 + SECOND, snapshot: true, rows: [init] }]);
     expect(again.status.code).toBe('OK');
     expect(await count(reader, 'SELECT count(*) FROM history.processes')).toBe(1);
+    await sink.close();
+  });
+
+  it('names its Status after the instance; the kit refuses undeclared tables, the store the ones it cannot use', async () => {
+    const broken: TableSchema = { ...EXITS, name: 'broken', key: ['nope'] };
+    const { sink, reader } = await startSink(newPath(), { name: 'store-b', tables: [PROCESSES, broken] });
+    const mixed = await sink.write([
+      { table: 'processes', ts: T0, snapshot: true, rows: [init] },
+      { table: 'stray', ts: T0, snapshot: true, rows: [{ pid: 1 }] },
+      { table: 'broken', ts: T0, snapshot: true, rows: [{ pid: 1, code: 0 }] },
+      { table: 'processes', ts: T0, snapshot: true, rows: [{ ...init, pid: 'one' }] },
+    ]);
+    expect(mixed.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b' });
+    expect(mixed.status.message).toContain("key column 'nope' is not declared");
+    expect(mixed.rejected).toEqual([1, 2, 3]);
+    expect(sink.stats().rowsWritten).toBe(1);
+    const stray = await sink.write([{ table: 'stray', ts: T0, snapshot: true, rows: [{ pid: 1 }] }]);
+    expect(stray.status).toMatchObject({ code: 'INVALID_ARGUMENT', message: "table 'stray' was not declared by any probe", source: 'store-b', op: 'write' });
+    const unusable = await sink.write([{ table: 'broken', ts: T0, snapshot: true, rows: [{ pid: 1, code: 0 }] }]);
+    expect(unusable.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b', op: 'validate schema' });
+    expect(unusable.rejected).toEqual([0]);
+    const malformed = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [{ ...init, pid: 'one' }] }]);
+    expect(malformed.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b' });
+    const refused = await reader.query({ sql: 'DELETE FROM processes' });
+    expect(!refused.ok && refused.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b', op: 'query' });
+    expect(await count(reader, 'SELECT count(*) FROM processes')).toBe(1);
     await sink.close();
   });
 

@@ -10,8 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock, createTestDeps } from '@virtualeyes/core/testing';
 import type { Row, Sink, StoreReader } from '@virtualeyes/core';
 import { TABLES } from '@virtualeyes/probe-procfs';
-import { createSink } from '@virtualeyes/sink-duckdb';
+import { createSink, parseConfig, type DuckDbConfig } from '@virtualeyes/sink-duckdb';
 import { psSql, renderPs, rowObjects, runCli } from '../src/index.js';
+
+/** The store's options as the loader would hand them over: validated and defaulted. */
+function storeOptions(path: string): DuckDbConfig {
+  const parsed = parseConfig({ path });
+  if (!parsed.ok) throw new Error(parsed.status.message);
+  return parsed.value;
+}
 
 const T0 = Date.parse('2026-11-22T05:00:00Z');
 const WINDOW = 5 * 60_000;
@@ -34,7 +41,7 @@ describe('ps', () => {
 
   beforeAll(async () => {
     // The store's clock reads an hour after the recording: every instant asked about is past.
-    const created = createSink({ path: join(dir, 'vwatchd.db') }, createTestDeps({ clock: createFakeClock(T0 + 3_600_000) }));
+    const created = createSink(storeOptions(join(dir, 'vwatchd.db')), createTestDeps({ clock: createFakeClock(T0 + 3_600_000) }));
     if (!created.ok) throw new Error(created.status.message);
     sink = created.value;
     expect((await sink.start({ tables: TABLES })).code).toBe('OK');
@@ -135,7 +142,7 @@ describe('the CLI over hostile recorded text', () => {
   beforeAll(async () => {
     // A store row cap of 3 shows which cap the "output cut" note names.
     writeFileSync(config, JSON.stringify({ sinks: [{ use: '@virtualeyes/sink-duckdb', options: { maxRows: 3 } }] }));
-    const created = createSink({ path: join(dir, 'vwatchd.db') }, createTestDeps({ host: HOST, clock: createFakeClock(T0 + 3_600_000) }));
+    const created = createSink(storeOptions(join(dir, 'vwatchd.db')), createTestDeps({ host: HOST, clock: createFakeClock(T0 + 3_600_000) }));
     if (!created.ok) throw new Error(created.status.message);
     const sink = created.value;
     expect((await sink.start({ tables: TABLES })).code).toBe('OK');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createSystemClock, type PluginDeps, type Sink } from '@virtualeyes/core';
 import { createHooks, createFileReader } from '@virtualeyes/core';
-import { createSink } from '@virtualeyes/sink-duckdb';
+import { createSink, parseConfig } from '@virtualeyes/sink-duckdb';
 import { MAX_BODY_BYTES, startApiServer, type ApiServer } from '../src/index.js';
 
 interface Reply {
@@ -40,7 +40,9 @@ describe('local API', () => {
   const inFlight: number[] = [];
 
   beforeAll(async () => {
-    const created = createSink({}, deps);
+    const options = parseConfig({});
+    if (!options.ok) throw new Error(options.status.message);
+    const created = createSink(options.value, deps);
     if (!created.ok) throw new Error(created.status.message);
     sink = created.value;
     const listening = await startApiServer(socket, {
