@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
 import { createBuffers, type IdleSink, type SinkRuntime } from './agent-sinks.js';
 import { createSystemClock, holdProcess, type Clock } from './clock.js';
-import { AGENT_CONFIG_SCHEMA, type AgentConfig } from './config.js';
+import { AGENT_CONFIG_SCHEMA, resolveRoots, type AgentConfig, type ResolvedRoot } from './config.js';
 import { createFileReader, type FileReader } from './files.js';
 import { createHooks, type CollectInfo, type Hooks, type TapStats } from './hooks.js';
 import { formatBootTree, loadPlugins, type BootEntry, type LoadReport } from './loader.js';
@@ -38,8 +38,10 @@ export interface AgentOptions {
   readonly clock?: Clock;
   /** Root logger. @default info level on stderr */
   readonly logger?: Logger;
-  /** File reader handed to plugins. @default the real file system */
+  /** File reader handed to plugins; when given, the config's `roots` are checked but not applied to it. @default the real file system under `roots` */
   readonly files?: FileReader;
+  /** Environment the HOST_PROC, HOST_SYS, HOST_ETC, HOST_DEV and HOST_CGROUP roots are read from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Folders plugins are resolved from, in order. @default the working directory */
   readonly resolveFrom?: readonly string[];
   /** Platform for manifest checks. @default process.platform */
@@ -151,6 +153,7 @@ interface Cradle {
   clock: Clock;
   logger: Logger;
   files: FileReader;
+  roots: readonly ResolvedRoot[];
   random: () => number;
   tapStats: Map<string, TapStats>;
   statusBoard: StatusBoard;
@@ -166,13 +169,18 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
   const parsed = validator.validate<AgentConfig>(AGENT_CONFIG_SCHEMA, rawConfig);
   if (!parsed.ok) return parsed;
   const config = parsed.value;
+  const roots = resolveRoots(config.roots, options.env ?? process.env);
+  if (!roots.ok) return roots;
+  // An injected reader already decides where paths go; the roots are then only checked.
+  const applied = options.files === undefined ? roots.value : [];
   try {
     const container = createContainer<Cradle>({ injectionMode: InjectionMode.PROXY, strict: true });
     container.register({
       config: asValue(config),
       clock: asValue(options.clock ?? createSystemClock()),
       logger: asValue(options.logger ?? createLogger()),
-      files: asValue(options.files ?? createFileReader()),
+      files: asValue(options.files ?? createFileReader({ roots: Object.fromEntries(applied.map((root) => [root.path, root.target])) })),
+      roots: asValue(applied),
       random: asValue(options.random ?? Math.random),
       tapStats: asValue(new Map<string, TapStats>()),
       validator: asValue(validator),
@@ -204,7 +212,7 @@ export async function createAgent(rawConfig: unknown, options: AgentOptions = {}
 }
 
 function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number, startRetryMs: number): Agent {
-  const { config, clock, logger, hooks, statusBoard, host } = cradle;
+  const { config, clock, logger, hooks, statusBoard, host, roots } = cradle;
   const probes = new Map(report.probes.map((loaded) => [loaded.name, loaded]));
   // The one place rows are checked: the table must be the producing probe's own, and each row
   // must match its schema. A bad row is dropped alone and counted against its probe by name.
@@ -311,6 +319,14 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
 
   const startAll = async (): Promise<Status> => {
     startedAt = clock.now();
+    // Before any plugin starts, so a plugin's complaint about a missing file reads against it.
+    if (roots.length > 0) {
+      const fromEnv = roots.filter((root) => !root.from.startsWith('$')).map((root) => root.from);
+      logger.info('Reading host files under other roots', {
+        ...Object.fromEntries(roots.map((root) => [root.path, root.target])),
+        ...(fromEnv.length > 0 ? { env: fromEnv.join(',') } : {}),
+      });
+    }
     const tables = report.probes.flatMap((loaded) => loaded.manifest.tables);
     const started = await createBuffers(report.sinks, tables, {
       config,

@@ -3,9 +3,11 @@
  * The JSON Schema here is the single source for validation, defaults and the daemon's
  * shipped schema file; `docs/configuration.md` is generated from it.
  */
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import type { JsonSchema } from './plugin.js';
+import { err, fail, messageOf, ok, StatusCode, type Result } from './status.js';
 
 /** One plugin to load. */
 export interface PluginSpec {
@@ -58,6 +60,38 @@ export interface SchedulerConfig {
   readonly maxBackoffMs: number;
 }
 
+/**
+ * Where the host's file systems are when the agent does not see them at their usual place,
+ * as when vwatchd runs in a container with the host's `/proc` mounted at `/host/proc`.
+ */
+export interface RootsConfig {
+  /** Folder holding the host's `/proc`. */
+  readonly proc?: string;
+  /** Folder holding the host's `/sys`. */
+  readonly sys?: string;
+  /** Folder holding the host's `/etc`. */
+  readonly etc?: string;
+  /** Folder holding the host's `/dev`. */
+  readonly dev?: string;
+  /** Folder holding the host's `/sys/fs/cgroup`. */
+  readonly cgroup?: string;
+}
+
+/** The name of one root in {@link RootsConfig}. */
+export type RootName = keyof RootsConfig;
+
+/**
+ * Each root: the absolute path it replaces, and the environment variable that sets it when
+ * the config does not (Telegraf's names where Telegraf has one).
+ */
+export const ROOTS: Readonly<Record<RootName, { readonly path: string; readonly env: string }>> = Object.freeze({
+  proc: Object.freeze({ path: '/proc', env: 'HOST_PROC' }),
+  sys: Object.freeze({ path: '/sys', env: 'HOST_SYS' }),
+  etc: Object.freeze({ path: '/etc', env: 'HOST_ETC' }),
+  dev: Object.freeze({ path: '/dev', env: 'HOST_DEV' }),
+  cgroup: Object.freeze({ path: '/sys/fs/cgroup', env: 'HOST_CGROUP' }),
+});
+
 /** The whole agent configuration, after defaults. */
 export interface AgentConfig {
   /** Host name stamped on every row; defaults to the machine's host name. */
@@ -72,6 +106,8 @@ export interface AgentConfig {
   readonly scheduler: SchedulerConfig;
   /** Default buffer limits for every sink. */
   readonly buffer: BufferConfig;
+  /** Where the host's /proc, /sys, /etc, /dev and cgroup hierarchy are, when not at their usual place. */
+  readonly roots?: RootsConfig;
 }
 
 /** Defaults for {@link SchedulerConfig}. */
@@ -178,8 +214,74 @@ export const AGENT_CONFIG_SCHEMA: JsonSchema = Object.freeze({
       },
     },
     buffer: bufferSchema(true),
+    roots: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Where the host file systems are when not at their usual place (in a container: {"proc": "/host/proc"}); every plugin reads through them. HOST_PROC, HOST_SYS, HOST_ETC, HOST_DEV and HOST_CGROUP set a root left out here.',
+      properties: Object.fromEntries(
+        (Object.entries(ROOTS) as [RootName, (typeof ROOTS)[RootName]][]).map(([name, { path, env }]) => [
+          name,
+          {
+            type: 'string',
+            pattern: '^/',
+            description: `Absolute path of the folder holding the host's ${path}; ${env} when absent.`,
+          },
+        ]),
+      ),
+    },
   },
 });
+
+/** One root in use: the folder read instead of `path`, and where that was set. */
+export interface ResolvedRoot {
+  /** The root's name in {@link RootsConfig}. */
+  readonly name: RootName;
+  /** The absolute path it replaces (`/proc`). */
+  readonly path: string;
+  /** The folder read instead, normalised without a trailing slash. */
+  readonly target: string;
+  /** Where it was set: its JSON path in the config (`$.roots.proc`) or its variable (`HOST_PROC`). */
+  readonly from: string;
+}
+
+/**
+ * The roots in use: each from the config, else from its environment variable (an empty one
+ * counts as unset). A relative path or one that is not an existing directory is
+ * INVALID_CONFIG naming its JSON path or variable, so a wrong mount fails at start instead of
+ * as an empty recording.
+ */
+export function resolveRoots(
+  roots: RootsConfig | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  isDirectory: (path: string) => Result<boolean> = directoryCheck,
+): Result<ResolvedRoot[]> {
+  const resolved: ResolvedRoot[] = [];
+  for (const [name, { path, env: variable }] of Object.entries(ROOTS) as [RootName, (typeof ROOTS)[RootName]][]) {
+    const configured = roots?.[name];
+    const fromEnv = env[variable];
+    const value = configured ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value === undefined) continue;
+    const from = configured === undefined ? variable : `$.roots.${name}`;
+    const invalid = (why: string): Result<ResolvedRoot[]> =>
+      err(fail(StatusCode.INVALID_CONFIG, `${from}: ${why}`, { op: 'validate config', retryable: false }));
+    if (!isAbsolute(value)) return invalid(`must be an absolute path, got '${value}'`);
+    const target = normalize(value).replace(/(?<=.)\/+$/, '');
+    const directory = isDirectory(target);
+    if (!directory.ok) return invalid(`cannot use ${target} as the host's ${path}: ${directory.status.message}`);
+    if (!directory.value) return invalid(`${target} is not a directory`);
+    resolved.push({ name, path, target, from });
+  }
+  return ok(resolved);
+}
+
+function directoryCheck(path: string): Result<boolean> {
+  try {
+    return ok(statSync(path).isDirectory());
+  } catch (error) {
+    return err(fail(StatusCode.NOT_FOUND, messageOf(error), { op: `stat ${path}`, cause: error }));
+  }
+}
 
 /** The default data directory: `/var/lib/vwatchd` as root, else `$XDG_STATE_HOME/vwatchd`. */
 export function defaultDataDir(

@@ -97,6 +97,7 @@ interface RawHostConfig {
   readonly sinks: PluginSpec[];
   readonly scheduler: AgentConfig['scheduler'];
   readonly buffer: AgentConfig['buffer'];
+  readonly roots?: AgentConfig['roots'];
   readonly api: { readonly socket?: string };
   readonly log: { readonly level: LogLevel };
 }
@@ -139,6 +140,7 @@ export function loadHostConfig(overrides: ConfigOverrides = {}, defaultPath = DE
     sinks: value.sinks,
     scheduler: value.scheduler,
     buffer: value.buffer,
+    ...(value.roots === undefined ? {} : { roots: value.roots }),
     ...(value.host === undefined ? {} : { host: value.host }),
   };
   return ok({

@@ -33,7 +33,14 @@ describe('loadHostConfig', () => {
     expect(overridden.ok && overridden.value.agent.dataDir).toBe('/flag');
   });
 
+  it('hands the file’s roots to the agent', () => {
+    const path = file('roots.conf', JSON.stringify({ roots: { proc: '/host/proc', sys: '/host/sys' } }));
+    const result = loadHostConfig({ configPath: path });
+    expect(result.ok && result.value.agent.roots).toEqual({ proc: '/host/proc', sys: '/host/sys' });
+  });
+
   it.each([
+    ['relative root', JSON.stringify({ roots: { proc: 'host/proc' } }), '$.roots.proc: must match pattern'],
     ['wrong type', JSON.stringify({ scheduler: { timeoutMs: 'soon' } }), '$.scheduler.timeoutMs: must be integer'],
     ['unknown key', JSON.stringify({ probez: [] }), '$.probez: is not a known option'],
     ['bad plugin spec', JSON.stringify({ probes: [{ name: 'x' }] }), '$.probes[0].use: is required'],

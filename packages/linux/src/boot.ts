@@ -23,11 +23,11 @@ export function parseBtime(text: string): Result<number> {
 }
 
 /**
- * Boot time in epoch milliseconds, read through `files` from `<procRoot>/stat`; a failed read
- * comes back with the reader's Status unchanged (the caller knows whether its root is wrong).
+ * Boot time in epoch milliseconds, read through `files` from `/proc/stat` (the reader maps
+ * `/proc` to the host's root); a failed read comes back with the reader's Status unchanged.
  */
-export function readBootMs(files: FileReader, procRoot = '/proc'): Result<number> {
-  const text = files.readText(`${procRoot}/stat`);
+export function readBootMs(files: FileReader): Result<number> {
+  const text = files.readText('/proc/stat');
   if (!text.ok) return text;
   const btime = parseBtime(text.value);
   return btime.ok ? ok(btime.value * 1000) : btime;

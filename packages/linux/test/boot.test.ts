@@ -33,12 +33,12 @@ describe('parseBtime', () => {
 });
 
 describe('readBootMs', () => {
-  it('reads btime through the FileReader under the given root, in milliseconds', () => {
+  it('reads /proc/stat through the FileReader, whose root maps it, in milliseconds', () => {
     expect(readBootMs(fixtureReader('host-a'))).toEqual({ ok: true, value: 1795323087000 });
   });
 
   it('returns the reader’s own status when /proc/stat cannot be read', () => {
-    const missing = readBootMs(createFileReader(), '/nonexistent-proc');
+    const missing = readBootMs(createFileReader({ roots: { '/proc': '/nonexistent-proc' } }));
     expect(!missing.ok && missing.status.code).toBe(StatusCode.NOT_FOUND);
   });
 

@@ -31,8 +31,6 @@ export interface PerfConfig {
   readonly maxFds: number;
   /** Clock ticks per second of /proc start times (USER_HZ). */
   readonly userHz: number;
-  /** Where sysfs is mounted. */
-  readonly sysRoot: string;
   /** Where the cgroup hierarchy that `processes.cgroups` names is mounted. */
   readonly cgroupRoot: string;
 }
@@ -47,7 +45,6 @@ export const DEFAULT_CONFIG: PerfConfig = Object.freeze({
   maxProcesses: 64,
   maxFds: 4096,
   userHz: DEFAULT_USER_HZ,
-  sysRoot: '/sys',
   cgroupRoot: '/sys/fs/cgroup',
 });
 
@@ -113,17 +110,12 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       default: DEFAULT_CONFIG.userHz,
       description: 'Clock ticks per second of /proc start times (getconf CLK_TCK); must match probe-procfs so start_time joins.',
     },
-    sysRoot: {
-      type: 'string',
-      pattern: ABSOLUTE_PATH,
-      default: DEFAULT_CONFIG.sysRoot,
-      description: 'Where sysfs is mounted (online CPUs, NUMA nodes).',
-    },
     cgroupRoot: {
       type: 'string',
       pattern: ABSOLUTE_PATH,
       default: DEFAULT_CONFIG.cgroupRoot,
-      description: 'Where the cgroup hierarchy named by processes.cgroups is mounted (/sys/fs/cgroup/unified on a hybrid v1/v2 host).',
+      description:
+        "Where the cgroup hierarchy named by processes.cgroups is mounted (/sys/fs/cgroup/unified on a hybrid v1/v2 host); read through the agent's roots, so in a container roots.cgroup (or HOST_CGROUP) says where the host's /sys/fs/cgroup is.",
     },
   },
 });

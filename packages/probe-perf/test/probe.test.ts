@@ -285,7 +285,8 @@ describe.skipIf(!linux)('groups and scaling', () => {
 
   it('reports a sysfs without the CPU list or NUMA nodes once, and keeps going', async () => {
     const kernel = createFakeKernel();
-    const probe = fakeProbe(kernel, { sysRoot: '/nonexistent-sys', processes: { pids: [process.pid] }, events: ['cs'] });
+    const reader = overlayReader(createFileReader({ roots: { '/sys': '/nonexistent-sys' } }), { '/proc/self/status': PRIVILEGED });
+    const probe = probeOver({ processes: { pids: [process.pid] }, events: ['cs'] }, { files: reader }, kernel.loader);
     const first = await collect(probe);
     expect(codes(first.errors)).toEqual([StatusCode.UNAVAILABLE, StatusCode.UNSUPPORTED]);
     expect(first.errors[0]!.message).toMatch(/\/nonexistent-sys\/devices\/system\/cpu\/online.* \(is \/nonexistent-sys mounted there\?\)$/);

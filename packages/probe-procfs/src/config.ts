@@ -8,12 +8,6 @@ import { DEFAULT_USER_HZ } from '@virtualeyes/linux';
 
 /** Options of the procfs probe, after defaults. */
 export interface ProcfsConfig {
-  /** Where procfs is mounted. */
-  readonly procRoot: string;
-  /** Where sysfs is mounted. */
-  readonly sysRoot: string;
-  /** Where the host's /etc is (os-release, passwd, machine-id). */
-  readonly etcRoot: string;
   /** Clock ticks per second of /proc times (USER_HZ, `getconf CLK_TCK`). */
   readonly userHz: number;
   /** Whether to read /proc/PID/io for read_bytes and write_bytes. */
@@ -29,40 +23,17 @@ export type ProcfsOptions = Partial<ProcfsConfig>;
 
 /** Every option at its default. */
 export const DEFAULT_CONFIG: ProcfsConfig = Object.freeze({
-  procRoot: '/proc',
-  sysRoot: '/sys',
-  etcRoot: '/etc',
   userHz: DEFAULT_USER_HZ,
   readIo: true,
   maxCmdlineChars: 4096,
   scanChunk: 64,
 });
 
-const ABSOLUTE_PATH = '^/';
-
 /** JSON Schema of {@link ProcfsConfig}; applying it fills every default. */
 export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
   type: 'object',
   additionalProperties: false,
   properties: {
-    procRoot: {
-      type: 'string',
-      pattern: ABSOLUTE_PATH,
-      default: DEFAULT_CONFIG.procRoot,
-      description: 'Where procfs is mounted; point it at a host mount (/host/proc) when running in a container.',
-    },
-    sysRoot: {
-      type: 'string',
-      pattern: ABSOLUTE_PATH,
-      default: DEFAULT_CONFIG.sysRoot,
-      description: 'Where sysfs is mounted.',
-    },
-    etcRoot: {
-      type: 'string',
-      pattern: ABSOLUTE_PATH,
-      default: DEFAULT_CONFIG.etcRoot,
-      description: "Where the host's /etc is (os-release, passwd, machine-id).",
-    },
     userHz: {
       type: 'integer',
       minimum: 1,

@@ -35,7 +35,10 @@ describe('config', () => {
 
   it.each([
     [{ userHz: 0 }, '$.userHz'],
-    [{ procRoot: 'proc' }, '$.procRoot'],
+    // The roots moved to the agent (`roots`, HOST_PROC…): the old options are refused by name.
+    [{ procRoot: '/proc' }, '$.procRoot'],
+    [{ sysRoot: '/sys' }, '$.sysRoot'],
+    [{ etcRoot: '/etc' }, '$.etcRoot'],
     [{ readIo: 'yes' }, '$.readIo'],
     [{ scanChunk: 0 }, '$.scanChunk'],
     [{ maxCmdlineChars: -1 }, '$.maxCmdlineChars'],

@@ -65,8 +65,8 @@ describe.each(cases)('fixture %s', (name) => {
       }
     });
 
-    it('reads the same rows through configured roots as through the mapped reader', async () => {
-      const direct = probeOver(createFileReader(), { procRoot: join(dir, 'proc'), sysRoot: join(dir, 'sys'), etcRoot: join(dir, 'etc') });
+    it('reads the same rows in a fresh instance through a reader over the step as its roots (as the agent builds it)', async () => {
+      const direct = probeOver(createFileReader({ roots: { '/proc': join(dir, 'proc'), '/sys': join(dir, 'sys'), '/etc': join(dir, 'etc') } }));
       const result = await collect(direct);
       expect(result.errors).toEqual([]);
       for (const table of ALL_TABLES) {

@@ -3,7 +3,8 @@
  * exited and unreadable processes reported once per collection, which files each table
  * reads, caches (user names, CPU model, boot time), aborts, and platforms without procfs.
  */
-import { StatusCode, type FileReader } from '@virtualeyes/core';
+import { join } from 'node:path';
+import { createFileReader, StatusCode, type FileReader } from '@virtualeyes/core';
 import { createFakeClock, createFixtureReader, createMemoryLogger, createTestDeps } from '@virtualeyes/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createProbe, parseConfig } from '../src/index.js';
@@ -187,7 +188,7 @@ describe('collect', () => {
 
 describe('a wrong root', () => {
   it('reports UNAVAILABLE naming the root, never NOT_FOUND (which would pass as normal)', async () => {
-    const result = await collect(probeOver(createFixtureReader(step0), { procRoot: '/nonexistent/proc', sysRoot: '/nonexistent/sys' }));
+    const result = await collect(probeOver(createFileReader({ roots: { '/proc': '/nonexistent/proc', '/sys': '/nonexistent/sys', '/etc': join(step0, 'etc') } })));
     expect(result.batches).toEqual([]);
     expect(result.errors.length).toBeGreaterThan(0);
     for (const status of result.errors) {

@@ -207,10 +207,10 @@ describe('vwatchd configuration errors', () => {
 
   it('exits 2 naming the JSON path of a wrong plugin option', async () => {
     const config = join(dir, 'wrong-option.conf');
-    writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', options: { procRoot: 5 } }] }));
+    writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', options: { readIo: 5 } }] }));
     const result = await run(VWATCHD, ['--config', config, '--data-dir', join(dir, 'data')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`vwatchd: ${config}: $.probes[0].options.procRoot: must be string`);
+    expect(result.stderr).toContain(`vwatchd: ${config}: $.probes[0].options.readIo: must be boolean`);
   });
 
   it('starts the other plugins when a configured package does not exist, reporting it by name', async () => {

@@ -10,6 +10,10 @@ import { parseCpuList } from '../parse/cpulist.js';
 import { closeGroups, fdCount, openGroups, readGroup, type CounterTarget, type OpenGroup } from './counters.js';
 import { addCounts, counterColumns, hostFileStatus, type EventTotal, type Session } from './session.js';
 
+const SYS = '/sys';
+/** Read through the FileReader, which maps /sys to the host's sysfs. */
+const ONLINE = '/sys/devices/system/cpu/online';
+
 /** One CPU's counters. */
 interface CpuSet {
   readonly target: CounterTarget;
@@ -42,17 +46,16 @@ export interface CpuCounters {
 }
 
 /** Creates the per-CPU counters; nothing opens until the first refresh. */
-export function createCpuCounters(session: Session, sysRoot: string): CpuCounters {
-  const onlinePath = `${sysRoot}/devices/system/cpu/online`;
+export function createCpuCounters(session: Session): CpuCounters {
   const open = new Map<number, CpuSet>();
   let refused = false;
 
   const onlineCpus = (): number[] | undefined => {
-    const text = session.files.readText(onlinePath);
+    const text = session.files.readText(ONLINE);
     const parsed = text.ok ? parseCpuList(text.value) : text;
     if (parsed.ok) return parsed.value;
     // A missing or malformed online list does not heal by itself: say it once.
-    session.once('cpu:online', hostFileStatus(parsed.status, sysRoot));
+    session.once('cpu:online', hostFileStatus(parsed.status, session.files.resolve(SYS)));
     return undefined;
   };
 

@@ -11,25 +11,26 @@ import { parseNumastat } from '../parse/numastat.js';
 import { scaleCount } from '../scale.js';
 import type { CpuReading } from './cpus.js';
 
+const SYS = '/sys';
+/** Read through the FileReader, which maps /sys to the host's sysfs. */
+const NODES = '/sys/devices/system/node';
 const NODE_LOADS = findEvent('node-loads');
 const NODE_LOAD_MISSES = findEvent('node-load-misses');
 
 /** Reads the rows of perf_numa; `readings` are this collection's per-CPU counter readings. */
 export function numaRows(
   files: FileReader,
-  sysRoot: string,
   readings: readonly CpuReading[],
   errors: Status[],
   once: (key: string, status: Status) => void,
 ): Row[] {
-  const nodesDir = `${sysRoot}/devices/system/node`;
-  const listed = files.readDir(nodesDir);
+  const listed = files.readDir(NODES);
   if (!listed.ok) {
     once(
       'numa:nodes',
       listed.status.code === StatusCode.NOT_FOUND
-        ? fail(StatusCode.UNSUPPORTED, `no ${nodesDir}: this kernel was built without NUMA support (or sysfs is not at ${sysRoot}); perf_numa stays empty`, {
-            op: `list ${nodesDir}`,
+        ? fail(StatusCode.UNSUPPORTED, `no ${files.resolve(NODES)}: this kernel was built without NUMA support (or sysfs is not at ${files.resolve(SYS)}); perf_numa stays empty`, {
+            op: `list ${NODES}`,
           })
         : listed.status,
     );
@@ -43,7 +44,7 @@ export function numaRows(
   const byCpu = new Map(readings.map((reading) => [reading.cpu, reading]));
   const rows: Row[] = [];
   for (const node of nodes) {
-    const dir = `${nodesDir}/node${node}`;
+    const dir = `${NODES}/node${node}`;
     const text = files.readText(`${dir}/numastat`);
     const stat = text.ok ? parseNumastat(text.value) : text;
     if (!stat.ok) {

@@ -79,9 +79,9 @@ export function createProcessCounters(session: Session, options: ProcessOptions)
   /** Boot time from btime in /proc/stat, read once: start times stay stable if the wall clock is stepped. */
   const boot = (): number | undefined => {
     if (bootMs !== undefined) return bootMs;
-    const boot = readBootMs(files, PROC);
+    const boot = readBootMs(files);
     if (!boot.ok) {
-      session.once('process:btime', hostFileStatus(boot.status, PROC));
+      session.once('process:btime', hostFileStatus(boot.status, files.resolve(PROC)));
       return undefined;
     }
     bootMs = boot.value;
@@ -131,7 +131,7 @@ export function createProcessCounters(session: Session, options: ProcessOptions)
     }
     if (options.patterns.length > 0) {
       const names = files.readDir(PROC);
-      if (!names.ok) session.once('process:list', hostFileStatus(names.status, PROC));
+      if (!names.ok) session.once('process:list', hostFileStatus(names.status, files.resolve(PROC)));
       else {
         for (const name of names.value) {
           const pid = readUint(name, 0, name.length);

@@ -43,7 +43,6 @@ export function linuxPlatform(loader: PerfSyscallsLoader = () => loadLibcSyscall
 function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: PerfSyscallsLoader): ProbeImpl {
   const { config, events, patterns } = settings;
   const { files, clock, logger, name } = deps;
-  const sysRoot = trimSlash(config.sysRoot);
   const pending: Status[] = [];
   const reported = new Set<string>();
   const once = (key: string, status: Status): void => {
@@ -91,7 +90,7 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
           once(`unsupported:${event.name}`, status);
         },
       };
-      cpus = createCpuCounters(session, sysRoot);
+      cpus = createCpuCounters(session);
       processes = createProcessCounters(session, {
         selection: config.processes,
         patterns,
@@ -150,7 +149,7 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
         } else if (table === Table.PERF_PROCESS && processes !== undefined) {
           push(table, processes.collect(errors));
         } else if (table === Table.PERF_NUMA) {
-          push(table, numaRows(files, sysRoot, readCpus(), errors, once));
+          push(table, numaRows(files, readCpus(), errors, once));
         }
       }
       return { batches, errors: [...pending.splice(0), ...errors] };

@@ -1,9 +1,8 @@
 /**
- * Every path the probe reads, built once per instance from the configured roots, so the
- * collectors never assemble strings for the fixed files and tests can point any root at a
- * fixture folder.
+ * Every fixed path the probe reads. They are the usual absolute paths: the FileReader in the
+ * probe's deps maps them to the host's roots (the agent's `roots`, HOST_PROC…) or to a
+ * fixture folder in tests, so the probe never builds paths from a root of its own.
  */
-import type { ProcfsConfig } from '../config.js';
 
 /** Absolute paths of the files and folders this probe reads. */
 export interface Paths {
@@ -24,30 +23,21 @@ export interface Paths {
   readonly passwd: string;
 }
 
-/** Builds the paths under the configured roots. */
-export function buildPaths(config: Pick<ProcfsConfig, 'procRoot' | 'sysRoot' | 'etcRoot'>): Paths {
-  const proc = trimSlash(config.procRoot);
-  const sys = trimSlash(config.sysRoot);
-  const etc = trimSlash(config.etcRoot);
-  return {
-    proc,
-    stat: `${proc}/stat`,
-    meminfo: `${proc}/meminfo`,
-    loadavg: `${proc}/loadavg`,
-    cpuinfo: `${proc}/cpuinfo`,
-    hostname: `${proc}/sys/kernel/hostname`,
-    osrelease: `${proc}/sys/kernel/osrelease`,
-    version: `${proc}/sys/kernel/version`,
-    arch: `${proc}/sys/kernel/arch`,
-    bootId: `${proc}/sys/kernel/random/boot_id`,
-    system: `${sys}/devices/system`,
-    nodes: `${sys}/devices/system/node`,
-    osRelease: `${etc}/os-release`,
-    machineId: `${etc}/machine-id`,
-    passwd: `${etc}/passwd`,
-  };
-}
-
-function trimSlash(root: string): string {
-  return root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
-}
+/** The paths, read through `deps.files`. */
+export const PATHS: Paths = Object.freeze({
+  proc: '/proc',
+  stat: '/proc/stat',
+  meminfo: '/proc/meminfo',
+  loadavg: '/proc/loadavg',
+  cpuinfo: '/proc/cpuinfo',
+  hostname: '/proc/sys/kernel/hostname',
+  osrelease: '/proc/sys/kernel/osrelease',
+  version: '/proc/sys/kernel/version',
+  arch: '/proc/sys/kernel/arch',
+  bootId: '/proc/sys/kernel/random/boot_id',
+  system: '/sys/devices/system',
+  nodes: '/sys/devices/system/node',
+  osRelease: '/etc/os-release',
+  machineId: '/etc/machine-id',
+  passwd: '/etc/passwd',
+});

@@ -20,7 +20,7 @@ const DENIED_OP = 'read /proc/[pid]';
 /** What a scan needs from the collector. */
 export interface ScanContext {
   readonly files: FileReader;
-  /** The procfs root, without a trailing slash. */
+  /** `/proc`, as the FileReader (which maps it to the host's root) reads it. */
   readonly proc: string;
   readonly userHz: number;
   readonly readIo: boolean;
@@ -61,7 +61,7 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
   const stats: Row[] = [];
   const errors: Status[] = [];
   const listed = ctx.files.readDir(ctx.proc);
-  if (!listed.ok) return { processes, stats, complete: false, errors: [classifyHostRead(listed.status, ctx.proc)] };
+  if (!listed.ok) return { processes, stats, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
 
   const tally: Tally = { exited: 0, hidden: 0, deniedIo: 0, deniedExe: 0, failures: new Map() };
   const names = listed.value;

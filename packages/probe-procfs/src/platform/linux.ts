@@ -22,7 +22,7 @@ import {
 import type { Count } from '@virtualeyes/linux';
 import { classifyHostRead } from '../classify.js';
 import type { ProcfsConfig } from '../config.js';
-import { buildPaths, type Paths } from '../linux/paths.js';
+import { PATHS, type Paths } from '../linux/paths.js';
 import { scanProcesses } from '../linux/processes.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
 import { createUserNames } from '../linux/users.js';
@@ -48,7 +48,9 @@ interface Sample<T> {
 /** Creates a collector owning its caches (boot time, CPU model, user names); instances share nothing. */
 function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl {
   const { files, clock } = deps;
-  const paths = buildPaths(config);
+  const paths = PATHS;
+  // Messages about a missing host file name the folder actually read, which is what to check.
+  const procRoot = files.resolve(paths.proc);
   const users = createUserNames(() => files.readText(paths.passwd));
   // btime moves when the wall clock is stepped; reading it once keeps start_time and
   // boot_time stable for the probe's lifetime (a reboot restarts the probe anyway).
@@ -61,7 +63,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   const sample = <T>(path: string, parse: (text: string) => Result<T>): Result<Sample<T>> => {
     const ts = clock.now();
     const text = files.readText(path);
-    if (!text.ok) return err(classifyHostRead(text.status, paths.proc));
+    if (!text.ok) return err(classifyHostRead(text.status, procRoot));
     const parsed = parse(text.value);
     return parsed.ok ? { ok: true, value: { value: parsed.value, ts } } : parsed;
   };
@@ -164,7 +166,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   ): Sample<ReturnType<typeof systemInfoRow>> | undefined {
     const required = (path: string): string | undefined => {
       const text = reader.readText(path);
-      const value = text.ok ? parseValue(text.value, path) : err<string>(classifyHostRead(text.status, p.proc));
+      const value = text.ok ? parseValue(text.value, path) : err<string>(classifyHostRead(text.status, procRoot));
       if (value.ok) return value.value;
       errors.push(value.status);
       return undefined;
