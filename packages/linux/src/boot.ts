@@ -34,7 +34,7 @@ export function readBootMs(files: FileReader): Result<number> {
 }
 
 /** Start and end (exclusive, before the newline) of the first line starting with `prefix`. */
-function findLine(text: string, prefix: string): { start: number; end: number } | undefined {
+export function findLine(text: string, prefix: string): { start: number; end: number } | undefined {
   let start: number;
   if (text.startsWith(prefix)) {
     start = 0;

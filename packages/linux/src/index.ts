@@ -3,7 +3,7 @@
  * /proc/PID/stat parser, boot time and USER_HZ, process identity (pid, start_time), exact
  * integer scanning with one rule past 2^53, and what an errno says about a vanished pid.
  */
-export { MAX_BTIME, parseBtime, readBootMs } from './boot.js';
+export { findLine, MAX_BTIME, parseBtime, readBootMs } from './boot.js';
 export { processKey, processStartTime } from './identity.js';
 export { clip, parseError } from './parse-error.js';
 export { classifyPidErrno, classifyPidStatus, PidErrno } from './pid-errno.js';

@@ -4,7 +4,7 @@
  * lists of cgroup.procs (btime comes from @virtualeyes/linux).
  */
 import { ok, type Result } from '@virtualeyes/core';
-import { clip, parseError, readInt, readUint } from '@virtualeyes/linux';
+import { clip, findLine, parseError, readInt, readUint } from '@virtualeyes/linux';
 
 /** The one integer of a file like perf_event_paranoid (it may be negative). */
 export function parseIntFile(text: string, source: string): Result<number> {
@@ -34,16 +34,3 @@ export function parsePidList(text: string, source: string): Result<number[]> {
   return ok(pids);
 }
 
-/** Start and end (exclusive, before the newline) of the first line starting with `prefix`. */
-function findLine(text: string, prefix: string): { start: number; end: number } | undefined {
-  let start: number;
-  if (text.startsWith(prefix)) {
-    start = 0;
-  } else {
-    const at = text.indexOf(`\n${prefix}`);
-    if (at < 0) return undefined;
-    start = at + 1;
-  }
-  const newline = text.indexOf('\n', start);
-  return { start, end: newline < 0 ? text.length : newline };
-}
