@@ -33,4 +33,3 @@ export function parsePidList(text: string, source: string): Result<number[]> {
   }
   return ok(pids);
 }
-
