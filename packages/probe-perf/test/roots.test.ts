@@ -24,7 +24,7 @@ async function recordOnce(roots: Record<string, string>, env: Record<string, str
       dataDir: join(tmp, 'data'),
       host: 'fixture',
       probes: [{ use: '@virtualeyes/probe-perf', options: { events: ['cs'] } }],
-      sinks: [{ use: join(FIXTURES, 'sink-memory.mjs') }],
+      sinks: [{ use: '@virtualeyes/core/testing/memory-sink' }],
       roots,
     },
     { resolveFrom: [REPO], env, clock: createFakeClock(Date.UTC(2026, 10, 22)), logger: createMemoryLogger('debug'), random: () => 0.5, platform: 'linux' },

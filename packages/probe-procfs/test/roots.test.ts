@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_TABLES, FIXTURES, plain, stepDir } from './helpers.js';
 
 const REPO = join(FIXTURES, '..', '..', '..', '..');
-const SINK = join(FIXTURES, 'sink-memory.mjs');
+const SINK = '@virtualeyes/core/testing/memory-sink';
 const dataDir = mkdtempSync(join(tmpdir(), 've-procfs-roots-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
