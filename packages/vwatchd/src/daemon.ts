@@ -76,7 +76,7 @@ function parseArgs(argv: readonly string[]): CliOptions | number {
       'after',
       '\nSignals: SIGINT/SIGTERM (at any time, start-up included) flush for up to 5 s, spill what is still\n' +
         'unwritten to <data-dir>/spill/ (written to the store at the next start), close the store and exit;\n' +
-        'a second signal spills what it can at once and exits 1.\n' +
+        'a second signal (more than 1 s after the first) spills what it can at once and exits 1.\n' +
         'Exit codes: 0 stopped, everything collected written; 3 stopped, some rows spilled for the next start;\n' +
         '1 could not run, rows lost or the store not closed; 2 invalid config or usage.',
     )
@@ -203,6 +203,13 @@ function memorySnapshot(): DaemonMemory {
   return { rss, heapTotal, heapUsed, external };
 }
 
+/**
+ * A repeat of a stop signal this soon after the first is the same request, not "force": a
+ * Ctrl-C in a terminal reaches the whole process group, and `npm run vwatchd` forwards it
+ * too, so vwatchd gets SIGINT twice within milliseconds.
+ */
+const REPEAT_GRACE_MS = 1000;
+
 /** SIGINT/SIGTERM as they arrive: the first one, and a hook for any after it. */
 interface Signals {
   /** Resolves with the name of the first SIGINT or SIGTERM. */
@@ -215,6 +222,7 @@ interface Signals {
 
 function listenForSignals(logger: Logger): Signals {
   let count = 0;
+  let firstAt = 0;
   let announce: (signal: string) => void = () => undefined;
   const first = new Promise<string>((resolve) => {
     announce = resolve;
@@ -224,8 +232,12 @@ function listenForSignals(logger: Logger): Signals {
   const on = (signal: string): void => {
     count += 1;
     if (count === 1) {
+      firstAt = Date.now();
       logger.info(`${signal}: flushing and stopping`);
       announce(signal);
+    } else if (Date.now() - firstAt < REPEAT_GRACE_MS) {
+      count -= 1;
+      logger.info(`${signal} again within ${REPEAT_GRACE_MS} ms (a terminal and npm both send it): still stopping cleanly; send it again later to exit at once`);
     } else if (repeat === undefined) missed = signal;
     else repeat(signal);
   };

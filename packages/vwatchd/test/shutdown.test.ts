@@ -300,6 +300,8 @@ describe('vwatchd shutdown', () => {
     const sent = Date.now();
     daemon.child.kill('SIGTERM');
     await waitFor('the first signal to be seen', () => daemon.stderr().includes('SIGTERM: flushing and stopping'), daemon);
+    // Past the grace in which a repeat counts as the same request (a terminal's and npm's copies).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     daemon.child.kill('SIGTERM');
     const exit = await exitWithin(daemon, STOP_BOUND_MS, sent);
     expect(exit.code, daemon.stderr()).toBe(1);
@@ -313,6 +315,30 @@ describe('vwatchd shutdown', () => {
     const store = await readStore(join(dataDir, 'vwatchd.db'));
     expectAllRows(store, lastSeq(dataDir));
     expect(store.sessions).toEqual(['crash', 'close']);
+  }, 90_000);
+
+  it('SIGINT twice at once (a terminal’s Ctrl-C and npm forwarding it) is one clean stop, not a forced one', async () => {
+    const dataDir = dataDirFor('ctrl-c');
+    configFor(dataDir);
+    // Writes fail, so the stop takes its whole flush deadline: time for the second copy to arrive.
+    writeFileSync(join(dataDir, 'fail-writes'), '');
+    const daemon = startDaemon(dataDir);
+    await waitFor('rows collected while writes fail', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 5, daemon);
+    const sent = Date.now();
+    daemon.child.kill('SIGINT');
+    // The copy npm forwards arrives a moment later (two at once would merge into one pending signal).
+    await waitFor('the first signal to be seen', () => daemon.stderr().includes('SIGINT: flushing and stopping'), daemon);
+    daemon.child.kill('SIGINT');
+    const exit = await exitWithin(daemon, STOP_BOUND_MS, sent);
+    // 3: flushed until the deadline, then spilled, the store closed; a forced stop would be 1.
+    expect(exit.code, daemon.stderr()).toBe(3);
+    expect(daemon.stderr()).toContain('SIGINT again within 1000 ms');
+    expect(daemon.stderr()).not.toContain('exiting without waiting for the flush');
+    rmSync(join(dataDir, 'fail-writes'));
+    await replayAndStop(dataDir);
+    const store = await readStore(join(dataDir, 'vwatchd.db'));
+    expectAllRows(store, lastSeq(dataDir));
+    expect(store.sessions).toEqual(['close', 'close']);
   }, 90_000);
 
   it('SIGTERM with a long query running: interrupts it and stops within seconds, everything written, exit 0', async () => {
