@@ -195,6 +195,28 @@ async function onFullDisk(context: TestContext, name: string, body: (disk: FullD
   }
 }
 
+/**
+ * A daemon whose writes fail (so a stop takes its whole flush deadline), sent `signal` twice:
+ * the second `pauseMs` after the first was seen. Returns the exit, when the first was sent, and
+ * the daemon, with the `fail-writes` switch already removed for the next start.
+ */
+async function signalTwice(name: string, signal: NodeJS.Signals, pauseMs: number): Promise<{ dataDir: string; daemon: Daemon; exit: { code: number | null; at: number }; sent: number }> {
+  const dataDir = dataDirFor(name);
+  configFor(dataDir);
+  writeFileSync(join(dataDir, 'fail-writes'), '');
+  const daemon = startDaemon(dataDir);
+  await waitFor('rows collected while writes fail', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 5, daemon);
+  const sent = Date.now();
+  daemon.child.kill(signal);
+  // Two signals sent at once would merge into one pending signal: the second follows the first's log line.
+  await waitFor('the first signal to be seen', () => daemon.stderr().includes(`${signal}: flushing and stopping`), daemon);
+  if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  daemon.child.kill(signal);
+  const exit = await exitWithin(daemon, STOP_BOUND_MS, sent);
+  rmSync(join(dataDir, 'fail-writes'));
+  return { dataDir, daemon, exit, sent };
+}
+
 describe('vwatchd shutdown', () => {
   it('SIGTERM during a write retry: flushes until the deadline, spills the rest (exit 3), and the next start writes it all', async () => {
     const dataDir = dataDirFor('retry');
@@ -292,25 +314,13 @@ describe('vwatchd shutdown', () => {
   }, 90_000);
 
   it('a second SIGTERM exits 1 at once, after spilling what was queued; the next start writes it', async () => {
-    const dataDir = dataDirFor('twice');
-    configFor(dataDir);
-    writeFileSync(join(dataDir, 'fail-writes'), '');
-    const daemon = startDaemon(dataDir);
-    await waitFor('rows collected while writes fail', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 10, daemon);
-    const sent = Date.now();
-    daemon.child.kill('SIGTERM');
-    await waitFor('the first signal to be seen', () => daemon.stderr().includes('SIGTERM: flushing and stopping'), daemon);
     // Past the grace in which a repeat counts as the same request (a terminal's and npm's copies).
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    daemon.child.kill('SIGTERM');
-    const exit = await exitWithin(daemon, STOP_BOUND_MS, sent);
+    const { dataDir, daemon, exit, sent } = await signalTwice('twice', 'SIGTERM', 1100);
     expect(exit.code, daemon.stderr()).toBe(1);
     // Well before the 5 s flush deadline.
     expect(exit.at - sent).toBeLessThan(3000);
     expect(daemon.stderr()).toContain('SIGTERM again: exiting without waiting for the flush');
     expect(daemon.stderr()).toMatch(/Exiting: 0 rows written, [1-9]\d* rows spilled to disk for the next start, 0 rows lost; the store was not closed/);
-
-    rmSync(join(dataDir, 'fail-writes'));
     await replayAndStop(dataDir);
     const store = await readStore(join(dataDir, 'vwatchd.db'));
     expectAllRows(store, lastSeq(dataDir));
@@ -318,23 +328,12 @@ describe('vwatchd shutdown', () => {
   }, 90_000);
 
   it('SIGINT twice at once (a terminal’s Ctrl-C and npm forwarding it) is one clean stop, not a forced one', async () => {
-    const dataDir = dataDirFor('ctrl-c');
-    configFor(dataDir);
-    // Writes fail, so the stop takes its whole flush deadline: time for the second copy to arrive.
-    writeFileSync(join(dataDir, 'fail-writes'), '');
-    const daemon = startDaemon(dataDir);
-    await waitFor('rows collected while writes fail', () => daemon.stderr().includes('Recording into') && lastSeq(dataDir) >= 5, daemon);
-    const sent = Date.now();
-    daemon.child.kill('SIGINT');
-    // The copy npm forwards arrives a moment later (two at once would merge into one pending signal).
-    await waitFor('the first signal to be seen', () => daemon.stderr().includes('SIGINT: flushing and stopping'), daemon);
-    daemon.child.kill('SIGINT');
-    const exit = await exitWithin(daemon, STOP_BOUND_MS, sent);
+    // The copy npm forwards arrives a moment after the terminal's.
+    const { dataDir, daemon, exit } = await signalTwice('ctrl-c', 'SIGINT', 0);
     // 3: flushed until the deadline, then spilled, the store closed; a forced stop would be 1.
     expect(exit.code, daemon.stderr()).toBe(3);
     expect(daemon.stderr()).toContain('SIGINT again within 1000 ms');
     expect(daemon.stderr()).not.toContain('exiting without waiting for the flush');
-    rmSync(join(dataDir, 'fail-writes'));
     await replayAndStop(dataDir);
     const store = await readStore(join(dataDir, 'vwatchd.db'));
     expectAllRows(store, lastSeq(dataDir));
