@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'examples/*/src/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -30,11 +30,13 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:core', onlyDependOnLibsWithTags: [], bannedExternalImports: ['awilix', 'semver', 'reflect-metadata'] },
             { sourceTag: 'type:linux', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
             { sourceTag: 'type:probe', onlyDependOnLibsWithTags: ['type:core', 'type:linux'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
             { sourceTag: 'type:sink', onlyDependOnLibsWithTags: ['type:core', 'type:linux'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['reflect-metadata'] },
+            { sourceTag: 'type:agent', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['reflect-metadata'] },
+            { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:core', 'type:agent'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:agent', 'type:protocol'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
           ],
         },
       ],

@@ -70,12 +70,13 @@ async function recordingBench(extraSleepers) {
 
 async function record(extraSleepers) {
   const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+  const { createAgent } = await import(pathToFileURL(join(root, 'packages/agent/dist/index.js')).href);
   const { createFakeClock } = await import(pathToFileURL(join(root, 'packages/core/dist/testing/fake-clock.js')).href);
   const duckdb = await import(pathToFileURL(join(root, 'packages/sink-duckdb/dist/index.js')).href);
   const dataDir = mkdtempSync(join(tmpdir(), 've-bench-recording-'));
   const recordedMs = 10 * 60 * 1000;
   const clock = createFakeClock(Date.now());
-  const created = await core.createAgent(
+  const created = await createAgent(
     { dataDir, probes: [{ use: '@virtualeyes/probe-procfs' }], sinks: [{ use: '@virtualeyes/sink-duckdb' }] },
     { clock, resolveFrom: [root], logger: core.createLogger({ level: 'warn' }) },
   );

@@ -11,7 +11,7 @@ const root = new URL('..', import.meta.url).pathname;
 const check = process.argv.includes('--check');
 const stale = [];
 
-const core = await import(pathToFileURL(join(root, 'packages/core/dist/index.js')).href);
+const protocol = await import(pathToFileURL(join(root, 'packages/protocol/dist/index.js')).href);
 
 /** Replaces the text between the BEGIN/END GENERATED markers named `name`. */
 function fill(text, name, body, file) {
@@ -109,7 +109,7 @@ if (existsSync(tablesFile)) {
 // docs/configuration.md and the shipped JSON Schema of /etc/vwatchd.conf.
 const configFile = join(root, 'docs/configuration.md');
 if (existsSync(configFile)) {
-  write(configFile, fill(readFileSync(configFile, 'utf8'), 'host-config', optionsTable(core.HOST_CONFIG_SCHEMA), configFile));
+  write(configFile, fill(readFileSync(configFile, 'utf8'), 'host-config', optionsTable(protocol.HOST_CONFIG_SCHEMA), configFile));
 }
 // docs/writing-a-probe.md shows the tested example probe, as it is.
 const guideFile = join(root, 'docs/writing-a-probe.md');
@@ -118,7 +118,7 @@ if (existsSync(guideFile)) {
   write(guideFile, fill(readFileSync(guideFile, 'utf8'), 'probe-hello', `\`\`\`ts\n${example.trim()}\n\`\`\``, guideFile));
 }
 const schemaFile = join(root, 'packages/vwatchd/vwatchd.schema.json');
-write(schemaFile, `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...core.HOST_CONFIG_SCHEMA }, null, 2)}\n`);
+write(schemaFile, `${JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...protocol.HOST_CONFIG_SCHEMA }, null, 2)}\n`);
 
 if (stale.length > 0) {
   console.error(`Generated docs are stale; run \`npm run docs:gen\` and commit:\n  ${stale.join('\n  ')}`);

@@ -1,6 +1,8 @@
 /**
- * @virtualeyes/core: the contracts probes and sinks implement (manifest, factory, Status),
- * and the machinery that runs them (loader, scheduler, buffers, hooks, createAgent).
+ * @virtualeyes/core: what a plugin author needs and nothing more. The contracts probes, sinks
+ * and store readers implement, the Status model, table schemas and column builders, the plugin
+ * kit (defineProbe/defineSink), and the clock, logger, file reader and hooks plugins are given.
+ * The runtime that runs plugins is @virtualeyes/agent; the daemon's protocol @virtualeyes/protocol.
  */
 export {
   classifyErrno,
@@ -39,11 +41,14 @@ export type {
   ReaderDeps,
   ReaderFactory,
   ResultColumn,
+  Samples,
+  SamplesRequest,
   Sink,
   SinkFactory,
   SinkModule,
   SinkStartContext,
   SinkStats,
+  StatesRequest,
   StoredTable,
   StoreInfo,
   StoreReader,
@@ -61,27 +66,4 @@ export { createHooks } from './hooks.js';
 export type { CollectInfo, Hooks, HooksOptions, TapStats } from './hooks.js';
 export { createOptionsValidator, jsonPath, validateOptions } from './options.js';
 export type { OptionsValidator } from './options.js';
-export { AGENT_CONFIG_SCHEMA, DEFAULT_BUFFER, DEFAULT_SCHEDULER, defaultDataDir, resolveRoots, ROOTS } from './config.js';
-export type { AgentConfig, BufferConfig, PluginSpec, ResolvedRoot, RootName, RootsConfig, SchedulerConfig } from './config.js';
-export { createScheduler } from './scheduler.js';
-export type { RunCollection, RunOutcome, ScheduledTable, Scheduler, SchedulerOptions, TableSchedule } from './scheduler.js';
-export { createSinkBuffer, DropReason, estimateBytes, SPILL_PIECE_BYTES } from './buffer.js';
-export type { BufferStats, DropCount, SinkBuffer, SinkBufferOptions } from './buffer.js';
-export { createSpillStore, decodeSpill, encodeSpill, SPILL_DIR_MODE, SPILL_FILE_MODE } from './spill.js';
-export type { SpillFile, SpillStore, SpillStoreOptions, SpillWrite } from './spill.js';
-export { formatBootTree, importPlugin, loadPlugins } from './loader.js';
-export type { BootEntry, LoadedProbe, LoadedSink, LoadReport, LoaderOptions } from './loader.js';
-export { createAgent } from './agent.js';
-export type { Agent, AgentOptions, AgentStatus, RejectedRows, StatusBoard, StatusCount, StopReport } from './agent.js';
-export {
-  DEFAULT_CONFIG_PATH,
-  DEFAULT_PROBES,
-  DEFAULT_SINKS,
-  HOST_CONFIG_SCHEMA,
-  loadHostConfig,
-  SOCKET_NAME,
-} from './host-config.js';
-export type { ApiConfig, ConfigOverrides, HostConfig } from './host-config.js';
-export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA } from './api.js';
-export type { DaemonMemory, DaemonStatus } from './api.js';
 export { CORE_VERSION } from './version.js';

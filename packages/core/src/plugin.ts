@@ -252,10 +252,53 @@ export interface StoreInfo {
   readonly hosts: readonly string[];
 }
 
-/** Read-only access to a store: SQL with time travel, the table catalogue, store facts. */
+/** Each host's last two samples of a metric table at or before an instant: what a rate or a CPU% needs. Times are epoch milliseconds. */
+export interface SamplesRequest {
+  /** A metric table. */
+  readonly table: string;
+  /** The instant. */
+  readonly at: number;
+  /** How far before `at` the last sample may be, and how far before that sample the previous one. Default: the store's. */
+  readonly stalenessMs?: number;
+  /** Time limit. */
+  readonly timeoutMs?: number;
+  /** Row limit of each of the two results; each says when it truncated. */
+  readonly maxRows?: number;
+}
+
+/** The answer to a {@link SamplesRequest}: rows with the store's `host` and `ts` columns and the table's own. */
+export interface Samples {
+  /** Per host, every row of its last sample at or before `at`, within the staleness window, and not from before a stop of the recorder. */
+  readonly current: QueryResult;
+  /** Per host, every row of the sample before that one, within the staleness window of it and from the same recording; no rows where there is none. */
+  readonly previous: QueryResult;
+}
+
+/** The rows of a state table valid at an instant. */
+export interface StatesRequest {
+  /** A state table. */
+  readonly table: string;
+  /** The instant, epoch milliseconds. */
+  readonly at: number;
+  /** Only this host's rows. Default: every host's. */
+  readonly host?: string;
+  /** Time limit. */
+  readonly timeoutMs?: number;
+  /** Row limit; the result says when it truncated. */
+  readonly maxRows?: number;
+}
+
+/**
+ * Read-only access to a store: SQL with time travel, the questions every store answers without
+ * SQL (so a tool need not know the store's dialect), the table catalogue, store facts.
+ */
 export interface StoreReader {
   /** Runs one read-only SQL statement, optionally as of an instant or over a range. */
   query(request: QueryRequest): Promise<Result<QueryResult>>;
+  /** Each host's last sample of a metric table at or before an instant, and the one before it. INVALID_ARGUMENT for a table that is not a stored metric table. */
+  samples(request: SamplesRequest): Promise<Result<Samples>>;
+  /** The rows of a state table valid at an instant. INVALID_ARGUMENT for a table that is not a stored state table. */
+  states(request: StatesRequest): Promise<Result<QueryResult>>;
   /** The tables held, with columns, kinds and row counts. */
   tables(): Promise<Result<readonly StoredTable[]>>;
   /** Path, size and recorded time span. */

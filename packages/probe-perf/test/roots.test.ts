@@ -6,7 +6,8 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgent, type Batch, type Row } from '@virtualeyes/core';
+import { createAgent } from '@virtualeyes/agent';
+import type { Batch, Row } from '@virtualeyes/core';
 import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, IS_ROOT, PACKAGE } from './helpers.js';

@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgent, type Batch, type StatusCount } from '@virtualeyes/core';
+import { createAgent, type StatusCount } from '@virtualeyes/agent';
+import type { Batch } from '@virtualeyes/core';
 import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_TABLES, FIXTURES, plain, stepDir } from './helpers.js';

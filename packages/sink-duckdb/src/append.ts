@@ -48,7 +48,7 @@ export function planValues(columns: readonly { readonly name: string; readonly t
   };
 }
 
-/** Appends `row[name]` as the physical type; rows were validated against the schema before. */
+/** Appends `row[name]` as the physical type; the pipeline validated rows against the schema, and a value that still does not fit makes the appender (so the write) fail. */
 function valueAppender(name: string, type: string): ColumnAppender {
   const append = appenderOfType(type);
   return (appender, row) => {

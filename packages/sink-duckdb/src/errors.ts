@@ -19,6 +19,8 @@ const CLASS_CODES: readonly (readonly [RegExp, StatusCode])[] = [
   [/\bOut of Memory Error\b/i, StatusCode.UNAVAILABLE],
   // Thrown by the bindings before DuckDB sees a value (`bigint out of int64 range`).
   [/\bout of \w+ range\b/i, StatusCode.INVALID_ARGUMENT],
+  // Thrown converting a row value for the appender: a value that does not fit its column.
+  [/\b(is not an integer|is not a string|to a BigInt|serialize a BigInt)\b/i, StatusCode.INVALID_ARGUMENT],
   [/\bTransactionContext Error\b/i, StatusCode.UNAVAILABLE],
 ];
 

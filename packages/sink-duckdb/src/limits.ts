@@ -140,6 +140,8 @@ export interface ReadRows {
   readonly rows: Cell[][];
   /** True when more rows followed the last one kept. */
   readonly truncated: boolean;
+  /** What the kept rows count against the byte budget. */
+  readonly bytes: number;
 }
 
 /**
@@ -147,7 +149,13 @@ export interface ReadRows {
  * the end; INVALID_ARGUMENT the moment the converted cells pass `maxBytes`, so the JS heap
  * never holds more than one chunk and the budget.
  */
-export async function readRows(result: DuckDBResult, maxRows: number, maxBytes: number, source: string = STORE_NAME): Promise<Result<ReadRows>> {
+export async function readRows(
+  result: DuckDBResult,
+  maxRows: number,
+  maxBytes: number,
+  source: string = STORE_NAME,
+  op = 'query',
+): Promise<Result<ReadRows>> {
   const rows: Cell[][] = [];
   let bytes = 0;
   const tooLarge = (): Result<ReadRows> => ({
@@ -155,16 +163,16 @@ export async function readRows(result: DuckDBResult, maxRows: number, maxBytes: 
     status: fail(
       StatusCode.INVALID_ARGUMENT,
       `result too large: more than ${formatBytes(maxBytes)} (${rows.length} rows read); select fewer columns or rows, or add LIMIT`,
-      { source, op: 'query' },
+      { source, op },
     ),
   });
   for (;;) {
     const chunk = await result.fetchChunk();
-    if (chunk === null || chunk.rowCount === 0) return { ok: true, value: { rows, truncated: false } };
+    if (chunk === null || chunk.rowCount === 0) return { ok: true, value: { rows, truncated: false, bytes } };
     try {
       const vectors = Array.from({ length: chunk.columnCount }, (_, index) => chunk.getColumnVector(index));
       for (let index = 0; index < chunk.rowCount; index += 1) {
-        if (rows.length === maxRows) return { ok: true, value: { rows, truncated: true } };
+        if (rows.length === maxRows) return { ok: true, value: { rows, truncated: true, bytes } };
         const row: Cell[] = [];
         for (const vector of vectors) {
           // A list converts whole: one cell of a million elements must not be built to be counted.

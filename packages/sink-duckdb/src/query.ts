@@ -1,17 +1,17 @@
 /**
- * Time-travel SQL on one fresh connection: only a single SELECT passes, unqualified table
- * names resolve to `history` (or, with `at` or a range, to temporary views of the rows valid
- * then), the query is interrupted at its time limit, and at most `maxRows` rows and
- * `maxResultBytes` bytes are fetched.
+ * Time-travel SQL on one fresh connection: only a single SELECT passes, unqualified names resolve
+ * to `history` (or, with `at` or a range, to temporary views of the rows valid then), and the
+ * query is held to its time limit, `maxRows` and `maxResultBytes`. The as-of definitions live
+ * here once, for those views and for the reader's samples and states questions alike.
  */
-import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { StatementType, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
 import { fail, StatusCode, type Clock, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
 import { checkQuery, NO_PARAMETERS, ONLY_SELECT } from './allow-list.js';
 import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
 import { FUTURE_SKEW_MS, MAX_TIME_MS, MIN_TIME_MS, readRows } from './limits.js';
-import { HISTORY_SCHEMA, historyTable, META_SCHEMA, quoteIdent, timeLiteral } from './sql.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
 import { safely } from './store.js';
 
 // The gate's refusal message lives with the gate; re-exported here where callers always found it.
@@ -39,15 +39,9 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
   if (!checked.ok) return checked;
   const { window, timeoutMs, maxRows, future } = checked.value;
   const started = context.clock.monotonic();
-  let timedOut = false;
-  const timer = context.clock.setTimer(() => {
-    timedOut = true;
-    safely(() => connection.interrupt());
-  }, timeoutMs);
-  let prepared: DuckDBPreparedStatement | undefined;
-  try {
+  return withTimeLimit(connection, timeoutMs, 'query', context, async () => {
     if (future !== undefined && (await isPastRecording(connection, future.value))) {
-      return { ok: false, status: invalid(`${future.name} is in the future; the recording ends now`, context.source) };
+      return { ok: false, status: futureRefusal(future.name, context.source) };
     }
     await connection.run(`SET search_path = '${HISTORY_SCHEMA}'`);
     // Every table in vw_meta.tables exists: its row is written in the transaction creating it.
@@ -60,29 +54,78 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
     }
     const extracted = await connection.extractStatements(request.sql);
     if (extracted.count !== 1) return { ok: false, status: invalid(ONLY_SELECT, context.source) };
-    prepared = await extracted.prepare(0);
-    if (prepared.statementType !== StatementType.SELECT) return { ok: false, status: invalid(ONLY_SELECT, context.source) };
-    if (prepared.parameterCount > 0) return { ok: false, status: invalid(NO_PARAMETERS, context.source) };
-    const result = await prepared.stream();
-    const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
-    const read = await readRows(result, maxRows, context.config.maxResultBytes, context.source);
-    if (!read.ok) {
-      // Stop DuckDB producing the rest now rather than when the connection is released.
-      safely(() => connection.interrupt());
-      return read;
+    const prepared = await extracted.prepare(0);
+    try {
+      if (prepared.statementType !== StatementType.SELECT) return { ok: false, status: invalid(ONLY_SELECT, context.source) };
+      if (prepared.parameterCount > 0) return { ok: false, status: invalid(NO_PARAMETERS, context.source) };
+      const fetched = await fetchResult(connection, await prepared.stream(), { maxRows, maxBytes: context.config.maxResultBytes, started }, context, 'query');
+      return fetched.ok ? { ok: true, value: fetched.value.result } : fetched;
+    } finally {
+      safely(() => prepared.destroySync());
     }
-    const { rows, truncated } = read.value;
-    return { ok: true, value: { columns, rows, truncated, maxRows, elapsedMs: context.clock.monotonic() - started } };
+  });
+}
+
+/**
+ * Runs `work` on `connection` within `timeoutMs`: past it the connection is interrupted and the
+ * call answers TIMEOUT, even if it then finished; any other rejection becomes the Status of `op`.
+ * Never rejects.
+ */
+export async function withTimeLimit<T>(
+  connection: DuckDBConnection,
+  timeoutMs: number,
+  op: string,
+  context: QueryContext,
+  work: () => Promise<Result<T>>,
+): Promise<Result<T>> {
+  let timedOut = false;
+  const timer = context.clock.setTimer(() => {
+    timedOut = true;
+    safely(() => connection.interrupt());
+  }, timeoutMs);
+  const late = (): Result<T> => ({ ok: false, status: fail(StatusCode.TIMEOUT, `${op} ran past ${timeoutMs} ms`, { source: context.source, op }) });
+  try {
+    const result = await work();
+    // An interrupt landing between two statements interrupts nothing; the call is late all the same.
+    return timedOut ? late() : result;
   } catch (error) {
-    if (timedOut) return { ok: false, status: fail(StatusCode.TIMEOUT, `query ran past ${timeoutMs} ms`, { source: context.source, op: 'query' }) };
-    return { ok: false, status: classifyDuckDbError(error, 'query', context.source) };
+    return timedOut ? late() : { ok: false, status: classifyDuckDbError(error, op, context.source) };
   } finally {
     timer.cancel();
-    if (prepared !== undefined) {
-      const statement = prepared;
-      safely(() => statement.destroySync());
-    }
   }
+}
+
+/** The caps one fetched result is held to, and when its call started (for `elapsedMs`). */
+export interface FetchLimits {
+  /** Most rows kept; more set `truncated`. */
+  readonly maxRows: number;
+  /** Byte budget of the converted cells; past it the result fails. */
+  readonly maxBytes: number;
+  /** Monotonic time the call started. */
+  readonly started: number;
+}
+
+/** A fetched result and what it counted against the byte budget. */
+export interface Fetched {
+  /** The result as the reader returns it. */
+  readonly result: QueryResult;
+  /** Bytes its cells were counted as. */
+  readonly bytes: number;
+}
+
+/**
+ * Streams `result` into a QueryResult within `limits`. A refusal interrupts the connection, so
+ * DuckDB stops producing the rest now rather than when the connection is released.
+ */
+export async function fetchResult(connection: DuckDBConnection, result: DuckDBResult, limits: FetchLimits, context: QueryContext, op: string): Promise<Result<Fetched>> {
+  const columns = result.columnNames().map((name, index) => ({ name, type: result.columnType(index).toString() }));
+  const read = await readRows(result, limits.maxRows, limits.maxBytes, context.source, op);
+  if (!read.ok) {
+    safely(() => connection.interrupt());
+    return read;
+  }
+  const { rows, truncated, bytes } = read.value;
+  return { ok: true, value: { result: { columns, rows, truncated, maxRows: limits.maxRows, elapsedMs: context.clock.monotonic() - limits.started }, bytes } };
 }
 
 interface CheckedRequest {
@@ -103,44 +146,96 @@ export function checkRequest(request: QueryRequest, context: QueryContext): Resu
   if (typeof request.sql !== 'string' || request.sql.trim() === '') return bad('sql is empty');
   for (const name of ['at', 'from', 'to'] as const) {
     const value = request[name];
-    if (value === undefined) continue;
-    if (!Number.isFinite(value)) return bad(`${name} must be a finite number of epoch milliseconds`);
-    if (value < MIN_TIME_MS || value > MAX_TIME_MS) return bad(`${name} is out of range (${TIME_RANGE})`);
+    const problem = value === undefined ? undefined : instantProblem(name, value);
+    if (problem !== undefined) return bad(problem);
   }
-  const limits = { timeoutMs: request.timeoutMs, maxRows: request.maxRows, stalenessMs: request.stalenessMs };
-  for (const [name, value] of Object.entries(limits)) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'stalenessMs' ? 0 : 1))) {
-      return bad(`${name} must be an integer ${name === 'stalenessMs' ? '>= 0' : '>= 1'}`);
-    }
-  }
+  const limited = limitProblem({ timeoutMs: request.timeoutMs, maxRows: request.maxRows, stalenessMs: request.stalenessMs });
+  if (limited !== undefined) return bad(limited);
   const ranged = request.from !== undefined || request.to !== undefined;
   if (request.at !== undefined && ranged) return bad('give either at or from/to, not both');
   if (request.from !== undefined && request.to !== undefined && request.from > request.to) return bad('from is after to');
   const start = request.at !== undefined ? ({ name: 'at', value: request.at } as const) : request.from === undefined ? undefined : ({ name: 'from', value: request.from } as const);
-  const future = start !== undefined && start.value > context.clock.now() + FUTURE_SKEW_MS ? start : undefined;
-  // A staleness window reaching before year 1 means "any earlier sample"; cut it there so its start stays a valid timestamp.
+  const future = start !== undefined && isFuture(start.value, context) ? start : undefined;
   const window: TimeWindow =
     request.at !== undefined
-      ? { kind: 'at', at: request.at, stalenessMs: Math.min(request.stalenessMs ?? config.stalenessMs, request.at - MIN_TIME_MS) }
+      ? { kind: 'at', at: request.at, stalenessMs: stalenessAt(request.at, request.stalenessMs, config) }
       : ranged
         ? { kind: 'range', ...(request.from === undefined ? {} : { from: request.from }), ...(request.to === undefined ? {} : { to: request.to }) }
         : { kind: 'all' };
+  return { ok: true, value: { window, ...capsOf(request, config), ...(future === undefined ? {} : { future }) } };
+}
+
+/** An instant question's fields (samples, states), checked, with the configured defaults and caps applied. */
+export interface CheckedInstant {
+  /** The instant, epoch milliseconds. */
+  readonly at: number;
+  /** The staleness window, cut at year 1. */
+  readonly stalenessMs: number;
+  /** The time limit that applies. */
+  readonly timeoutMs: number;
+  /** The row cap that applies. */
+  readonly maxRows: number;
+  /** True when `at` is past the clock: refused unless the recording reaches it. */
+  readonly future: boolean;
+}
+
+/** Validates the fields of a samples or states request as {@link checkRequest} validates a query's, refusing with `op`. */
+export function checkInstant(
+  request: { readonly at: number; readonly stalenessMs?: number; readonly timeoutMs?: number; readonly maxRows?: number },
+  context: QueryContext,
+  op: string,
+): Result<CheckedInstant> {
+  const problem = instantProblem('at', request.at) ?? limitProblem({ timeoutMs: request.timeoutMs, maxRows: request.maxRows, stalenessMs: request.stalenessMs });
+  if (problem !== undefined) return { ok: false, status: invalid(problem, context.source, op) };
+  const { at } = request;
+  return { ok: true, value: { at, stalenessMs: stalenessAt(at, request.stalenessMs, context.config), ...capsOf(request, context.config), future: isFuture(at, context) } };
+}
+
+/** Why an instant is refused, if it is. */
+function instantProblem(name: string, value: number): string | undefined {
+  if (!Number.isFinite(value)) return `${name} must be a finite number of epoch milliseconds`;
+  if (value < MIN_TIME_MS || value > MAX_TIME_MS) return `${name} is out of range (${TIME_RANGE})`;
+  return undefined;
+}
+
+/** Why a limit is refused, if one is: each must be an integer, staleness >= 0 and the others >= 1. */
+function limitProblem(limits: Readonly<Record<'timeoutMs' | 'maxRows' | 'stalenessMs', number | undefined>>): string | undefined {
+  for (const [name, value] of Object.entries(limits)) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= (name === 'stalenessMs' ? 0 : 1))) {
+      return `${name} must be an integer ${name === 'stalenessMs' ? '>= 0' : '>= 1'}`;
+    }
+  }
+  return undefined;
+}
+
+/** The request's time limit and row cap, defaulted and capped by the config. */
+function capsOf(request: { readonly timeoutMs?: number; readonly maxRows?: number }, config: DuckDbConfig): { timeoutMs: number; maxRows: number } {
   return {
-    ok: true,
-    value: {
-      window,
-      timeoutMs: Math.min(request.timeoutMs ?? config.queryTimeoutMs, config.queryTimeoutMs),
-      maxRows: Math.min(request.maxRows ?? config.maxRows, config.maxRows),
-      ...(future === undefined ? {} : { future }),
-    },
+    timeoutMs: Math.min(request.timeoutMs ?? config.queryTimeoutMs, config.queryTimeoutMs),
+    maxRows: Math.min(request.maxRows ?? config.maxRows, config.maxRows),
   };
+}
+
+/** The staleness window at `at`: the request's or the config's. */
+function stalenessAt(at: number, requested: number | undefined, config: DuckDbConfig): number {
+  // A window reaching before year 1 means "any earlier sample"; cut it there so its start stays a valid timestamp.
+  return Math.min(requested ?? config.stalenessMs, at - MIN_TIME_MS);
+}
+
+function isFuture(instant: number, context: QueryContext): boolean {
+  return instant > context.clock.now() + FUTURE_SKEW_MS;
+}
+
+/** The refusal of an instant past both the clock and the recording. */
+export function futureRefusal(name: 'at' | 'from', source: string, op = 'query'): Status {
+  return invalid(`${name} is in the future; the recording ends now`, source, op);
 }
 
 /**
  * True when `instant` is later than the newest write of every session (plus the skew): past
  * the clock and past the recording, where state tables would show the still-open versions.
  */
-async function isPastRecording(connection: DuckDBConnection, instant: number): Promise<boolean> {
+export async function isPastRecording(connection: DuckDBConnection, instant: number): Promise<boolean> {
   const reader = await connection.runAndReadAll(`SELECT epoch_ms(max(last_write_at)) FROM ${META_SCHEMA}.sessions`);
   const last = reader.getRowsJS()[0]?.[0];
   return last === null || last === undefined || instant > Number(last) + FUTURE_SKEW_MS;
@@ -166,24 +261,13 @@ export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclud
   if (window.kind === 'at') {
     const at = timeLiteral(window.at);
     if (table.kind === 'state') return `SELECT * FROM ${source} WHERE valid_from <= ${at} AND (valid_to IS NULL OR valid_to > ${at})`;
-    const recent = (column: string): string =>
-      window.stalenessMs > 0 ? `${column} > ${timeLiteral(window.at - window.stalenessMs)} AND ${column} <= ${at}` : `${column} = ${at}`;
-    // A sample counts only if the host's recording did not stop between it and the instant:
-    // while vwatchd was stopped, metric and event tables are empty, as state tables are.
-    const stops =
-      `SELECT host, max(stopped_at) AS stopped FROM ${META_SCHEMA}.sessions ` +
-      `WHERE stopped_at IS NOT NULL AND stopped_at <= ${at} GROUP BY host`;
-    const running = (alias: string): string => `(s.stopped IS NULL OR ${alias}.ts > s.stopped)`;
     if (table.kind === 'event') {
-      return `SELECT e.* FROM ${source} AS e LEFT JOIN (${stops}) AS s ON e.host = s.host WHERE ${recent('e.ts')} AND ${running('e')}`;
+      return (
+        `SELECT e.* FROM ${source} AS e LEFT JOIN (${stopsAt(at)}) AS s ON e.host = s.host ` +
+        `WHERE ${recentAt(window, 'e.ts')} AND ${running('e')}`
+      );
     }
-    // Per host, the rows of the last batch inside the window.
-    return (
-      `SELECT sample.* FROM ${source} AS sample SEMI JOIN ` +
-      `(SELECT m.host, max(m.ts) AS ts FROM ${source} AS m LEFT JOIN (${stops}) AS s ON m.host = s.host ` +
-      `WHERE ${recent('m.ts')} AND ${running('m')} GROUP BY m.host) AS latest ` +
-      `ON sample.host = latest.host AND sample.ts = latest.ts`
-    );
+    return sampleRows(source, lastSampleTimes(source, { at: window.at }, window.stalenessMs));
   }
   const from = window.from === undefined ? undefined : timeLiteral(window.from);
   const to = window.to === undefined ? undefined : timeLiteral(window.to);
@@ -198,6 +282,86 @@ export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclud
   return `SELECT * FROM ${source}${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`;
 }
 
+/** The SQL of a samples request: each host's last sample at or before `at`, and the one before it, ordered by host and key. */
+export function samplesSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'columns'>, at: number, stalenessMs: number): { readonly current: string; readonly previous: string } {
+  const source = historyTable(table.name);
+  const order = orderBy('sample', table);
+  const current = `${viewBody(table, { kind: 'at', at, stalenessMs })}${order}`;
+  const before = sampleRows(source, lastSampleTimes(source, { before: 'cur', at }, stalenessMs));
+  return { current, previous: `WITH cur AS (${lastSampleTimes(source, { at }, stalenessMs)}) ${before}${order}` };
+}
+
+/** The SQL of a states request: the versions valid at `at`, with `$1` as the host when `byHost`, ordered by host and key. */
+export function statesSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'columns'>, at: number, byHost: boolean): string {
+  const valid = viewBody(table, { kind: 'at', at, stalenessMs: 0 });
+  return `SELECT * FROM (${valid}) AS v${byHost ? ` WHERE v.${StoreColumn.HOST} = $1` : ''}${orderBy('v', table)}`;
+}
+
+/**
+ * The instant a host's last sample is taken at: one for every host (the sample may lie at it),
+ * or each host's own `ts` in a relation in scope (strictly before it), all of them at or before `at`.
+ */
+type SampleBound = { readonly at: number } | { readonly before: string; readonly at: number };
+
+/**
+ * The one definition of a host's last sample: per host, `(host, ts)` of its latest batch within
+ * the staleness window before the bound, unless that host's recorder stopped between the batch
+ * and the bound (while vwatchd was stopped, metric and event tables are empty, as state tables
+ * are). With `at` the window is (at − staleness, at]; with `before` it is (ts − staleness, ts).
+ */
+function lastSampleTimes(source: string, bound: SampleBound, stalenessMs: number): string {
+  if (!('before' in bound)) {
+    const at = timeLiteral(bound.at);
+    return (
+      `SELECT m.host, max(m.ts) AS ts FROM ${source} AS m LEFT JOIN (${stopsAt(at)}) AS s ON m.host = s.host ` +
+      `WHERE ${recentAt({ at: bound.at, stalenessMs }, 'm.ts')} AND ${running('m')} GROUP BY m.host`
+    );
+  }
+  const relation = bound.before;
+  const stops =
+    `SELECT i.host, max(x.stopped_at) AS stopped FROM ${relation} AS i JOIN ${META_SCHEMA}.sessions AS x ` +
+    `ON x.host = i.host AND x.stopped_at <= i.ts GROUP BY i.host`;
+  // Integer microseconds, as timeLiteral does: no interval arithmetic that could depend on the TimeZone setting.
+  const earliest = `make_timestamptz(epoch_us(i.ts) - ${microsOf(stalenessMs).toString()}::BIGINT)`;
+  // Implied by the per-host bounds, but constant, so DuckDB skips the row groups outside it. Its
+  // start may lie before year 1 (the staleness reaches back to year 1 at most): DuckDB holds that.
+  const span = `m.ts > ${timeLiteral(bound.at - 2 * stalenessMs)} AND m.ts <= ${timeLiteral(bound.at)}`;
+  return (
+    `SELECT m.host, max(m.ts) AS ts FROM ${source} AS m JOIN ${relation} AS i ON m.host = i.host ` +
+    `LEFT JOIN (${stops}) AS s ON m.host = s.host ` +
+    `WHERE ${span} AND m.ts < i.ts AND m.ts > ${earliest} AND ${running('m')} GROUP BY m.host`
+  );
+}
+
+/** Every row of the batches `times` names, per host. */
+function sampleRows(source: string, times: string): string {
+  return `SELECT sample.* FROM ${source} AS sample SEMI JOIN (${times}) AS latest ON sample.host = latest.host AND sample.ts = latest.ts`;
+}
+
+/** `column` within the staleness window of the instant; with no staleness, exactly at it. */
+function recentAt(window: { readonly at: number; readonly stalenessMs: number }, column: string): string {
+  const at = timeLiteral(window.at);
+  return window.stalenessMs > 0 ? `${column} > ${timeLiteral(window.at - window.stalenessMs)} AND ${column} <= ${at}` : `${column} = ${at}`;
+}
+
+/** Per host, its recorder's last stop at or before the instant `at` (a SQL time). */
+function stopsAt(at: string): string {
+  return `SELECT host, max(stopped_at) AS stopped FROM ${META_SCHEMA}.sessions WHERE stopped_at IS NOT NULL AND stopped_at <= ${at} GROUP BY host`;
+}
+
+/** True for a row of `alias` recorded after its host's last stop `s.stopped` (or with none). */
+function running(alias: string): string {
+  return `(s.stopped IS NULL OR ${alias}.ts > s.stopped)`;
+}
+
+/** ` ORDER BY` host, then the table's key columns, of `alias`: a stable order, so a truncated answer is a prefix. */
+function orderBy(alias: string, table: Pick<MetaTable, 'key' | 'columns'>): string {
+  // Every declared column stays in the file, so a key column is always there; the check keeps a damaged catalogue out of the SQL.
+  const stored = new Set(table.columns.map((column) => column.name));
+  const columns = [StoreColumn.HOST, ...table.key.filter((key) => stored.has(key))];
+  return ` ORDER BY ${columns.map((column) => `${alias}.${quoteIdent(column)}`).join(', ')}`;
+}
+
 /** True when `name` occurs in `sql` as a whole word, in any case (identifiers are case-insensitive). */
 export function mentions(sql: string, name: string): boolean {
   return new RegExp(`(?<![A-Za-z0-9_$])${name}(?![A-Za-z0-9_$])`, 'i').test(sql);
@@ -206,6 +370,6 @@ export function mentions(sql: string, name: string): boolean {
 /** The instants a request may name, as the refusal states them. */
 const TIME_RANGE = `${new Date(MIN_TIME_MS).toISOString()} to ${new Date(MAX_TIME_MS).toISOString()}`;
 
-function invalid(message: string, source: string): Status {
-  return fail(StatusCode.INVALID_ARGUMENT, message, { source, op: 'query' });
+function invalid(message: string, source: string, op = 'query'): Status {
+  return fail(StatusCode.INVALID_ARGUMENT, message, { source, op });
 }

@@ -14,8 +14,6 @@ import {
   ok,
   OK,
   StatusCode,
-  validateRow,
-  withSource,
   type Batch,
   type PlatformFactory,
   type PluginDeps,
@@ -259,9 +257,9 @@ interface WriteOutcome {
 }
 
 /**
- * Writes the batches that name a writable table and whose rows match its schema, all in one
- * transaction; the others are rejected by index. A failed transaction leaves neither rows nor
- * remembered versions behind.
+ * Writes the batches that name a writable table, all in one transaction; the others are rejected
+ * by index. Rows arrive validated by the agent's pipeline; a value DuckDB still refuses fails
+ * the transaction, which leaves neither rows nor remembered versions behind.
  */
 async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: PluginDeps): Promise<WriteOutcome> {
   const rejected: number[] = [];
@@ -315,7 +313,8 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
 
 /**
  * The writable table of a batch, or why the batch cannot be written. The kit refused tables no
- * probe declared; a declared table missing here is one the store could not use.
+ * probe declared; a declared table missing here is one the store could not use. Rows are not
+ * checked here: the pipeline checked each against its schema once, for every sink.
  */
 function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true; value: WritableTable } | { ok: false; status: Status } {
   const table = store.tables.get(batch.table);
@@ -325,11 +324,6 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
   }
   if (!Number.isFinite(batch.ts)) {
     return { ok: false, status: fail(StatusCode.INVALID_ARGUMENT, `${batch.table}: batch time ${String(batch.ts)} is not a number`, { source, op: 'write' }) };
-  }
-  // Row validation stays here until the runtime pipeline validates rows for every sink.
-  for (const row of batch.rows) {
-    const valid = validateRow(table.layout.schema, row);
-    if (!isOk(valid)) return { ok: false, status: withSource(valid, source) };
   }
   return { ok: true, value: table };
 }
@@ -344,7 +338,8 @@ async function appendRows(connection: DuckDBConnection, table: WritableTable, ro
     // Drop what was buffered so a half-appended batch never reaches the transaction.
     safely(() => appender.clear());
     safely(() => appender.closeSync());
-    return Promise.reject(error);
+    // The bindings' conversion errors do not say where (`number is not an integer`): name the table.
+    return Promise.reject(new Error(`${table.layout.schema.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
   }
 }
 

@@ -1,13 +1,13 @@
 // The sink's lifecycle and write path: start and close in any order, partial rejection by
-// index, whole-write rollback (rows and remembered versions), and the directory it creates;
-// what the plugin kit answers for it (before start, after close, undeclared tables).
+// index, whole-write rollback (rows and remembered versions), rows the pipeline would have
+// dropped, the directory it creates; what the kit answers for it (before start, after close, undeclared tables).
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestDeps } from '@virtualeyes/core/testing';
 import { createSink, parseConfig } from '../src/index.js';
 import type { TableSchema } from '@virtualeyes/core';
-import { count, EXITS, PROCESSES, SECOND, startSink, T0, useTempDir } from './helpers.js';
+import { count, EXITS, iso, PROCESSES, rowsOf, SECOND, startSink, T0, useTempDir } from './helpers.js';
 
 const newPath = useTempDir();
 const init = { pid: 1, start_time: 10, comm: 'init', args: [] };
@@ -116,19 +116,52 @@ describe('lifecycle', () => {
 });
 
 describe('write path', () => {
-  it('rejects batches with malformed rows by index and writes the rest', async () => {
+  it('rejects a batch whose time is not a number by index and writes the rest', async () => {
     const { sink, reader } = await startSink(newPath());
     const result = await sink.write([
       { table: 'processes', ts: T0, snapshot: true, rows: [init] },
-      { table: 'processes', ts: T0, snapshot: true, rows: [{ ...init, pid: 'one' }] },
       { table: 'process_stats', ts: Number.NaN, snapshot: true, rows: [] },
+      // Row checks are the pipeline's: a column no schema declares is not stored, and costs the batch nothing here.
       { table: 'process_stats', ts: T0, snapshot: true, rows: [{ pid: 1, rss: 1, cpu: 1, extra: 1 }] },
     ]);
-    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false, source: 'duckdb' });
-    expect(result.rejected).toEqual([1, 2, 3]);
-    expect(sink.stats().rowsWritten).toBe(1);
+    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false, source: 'duckdb', message: 'process_stats: batch time NaN is not a number' });
+    expect(result.rejected).toEqual([1]);
+    expect(sink.stats().rowsWritten).toBe(2);
     expect(await count(reader, 'SELECT count(*) FROM processes')).toBe(1);
+    expect(await rowsOf(reader, { sql: 'SELECT * FROM process_stats' })).toEqual([{ host: 'host-a', ts: iso(T0), pid: 1, rss: 1, cpu: 1 }]);
     await sink.close();
+  });
+
+  // The pipeline validates every row once, for every sink, and drops the bad ones; whatever still
+  // reaches the store must cost a Status for the write, never a throw, and leave the store working.
+  it.each<[string, string, Record<string, unknown>, 'OK' | 'INVALID_ARGUMENT']>([
+    ['a text for an int32', 'processes', { ...init, pid: 'one' }, 'INVALID_ARGUMENT'],
+    ['a fraction for an int32', 'processes', { ...init, pid: 1.5 }, 'INVALID_ARGUMENT'],
+    ['an int32 out of range', 'processes', { ...init, pid: 2 ** 40 }, 'INVALID_ARGUMENT'],
+    ['a fraction for an int64', 'processes', { ...init, start_time: 1.5 }, 'INVALID_ARGUMENT'],
+    ['a text for an int64', 'processes', { ...init, start_time: 'abc' }, 'INVALID_ARGUMENT'],
+    ['an int64 out of range', 'processes', { ...init, start_time: 2n ** 70n }, 'INVALID_ARGUMENT'],
+    ['numbers in a text[]', 'processes', { ...init, args: [1, [2]] }, 'INVALID_ARGUMENT'],
+    ['a bigint inside a text', 'processes', { ...init, comm: { a: 1n } }, 'INVALID_ARGUMENT'],
+    ['a text for a timestamp', 'os', { kernel: '6.1', booted: 'yesterday' }, 'INVALID_ARGUMENT'],
+    ['a missing non-nullable column (stored as NULL)', 'processes', { pid: 1, start_time: 10, args: [] }, 'OK'],
+    ['a missing key column (stored as NULL)', 'processes', { comm: 'x' }, 'OK'],
+    ['an empty sample (stored as NULLs)', 'process_stats', {}, 'OK'],
+  ])('answers a row the pipeline would have dropped, %s, with a Status', async (_case, table, row, code) => {
+    const { sink, reader } = await startSink(newPath());
+    const result = await sink.write([
+      { table: 'exits', ts: T0, snapshot: false, rows: [{ pid: 9, code: 0 }] },
+      { table, ts: T0, snapshot: true, rows: [row as never] },
+    ]);
+    expect(result.status).toMatchObject(code === 'OK' ? { code } : { code, source: 'duckdb', op: 'write' });
+    expect(result.status.retryable).toBe(false);
+    // A refused value fails the whole write (one transaction); an accepted one lands with the rest.
+    expect(await count(reader, 'SELECT count(*) FROM exits')).toBe(code === 'OK' ? 1 : 0);
+    expect(await count(reader, `SELECT count(*) FROM history.${table}`)).toBe(code === 'OK' ? 1 : 0);
+    const next = await sink.write([{ table: 'processes', ts: T0 + SECOND, snapshot: true, rows: [{ ...init, pid: 2 }] }]);
+    expect(next.status.code).toBe('OK');
+    expect(await count(reader, 'SELECT count(*) FROM processes WHERE pid = 2')).toBe(1);
+    expect((await sink.close()).code).toBe('OK');
   });
 
   it('rolls back the whole write when DuckDB refuses a value, and remembers no versions from it', async () => {
@@ -156,19 +189,19 @@ describe('write path', () => {
       { table: 'processes', ts: T0, snapshot: true, rows: [init] },
       { table: 'stray', ts: T0, snapshot: true, rows: [{ pid: 1 }] },
       { table: 'broken', ts: T0, snapshot: true, rows: [{ pid: 1, code: 0 }] },
-      { table: 'processes', ts: T0, snapshot: true, rows: [{ ...init, pid: 'one' }] },
     ]);
     expect(mixed.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b' });
     expect(mixed.status.message).toContain("key column 'nope' is not declared");
-    expect(mixed.rejected).toEqual([1, 2, 3]);
+    expect(mixed.rejected).toEqual([1, 2]);
     expect(sink.stats().rowsWritten).toBe(1);
     const stray = await sink.write([{ table: 'stray', ts: T0, snapshot: true, rows: [{ pid: 1 }] }]);
     expect(stray.status).toMatchObject({ code: 'INVALID_ARGUMENT', message: "table 'stray' was not declared by any probe", source: 'store-b', op: 'write' });
     const unusable = await sink.write([{ table: 'broken', ts: T0, snapshot: true, rows: [{ pid: 1, code: 0 }] }]);
     expect(unusable.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b', op: 'validate schema' });
     expect(unusable.rejected).toEqual([0]);
+    // A value DuckDB refuses (the pipeline would have dropped the row) fails the write, named after the instance too.
     const malformed = await sink.write([{ table: 'processes', ts: T0, snapshot: true, rows: [{ ...init, pid: 'one' }] }]);
-    expect(malformed.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b' });
+    expect(malformed.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b', message: 'processes: number is not an integer' });
     const refused = await reader.query({ sql: 'DELETE FROM processes' });
     expect(!refused.ok && refused.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'store-b', op: 'query' });
     expect(await count(reader, 'SELECT count(*) FROM processes')).toBe(1);

@@ -5,21 +5,12 @@
  * Whatever it prints that came from the recording or the daemon goes through escape.ts.
  */
 import { Command, type CommanderError, Option } from 'commander';
-import {
-  formatStatus,
-  loadHostConfig,
-  StatusCode,
-  type ConfigOverrides,
-  type HostConfig,
-  type QueryRequest,
-  type QueryResult,
-  type Result,
-  type Status,
-} from '@virtualeyes/core';
-import { connect, type Backend } from './client.js';
+import { formatStatus, StatusCode, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
+import { loadHostConfig, type ConfigOverrides, type HostConfig } from '@virtualeyes/protocol';
+import { connect, type Connection } from './client.js';
 import { escapeText, jsonText } from './escape.js';
-import { Format, formatResult, rowObjects, renderTable } from './format.js';
-import { psSql, PsSort, renderPs } from './ps.js';
+import { Format, formatResult, renderTable } from './format.js';
+import { psRows, PsSort, renderPs } from './ps.js';
 import { renderDaemonStatus, renderOfflineStatus } from './status.js';
 import { parseDuration, parseTime } from './time.js';
 import { VERSION } from './version.js';
@@ -74,8 +65,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
-  /** Resolves config and connects, runs `body`, and always closes the backend. */
-  const withBackend = async (body: (backend: Backend, config: HostConfig) => Promise<void>): Promise<void> => {
+  /** Resolves config and connects, runs `body`, and always closes the reader. */
+  const withReader = async (body: (connection: Connection, config: HostConfig) => Promise<void>): Promise<void> => {
     const globals = program.opts<GlobalOptions>();
     const overrides: ConfigOverrides = {
       ...(globals.config === undefined ? {} : { configPath: globals.config }),
@@ -84,12 +75,12 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     };
     const config = loadHostConfig(overrides);
     if (!config.ok) return fail(config.status, ExitCode.USAGE);
-    const backend = await connect(config.value);
-    if (!backend.ok) return fail(backend.status);
+    const connection = await connect(config.value);
+    if (!connection.ok) return fail(connection.status);
     try {
-      await body(backend.value, config.value);
+      await body(connection.value, config.value);
     } finally {
-      await backend.value.close();
+      await connection.value.reader.close();
     }
   };
 
@@ -126,8 +117,8 @@ Examples:
     .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string } & FormatOptions) => {
       const request = buildRequest(sql, options, io.now());
       if (!request.ok) return fail(request.status, ExitCode.USAGE);
-      await withBackend(async (backend) => {
-        const result = await backend.query(request.value);
+      await withReader(async ({ reader }) => {
+        const result = await reader.query(request.value);
         if (!result.ok) return fail(result.status);
         io.out(`${formatResult(result.value, formatOf(options))}\n`);
         if (result.value.truncated) io.err(`virtualeyes: output cut at ${appliedRowCap(result.value)} rows (--max-rows)\n`);
@@ -142,8 +133,8 @@ Examples:
     .addOption(jsonOption())
     .action(async (options: { brief?: boolean } & FormatOptions) => {
       const format = formatOf(options);
-      await withBackend(async (backend) => {
-        const tables = await backend.tables();
+      await withReader(async ({ reader }) => {
+        const tables = await reader.tables();
         if (!tables.ok) return fail(tables.status);
         if (format === Format.JSON) {
           io.out(`${jsonText(tables.value)}\n`);
@@ -191,19 +182,20 @@ Examples:
       if (!window.ok) return fail(window.status, ExitCode.USAGE);
       const limit = options.limit === undefined ? undefined : positiveInt(options.limit, '--limit');
       if (limit !== undefined && !limit.ok) return fail(limit.status, ExitCode.USAGE);
-      await withBackend(async (backend) => {
-        const result = await backend.query({ sql: psSql(window.value, options.sort, limit?.value), at: at.value, stalenessMs: window.value, timeoutMs: 60_000 });
+      await withReader(async ({ reader }) => {
+        const result = await psRows(reader, { at: at.value, stalenessMs: window.value, sort: options.sort, ...(limit === undefined ? {} : { limit: limit.value }), timeoutMs: 60_000 });
         if (!result.ok) return fail(result.status);
         if (result.value.rows.length === 0) {
           return fail({ code: StatusCode.NOT_FOUND, message: `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`, retryable: false });
         }
+        if (result.value.truncated) io.err("virtualeyes: the store cut an answer at its row cap (maxRows); the list is incomplete\n");
         if (format !== Format.TABLE) {
           io.out(`${formatResult(result.value, format)}\n`);
           return;
         }
-        const sampled = rowObjects(result.value)[0]?.['sampled_at'];
+        const sampled = [...result.value.sampledAt.values()].map((ms) => new Date(ms).toISOString()).join(', ');
         const shown = limit === undefined ? `${result.value.rows.length} processes` : `top ${result.value.rows.length} by ${options.sort}`;
-        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${escapeText(String(sampled))}, ${shown}\n`);
+        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${sampled}, ${shown}\n`);
         io.out(`${renderPs(result.value)}\n`);
       });
     });
@@ -215,14 +207,14 @@ Examples:
     .addOption(jsonOption())
     .action(async (options: FormatOptions) => {
       const json = formatOf(options) === Format.JSON;
-      await withBackend(async (backend, config) => {
-        if (backend.kind === 'offline') {
-          const info = await backend.info();
+      await withReader(async (connection, config) => {
+        if (connection.kind === 'offline') {
+          const info = await connection.reader.info();
           if (json) io.out(`${jsonText({ running: false, socket: config.api.socket, store: info.ok ? info.value : null })}\n`);
           else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined)}\n`);
           return;
         }
-        const status = await backend.status();
+        const status = await connection.reader.status();
         if (!status.ok) return fail(status.status);
         if (json) io.out(`${jsonText({ running: true, ...status.value })}\n`);
         else io.out(`${renderDaemonStatus(status.value, io.now())}\n`);

@@ -4,10 +4,11 @@
  */
 export { buildRequest, ExitCode, LONGEST_QUERY_MS, runCli } from './cli.js';
 export type { Io } from './cli.js';
-export { callDaemon, connect, daemonBackend, offlineBackend, openOfflineReader } from './client.js';
-export type { Backend } from './client.js';
+export { connect, openOfflineReader } from './client.js';
+export type { Connection } from './client.js';
 export { escapeText, hasUnsafeChar, jsonText, truncateText } from './escape.js';
 export { cellText, csvField, displayCell, Format, formatBytes, formatDuration, formatResult, renderTable, rowObjects } from './format.js';
-export { psSql, PsSort, renderPs } from './ps.js';
+export { psRows, PsSort, renderPs } from './ps.js';
+export type { PsRequest, PsResult } from './ps.js';
 export { parseDuration, parseTime } from './time.js';
 export { VERSION } from './version.js';

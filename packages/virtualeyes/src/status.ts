@@ -5,7 +5,9 @@
  * from the daemon or the store (a hostname, a plugin's error message), so the free-standing
  * lines are escaped as the tables are.
  */
-import { formatStatus, isOk, type DaemonStatus, type DropCount, type DropReason, type StoreInfo } from '@virtualeyes/core';
+import { formatStatus, isOk, type StoreInfo } from '@virtualeyes/core';
+import type { DaemonStatus } from '@virtualeyes/protocol';
+import type { DropCount, DropReason } from '@virtualeyes/agent';
 import { escapeText } from './escape.js';
 import { formatBytes, formatDuration, renderTable } from './format.js';
 

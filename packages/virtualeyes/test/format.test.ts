@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createOptionsValidator, QUERY_REQUEST_SCHEMA } from '@virtualeyes/core';
+import { createOptionsValidator } from '@virtualeyes/core';
+import { QUERY_REQUEST_SCHEMA } from '@virtualeyes/protocol';
 import { buildRequest, csvField, Format, formatBytes, formatDuration, formatResult, LONGEST_QUERY_MS } from '../src/index.js';
 
 const result = {

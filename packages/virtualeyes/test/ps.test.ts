@@ -1,5 +1,5 @@
-// `ps` against a real DuckDB store holding probe-procfs's real tables: CPU% from two
-// consecutive samples, the lifetime average for a process with one sample, the identity
+// `ps` against a real DuckDB store holding probe-procfs's real tables, asked through the
+// store reader's samples and states (no SQL): CPU% from two consecutive samples, the lifetime average for a process with one sample, the identity
 // valid at the sample, sorting, limits, and an instant before any sample. Then the whole
 // CLI (runCli, offline backend) over a store whose command lines and host name carry
 // terminal escapes, C1 controls and bidi overrides: nothing of them may reach the output raw.
@@ -11,7 +11,7 @@ import { createFakeClock, createTestDeps } from '@virtualeyes/core/testing';
 import type { Row, Sink, StoreReader } from '@virtualeyes/core';
 import { TABLES } from '@virtualeyes/probe-procfs';
 import { createSink, parseConfig, type DuckDbConfig } from '@virtualeyes/sink-duckdb';
-import { psSql, renderPs, rowObjects, runCli } from '../src/index.js';
+import { psRows, renderPs, rowObjects, runCli } from '../src/index.js';
 
 /** The store's options as the loader would hand them over: validated and defaulted. */
 function storeOptions(path: string): DuckDbConfig {
@@ -71,7 +71,7 @@ describe('ps', () => {
   });
 
   const ps = async (at: number, sort: 'cpu' | 'rss' | 'pid' | 'start' = 'cpu', limit?: number) => {
-    const result = await reader.query({ sql: psSql(WINDOW, sort, limit), at, stalenessMs: WINDOW });
+    const result = await psRows(reader, { at, stalenessMs: WINDOW, sort, ...(limit === undefined ? {} : { limit }) });
     if (!result.ok) throw new Error(result.status.message);
     return result.value;
   };
@@ -108,6 +108,63 @@ describe('ps', () => {
     const lines = renderPs(await ps(T0 + 6000)).split('\n');
     expect(lines[0]).toMatch(/^\s*PID\s+USER\s+%CPU\s+RSS\s+VSZ\s+THR\s+S\s+STARTED\s+COMMAND$/);
     expect(lines[1]).toMatch(/^\s*100\s+root\s+50\.0\s+1\.0 MiB\s+4\.0 MiB\s+1\s+S\s+\S+\s+busy --work$/);
+  });
+});
+
+describe('ps across a stop of the recorder', () => {
+  const dir = mkdtempSync(join(tmpdir(), 've-ps-stop-'));
+  const start = T0 - 10_000;
+  let reader: StoreReader;
+  let sink: Sink;
+
+  beforeAll(async () => {
+    // One recording (samples at T0 and T0 + 5 s, stopped then), an outage, and a second one from T0 + 20 s.
+    const clock = createFakeClock(T0);
+    const first = createSink(storeOptions(join(dir, 'vwatchd.db')), createTestDeps({ clock }));
+    if (!first.ok) throw new Error(first.status.message);
+    expect((await first.value.start({ tables: TABLES })).code).toBe('OK');
+    for (const [ts, utime] of [[T0, 1000], [T0 + 5000, 3500]] as const) {
+      await clock.advance(ts - clock.now());
+      const written = await first.value.write([
+        { table: 'processes', ts, snapshot: true, rows: [identity(100, start, 'busy')] },
+        { table: 'process_stats', ts, snapshot: true, rows: [sample(100, start, utime, 0, 1 << 20)] },
+      ]);
+      expect(written.status.code).toBe('OK');
+    }
+    // The recorder stops half a second after its last sample.
+    await clock.advance(500);
+    expect((await first.value.close()).code).toBe('OK');
+    await clock.advance(14_500);
+    const second = createSink(storeOptions(join(dir, 'vwatchd.db')), createTestDeps({ clock }));
+    if (!second.ok) throw new Error(second.status.message);
+    sink = second.value;
+    expect((await sink.start({ tables: TABLES })).code).toBe('OK');
+    const written = await sink.write([
+      { table: 'processes', ts: T0 + 20_000, snapshot: true, rows: [identity(100, start, 'busy')] },
+      { table: 'process_stats', ts: T0 + 20_000, snapshot: true, rows: [sample(100, start, 3800, 0, 1 << 20)] },
+    ]);
+    expect(written.status.code).toBe('OK');
+    reader = sink.reader!()!;
+  });
+
+  afterAll(async () => {
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('never takes CPU% across the outage: the first sample after it gives the lifetime average', async () => {
+    const result = await psRows(reader, { at: T0 + 21_000, stalenessMs: WINDOW, sort: 'pid' });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    // Across the outage it would be (3800 - 3500) / 15000 = 2 %; since the start, 3800 ms in 30 s.
+    expect(rowObjects(result.value).map((row) => [row['pid'], row['cpu_pct'], row['cmdline']])).toEqual([[100, 12.7, 'busy']]);
+  });
+
+  it('still pairs the two samples inside the first recording, and shows nothing while stopped', async () => {
+    const result = await psRows(reader, { at: T0 + 5200, stalenessMs: WINDOW, sort: 'pid' });
+    expect(result.ok && rowObjects(result.value).map((row) => row['cpu_pct'])).toEqual([50]);
+    const stopped = await psRows(reader, { at: T0 + 10_000, stalenessMs: WINDOW, sort: 'pid' });
+    expect(stopped.ok && stopped.value.rows).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 // `status` for people: every string in it comes from the daemon (a host name, a plugin's
 // error message, a store path), so a hostile one must show escaped in the lines and tables.
 import { describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '@virtualeyes/core';
+import type { DaemonStatus } from '@virtualeyes/protocol';
 import { renderDaemonStatus, renderOfflineStatus } from '../src/status.js';
 
 const NOW = Date.parse('2026-11-22T05:00:00Z');

@@ -1,30 +1,38 @@
 /**
  * The daemon's local API: HTTP over a Unix socket (mode 0660, never world-writable), serving
- * health, status, the table catalogue and read-only queries. Request bodies are size-limited
- * and validated; every failure answers `{ "status": Status }` with a matching HTTP status.
+ * health, status, the table catalogue, read-only queries, and the samples and states questions
+ * every store answers. Request bodies are size-limited and validated; every failure answers
+ * `{ "status": Status }` with a matching HTTP status.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   ApiRoute,
+  httpStatusOf,
+  QUERY_REQUEST_SCHEMA,
+  SAMPLES_REQUEST_SCHEMA,
+  STATES_REQUEST_SCHEMA,
+  type DaemonStatus,
+} from '@virtualeyes/protocol';
+import {
   classifyErrno,
   createOptionsValidator,
   err,
   fail,
-  httpStatusOf,
+  isStatus,
   messageOf,
   ok,
   OK,
   StatusCode,
-  type DaemonStatus,
   type Logger,
   type QueryRequest,
   type QueryResult,
   type Result,
+  type SamplesRequest,
+  type StatesRequest,
   type Status,
   type StoreReader,
-  QUERY_REQUEST_SCHEMA,
 } from '@virtualeyes/core';
 
 /** Largest request body accepted, bytes. */
@@ -153,18 +161,35 @@ async function handle(
     send(response, 200, { tables: tables.value });
     return;
   }
-  if (route === ApiRoute.QUERY && method === 'POST') {
+  if (method === 'POST' && (route === ApiRoute.QUERY || route === ApiRoute.SAMPLES || route === ApiRoute.STATES)) {
+    const op = route === ApiRoute.QUERY ? 'query' : route === ApiRoute.SAMPLES ? 'samples' : 'states';
     const body = await readJson(request);
     if (!body.ok) return reject(body.status, body.status.op === TOO_LARGE_OP ? HTTP_PAYLOAD_TOO_LARGE : undefined);
-    const query = validator.validate<QueryRequest>(QUERY_REQUEST_SCHEMA, body.value, '$');
-    if (!query.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, query.status.message, { op: 'query' }));
-    const reader = deps.reader();
-    if (reader === undefined) return reject(noStore(deps.starting()));
+    const reader = (): StoreReader | Status => deps.reader() ?? noStore(deps.starting());
     const started = performance.now();
-    const result = await reader.query(query.value);
-    deps.logger.debug('Query answered', { ms: Math.round(performance.now() - started), ok: result.ok });
+    const answered = (ok: boolean): void => deps.logger.debug('Query answered', { op, ms: Math.round(performance.now() - started), ok });
+    if (route === ApiRoute.SAMPLES) {
+      const asked = validator.validate<SamplesRequest>(SAMPLES_REQUEST_SCHEMA, body.value, '$');
+      if (!asked.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, asked.status.message, { op }));
+      const store = reader();
+      if (isStatus(store)) return reject(store);
+      const result = await store.samples(asked.value);
+      answered(result.ok);
+      if (!result.ok) return reject(result.status);
+      await sendResults(response, { current: result.value.current, previous: result.value.previous });
+      return;
+    }
+    const asked =
+      route === ApiRoute.QUERY
+        ? validator.validate<QueryRequest>(QUERY_REQUEST_SCHEMA, body.value, '$')
+        : validator.validate<StatesRequest>(STATES_REQUEST_SCHEMA, body.value, '$');
+    if (!asked.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, asked.status.message, { op }));
+    const store = reader();
+    if (isStatus(store)) return reject(store);
+    const result = route === ApiRoute.QUERY ? await store.query(asked.value as QueryRequest) : await store.states(asked.value as StatesRequest);
+    answered(result.ok);
     if (!result.ok) return reject(result.status);
-    await sendResult(response, result.value);
+    await sendResults(response, { result: result.value });
     return;
   }
   const known = (Object.values(ApiRoute) as string[]).includes(route ?? '');
@@ -231,14 +256,14 @@ function readJson(request: IncomingMessage): Promise<Result<unknown>> {
 const ROWS_PER_PIECE = 1000;
 
 /**
- * Writes a query answer as the JSON of the whole QueryResult, but piece by piece, waiting for
- * the socket to drain: one JSON string of a 16 MiB result (and the buffer it is built in)
- * would double the heap the rows already take.
+ * Writes query answers as JSON, but piece by piece, waiting for the socket to drain: one JSON
+ * string of a 16 MiB result (and the buffer it is built in) would double the heap the rows
+ * already take. `{ result }` is sent as the bare QueryResult; several results (the two of a
+ * samples answer) as an object with one field per result.
  */
-async function sendResult(response: ServerResponse, result: QueryResult): Promise<void> {
+async function sendResults(response: ServerResponse, results: Readonly<Record<string, QueryResult>>): Promise<void> {
   if (response.headersSent) return;
   response.writeHead(200, { 'content-type': 'application/json' });
-  const { rows, ...rest } = result;
   const write = (text: string): Promise<void> =>
     response.write(text) ? Promise.resolve() : new Promise((resolve) => {
       const done = (): void => {
@@ -249,14 +274,28 @@ async function sendResult(response: ServerResponse, result: QueryResult): Promis
       response.once('drain', done);
       response.once('close', done);
     });
-  const head = JSON.stringify(rest);
-  // `rest` is a non-empty object: its JSON ends with `}`, and the rows go in as the last field.
-  await write(`${head.slice(0, -1)},"rows":[`);
-  for (let start = 0; start < rows.length && !response.destroyed; start += ROWS_PER_PIECE) {
-    const piece = JSON.stringify(rows.slice(start, start + ROWS_PER_PIECE));
-    await write(`${start === 0 ? '' : ','}${piece.slice(1, -1)}`);
+  const writeResult = async (result: QueryResult): Promise<void> => {
+    const { rows, ...rest } = result;
+    const head = JSON.stringify(rest);
+    // `rest` is a non-empty object: its JSON ends with `}`, and the rows go in as the last field.
+    await write(`${head.slice(0, -1)},"rows":[`);
+    for (let start = 0; start < rows.length && !response.destroyed; start += ROWS_PER_PIECE) {
+      const piece = JSON.stringify(rows.slice(start, start + ROWS_PER_PIECE));
+      await write(`${start === 0 ? '' : ','}${piece.slice(1, -1)}`);
+    }
+    await write(']}');
+  };
+  const entries = Object.entries(results);
+  if (entries.length === 1 && entries[0]![0] === 'result') {
+    await writeResult(entries[0]![1]);
+  } else {
+    for (const [index, [name, result]] of entries.entries()) {
+      await write(`${index === 0 ? '{' : ','}${JSON.stringify(name)}:`);
+      await writeResult(result);
+    }
+    await write('}');
   }
-  response.end(']}');
+  response.end();
 }
 
 function send(response: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -7,21 +7,9 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError } from 'commander';
-import {
-  createAgent,
-  createLogger,
-  DEFAULT_CONFIG_PATH,
-  loadHostConfig,
-  type ConfigOverrides,
-  type HostConfig,
-  formatStatus,
-  isOk,
-  StatusCode,
-  type Agent,
-  type DaemonMemory,
-  type Logger,
-  type StopReport,
-} from '@virtualeyes/core';
+import { createAgent, type Agent, type StopReport } from '@virtualeyes/agent';
+import { createLogger, formatStatus, isOk, StatusCode, type Logger } from '@virtualeyes/core';
+import { DEFAULT_CONFIG_PATH, loadHostConfig, type ConfigOverrides, type DaemonMemory, type HostConfig } from '@virtualeyes/protocol';
 import { startApiServer, type ApiServer } from './api.js';
 import { DAEMON_UMASK, prepareDataDir } from './data-dir.js';
 import { createMemoryTidier } from './memory.js';

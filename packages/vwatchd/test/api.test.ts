@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createSystemClock, type PluginDeps, type Sink } from '@virtualeyes/core';
-import { createHooks, createFileReader } from '@virtualeyes/core';
+import { createFileReader, createHooks, createLogger, createSystemClock, type PluginDeps, type Sink } from '@virtualeyes/core';
 import { createSink, parseConfig } from '@virtualeyes/sink-duckdb';
 import { MAX_BODY_BYTES, startApiServer, type ApiServer } from '../src/index.js';
 

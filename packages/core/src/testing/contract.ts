@@ -4,13 +4,11 @@
  * vitest tests; call them at the top level of a test file.
  */
 import { readdirSync } from 'node:fs';
-import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { createOptionsValidator } from '../options.js';
-import type { PluginDeps, PluginManifest, Probe, ProbeFactory, ReaderFactory, Sink, SinkFactory } from '../plugin.js';
+import type { PluginDeps, PluginManifest, Probe, ProbeFactory, QueryResult, ReaderFactory, Sink, SinkFactory } from '../plugin.js';
 import { validateRow, validateSchema, type Batch, type TableSchema } from '../schema.js';
 import { isStatus, StatusCode, type Result, type Status } from '../status.js';
-import { CORE_VERSION } from '../version.js';
 import { createTestDeps } from './deps.js';
 
 /** A probe package's exports, whatever its config type. */
@@ -259,16 +257,54 @@ export function sinkContractSuite(options: SinkContractOptions): void {
       }
       await sink.close();
     });
+
+    it('answers samples and states as of an instant through its reader, when it is a store', async () => {
+      const sink = create();
+      sink.init();
+      await sink.start({ tables: CONTRACT_TABLES });
+      const later = { table: 'contract_metric', ts: t0 + 1000, snapshot: true, rows: [{ id: 1, value: 3, total: 30 }, { id: 2, value: 4, total: 40 }] };
+      expect((await sink.write([...batches, later])).status.code).toBe(StatusCode.OK);
+      const reader = sink.reader?.();
+      if (reader !== undefined) {
+        const samples = await reader.samples({ table: 'contract_metric', at: t0 + 1500, stalenessMs: 60_000 });
+        expect(samples.ok, samples.ok ? '' : samples.status.message).toBe(true);
+        if (samples.ok) {
+          const totals = (result: QueryResult): unknown[] => {
+            const id = result.columns.findIndex((column) => column.name === 'id');
+            const total = result.columns.findIndex((column) => column.name === 'total');
+            return [...result.rows].sort((a, b) => Number(a[id]) - Number(b[id])).map((row) => Number(row[total]));
+          };
+          expect(totals(samples.value.current)).toEqual([30, 40]);
+          expect(totals(samples.value.previous)).toEqual([10, 20]);
+        }
+        const first = await reader.samples({ table: 'contract_metric', at: t0 + 500, stalenessMs: 60_000 });
+        expect(first.ok && first.value.current.rows.length === 2 && first.value.previous.rows.length === 0).toBe(true);
+        const states = await reader.states({ table: 'contract_state', at: t0 + 1 });
+        expect(states.ok && states.value.rows.length).toBe(1);
+        const before = await reader.states({ table: 'contract_state', at: t0 - 1 });
+        expect(before.ok && before.value.rows.length).toBe(0);
+        for (const wrong of [reader.samples({ table: 'contract_state', at: t0 }), reader.states({ table: 'contract_metric', at: t0 }), reader.states({ table: 'no_such', at: t0 })]) {
+          const refused = await wrong;
+          expect(refused.ok ? StatusCode.OK : refused.status.code).toBe(StatusCode.INVALID_ARGUMENT);
+        }
+      }
+      await sink.close();
+    });
   });
 }
 
+/** A SemVer 2.0.0 version, as semver.org gives it. */
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
 function manifestTests(manifest: PluginManifest, kind: 'probe' | 'sink'): void {
-  it('has a well-formed manifest that this core accepts', () => {
+  it('has a well-formed manifest', () => {
     expect(manifest.kind).toBe(kind);
     expect(manifest.name).toMatch(/^[a-z][a-z0-9_-]*$/);
     expect(manifest.packageName).toMatch(/^@?[a-z0-9][\w./-]*$/);
-    expect(semver.valid(manifest.version)).not.toBeNull();
-    expect(semver.satisfies(CORE_VERSION, manifest.coreRange)).toBe(true);
+    // Whether coreRange admits the installed core is the loader's question (@virtualeyes/agent), asked at load.
+    expect(manifest.version).toMatch(SEMVER);
+    expect(manifest.coreRange.trim()).not.toBe('');
     expect(manifest.description.length).toBeGreaterThan(10);
   });
 

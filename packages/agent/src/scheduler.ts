@@ -4,7 +4,7 @@
  * counted), a per-collection timeout, and capped backoff after repeated failures. Tables of
  * one probe that fall due together are collected in one call. All time comes from a Clock.
  */
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '@virtualeyes/core';
 import type { SchedulerConfig } from './config.js';
 
 /** A table the scheduler polls. */

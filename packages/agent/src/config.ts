@@ -6,8 +6,7 @@
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, normalize } from 'node:path';
-import type { JsonSchema } from './plugin.js';
-import { err, fail, messageOf, ok, StatusCode, type Result } from './status.js';
+import { err, fail, messageOf, ok, StatusCode, type JsonSchema, type Result } from '@virtualeyes/core';
 
 /** One plugin to load. */
 export interface PluginSpec {
@@ -24,7 +23,7 @@ export interface PluginSpec {
 }
 
 /**
- * Limits of the per-sink buffer core keeps in front of every sink. Memory holds at most
+ * Limits of the per-sink buffer the agent keeps in front of every sink. Memory holds at most
  * `maxBytes` for at most `maxAgeMs`; beyond either, the oldest batches move to the spill
  * directory (at most `spillMaxBytes`, kept for at most `spillMaxAgeMs`), and only beyond those
  * are batches dropped, oldest first, and counted.
@@ -157,7 +156,7 @@ function bufferSchema(withDefaults: boolean): JsonSchema {
   return {
     type: 'object',
     additionalProperties: false,
-    description: 'Limits of the buffer core keeps in front of a sink.',
+    description: 'Limits of the buffer the agent keeps in front of a sink.',
     ...(withDefaults ? { default: {} } : {}),
     properties: {
       maxBytes: {

@@ -3,9 +3,8 @@
  * JSON shapes they exchange, and how Status codes map to HTTP statuses. HTTP over a Unix
  * socket; every error body is `{ "status": Status }`.
  */
-import type { AgentStatus } from './agent.js';
-import type { JsonSchema, StoreInfo } from './plugin.js';
-import { type StatusCode } from './status.js';
+import type { AgentStatus } from '@virtualeyes/agent';
+import type { JsonSchema, StatusCode, StoreInfo } from '@virtualeyes/core';
 
 /** API routes, versioned. */
 export const ApiRoute = {
@@ -17,6 +16,10 @@ export const ApiRoute = {
   TABLES: '/v1/tables',
   /** POST a QueryRequest: a QueryResult. */
   QUERY: '/v1/query',
+  /** POST a SamplesRequest: Samples (each host's last two samples of a metric table at or before an instant). */
+  SAMPLES: '/v1/samples',
+  /** POST a StatesRequest: a QueryResult (the rows of a state table valid at an instant). */
+  STATES: '/v1/states',
 } as const;
 
 /** What GET /v1/status returns. */
@@ -62,6 +65,37 @@ export const QUERY_REQUEST_SCHEMA: JsonSchema = Object.freeze({
     from: { type: 'number' },
     to: { type: 'number' },
     stalenessMs: { type: 'integer', minimum: 0 },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+    maxRows: { type: 'integer', minimum: 1 },
+  },
+});
+
+/** A table name as a request may give it: an identifier, which the store still looks up in its catalogue. */
+const TABLE_NAME: JsonSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
+
+/** JSON Schema of a SamplesRequest body. */
+export const SAMPLES_REQUEST_SCHEMA: JsonSchema = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['table', 'at'],
+  properties: {
+    table: TABLE_NAME,
+    at: { type: 'number' },
+    stalenessMs: { type: 'integer', minimum: 0 },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+    maxRows: { type: 'integer', minimum: 1 },
+  },
+});
+
+/** JSON Schema of a StatesRequest body. */
+export const STATES_REQUEST_SCHEMA: JsonSchema = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['table', 'at'],
+  properties: {
+    table: TABLE_NAME,
+    at: { type: 'number' },
+    host: { type: 'string', minLength: 1, maxLength: 255 },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
     maxRows: { type: 'integer', minimum: 1 },
   },

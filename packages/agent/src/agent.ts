@@ -7,29 +7,10 @@
 import { hostname } from 'node:os';
 import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
 import { createBuffers, type IdleSink, type SinkRuntime } from './agent-sinks.js';
-import { createSystemClock, holdProcess, type Clock } from './clock.js';
+import { CORE_VERSION, createFileReader, createHooks, createLogger, createOptionsValidator, createSystemClock, err, fail, holdProcess, isOk, ok, OK, StatusCode, statusFromError, validateRow, withSource, type Batch, type Clock, type CollectInfo, type FileReader, type Hooks, type Logger, type OptionsValidator, type PluginDeps, type Result, type Row, type Status, type StoreReader, type TableSchema, type TapStats } from '@virtualeyes/core';
 import { AGENT_CONFIG_SCHEMA, resolveRoots, type AgentConfig, type ResolvedRoot } from './config.js';
-import { createFileReader, type FileReader } from './files.js';
-import { createHooks, type CollectInfo, type Hooks, type TapStats } from './hooks.js';
 import { formatBootTree, loadPlugins, type BootEntry, type LoadReport } from './loader.js';
-import { createLogger, type Logger } from './logger.js';
-import { createOptionsValidator, type OptionsValidator } from './options.js';
-import type { PluginDeps, StoreReader } from './plugin.js';
 import { createScheduler, type RunOutcome, type Scheduler, type TableSchedule } from './scheduler.js';
-import { validateRow, type Batch, type Row, type TableSchema } from './schema.js';
-import {
-  err,
-  fail,
-  isOk,
-  ok,
-  OK,
-  statusFromError,
-  StatusCode,
-  withSource,
-  type Result,
-  type Status,
-} from './status.js';
-import { CORE_VERSION } from './version.js';
 import type { BufferStats } from './buffer.js';
 
 /** Options for {@link createAgent} that are code, not config. */

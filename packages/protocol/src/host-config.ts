@@ -6,11 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_CONFIG_SCHEMA, defaultDataDir, type AgentConfig, type PluginSpec } from './config.js';
-import { LogLevel } from './logger.js';
-import { createOptionsValidator } from './options.js';
-import type { JsonSchema } from './plugin.js';
-import { classifyErrno, err, fail, messageOf, ok, StatusCode, type Result } from './status.js';
+import { AGENT_CONFIG_SCHEMA, defaultDataDir, type AgentConfig, type PluginSpec } from '@virtualeyes/agent';
+import { classifyErrno, createOptionsValidator, err, fail, LogLevel, messageOf, ok, StatusCode, type JsonSchema, type Result } from '@virtualeyes/core';
 
 /** Where the daemon looks for its config when `--config` is not given. */
 export const DEFAULT_CONFIG_PATH = '/etc/vwatchd.conf';

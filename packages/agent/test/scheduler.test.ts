@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createScheduler, type RunCollection, type SchedulerConfig } from '../src/index.js';
-import { createFakeClock } from '../src/testing/index.js';
+import { createFakeClock } from '@virtualeyes/core/testing';
 
 const config: SchedulerConfig = { jitterMs: 0, timeoutMs: 5_000, maxBackoffMs: 60_000 };
 const START = Date.UTC(2026, 0, 1); // a multiple of every interval used below

@@ -7,15 +7,10 @@
  */
 import { join } from 'node:path';
 import { createSinkBuffer, type SinkBuffer } from './buffer.js';
-import { sleep, type Clock } from './clock.js';
+import { fail, isOk, OK, sleep, StatusCode, statusFromError, withSource, type Clock, type Hooks, type Logger, type Sink, type Status, type TableSchema } from '@virtualeyes/core';
 import type { AgentConfig } from './config.js';
-import type { Hooks } from './hooks.js';
 import type { LoadedSink } from './loader.js';
-import type { Logger } from './logger.js';
-import type { Sink } from './plugin.js';
-import type { TableSchema } from './schema.js';
 import { createSpillStore, type SpillStore } from './spill.js';
-import { fail, isOk, OK, statusFromError, StatusCode, withSource, type Status } from './status.js';
 
 /** A started sink with its buffer. */
 export interface SinkRuntime {

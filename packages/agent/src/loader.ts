@@ -9,30 +9,30 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { PluginSpec } from './config.js';
-import type { OptionsValidator } from './options.js';
-import type {
-  PluginDeps,
-  PluginManifest,
-  Probe,
-  ProbeModule,
-  Sink,
-  SinkModule,
-} from './plugin.js';
-import { validateSchema } from './schema.js';
 import {
   classifyErrno,
-  errnoOf,
   err,
+  errnoOf,
   fail,
   formatStatus,
   isOk,
   ok,
   OK,
-  statusFromError,
   StatusCode,
+  statusFromError,
+  validateSchema,
+  type OptionsValidator,
+  type PluginDeps,
+  type PluginManifest,
+  type Probe,
+  type ProbeModule,
+  type ReaderDeps,
   type Result,
+  type Sink,
+  type SinkModule,
   type Status,
-} from './status.js';
+  type StoreReader,
+} from '@virtualeyes/core';
 
 /** One plugin's line in the boot report. */
 export interface BootEntry {
@@ -104,6 +104,45 @@ export interface LoaderOptions {
   readonly importModule?: (url: string) => Promise<unknown>;
 }
 
+/** What every check of a plugin needs: where to find it, and what it must agree with. */
+export type CheckOptions = Pick<LoaderOptions, 'resolveFrom' | 'coreVersion' | 'platform' | 'validator' | 'importModule'>;
+
+/** Options for {@link openStoreReader}. */
+export interface ReaderLoaderOptions extends CheckOptions {
+  /** What the reader is given. */
+  readonly deps: ReaderDeps;
+}
+
+/**
+ * Opens, read-only, the store of the first configured sink that has a reader (the CLI's path
+ * when no daemon runs). Each sink is imported and checked exactly as {@link loadPlugins} checks
+ * it (core range, platform, options) before its `createReader` runs. NOT_FOUND, with every
+ * sink's reason, when none can be opened; a sink whose check fails for its config or version
+ * is that failure.
+ */
+export async function openStoreReader(sinks: readonly PluginSpec[], options: ReaderLoaderOptions): Promise<Result<StoreReader>> {
+  const failures: Status[] = [];
+  for (const [index, spec] of sinks.entries()) {
+    const checked = await checkPlugin('sink', spec, `$.sinks[${index}]`, options, new Set());
+    if (!checked.ok) {
+      // A sink that is not installed may simply not be a store; one that is but refuses says why.
+      if (checked.status.code !== StatusCode.NOT_FOUND && checked.manifest !== undefined) return err(checked.status);
+      failures.push(checked.status);
+      continue;
+    }
+    const { module, config, name } = checked.value;
+    if (module.createReader === undefined) continue;
+    try {
+      const reader = await module.createReader(config, options.deps);
+      return reader.ok ? reader : err({ ...reader.status, source: reader.status.source ?? name });
+    } catch (error) {
+      return err(statusFromError(error, { source: name, op: 'open store' }));
+    }
+  }
+  const why = failures.map((status) => formatStatus(status)).join('; ');
+  return err(fail(StatusCode.NOT_FOUND, `no store to read: no configured sink can be opened read-only${why === '' ? '' : ` (${why})`}`, { op: 'open store' }));
+}
+
 /** Loads every probe and sink of the config; never rejects. */
 export async function loadPlugins(
   probes: readonly PluginSpec[],
@@ -159,15 +198,30 @@ function entryOf(kind: 'probe' | 'sink', spec: PluginSpec, outcome: Outcome, sta
     : { kind, name: outcome.name, use: spec.use, version, status, ms };
 }
 
-async function loadOne(
+/** A plugin that passed every check before its factory runs. */
+interface Checked {
+  readonly name: string;
+  readonly manifest: PluginManifest;
+  readonly module: Partial<ProbeModule & SinkModule>;
+  readonly config: Record<string, unknown>;
+}
+
+type CheckOutcome = { ok: true; value: Checked } | { ok: false; name: string; manifest?: PluginManifest; status: Status };
+
+/**
+ * Imports `spec.use` and checks it as every load does: the module shape, a free instance name,
+ * the core range, the platform, the table schemas and the options (validated and defaulted
+ * once, here).
+ */
+async function checkPlugin(
   kind: 'probe' | 'sink',
   spec: PluginSpec,
   path: string,
-  options: LoaderOptions,
-  names: Set<string>,
-): Promise<Outcome> {
+  options: CheckOptions,
+  names: ReadonlySet<string>,
+): Promise<CheckOutcome> {
   const fallbackName = spec.name ?? spec.use;
-  const failed = (status: Status, manifest?: PluginManifest, name = fallbackName): Outcome =>
+  const failed = (status: Status, manifest?: PluginManifest, name = fallbackName): CheckOutcome =>
     manifest === undefined ? { ok: false, name, status } : { ok: false, name, manifest, status };
 
   const imported = await importPlugin(spec.use, options);
@@ -223,14 +277,29 @@ async function loadOne(
   }
   const config = options.validator.validate<Record<string, unknown>>(manifest.configSchema, spec.options ?? {}, `${path}.options`);
   if (!config.ok) return failed({ ...config.status, source: name }, manifest, name);
+  return { ok: true, value: { name, manifest, module, config: config.value } };
+}
+
+async function loadOne(
+  kind: 'probe' | 'sink',
+  spec: PluginSpec,
+  path: string,
+  options: LoaderOptions,
+  names: Set<string>,
+): Promise<Outcome> {
+  const checked = await checkPlugin(kind, spec, path, options, names);
+  if (!checked.ok) return checked;
+  const { name, manifest, module, config } = checked.value;
+  const factory = kind === 'probe' ? module.createProbe : module.createSink;
+  const failed = (status: Status): Outcome => ({ ok: false, name, manifest, status });
 
   let created: Result<Probe | Sink>;
   try {
-    created = (factory as (config: unknown, deps: PluginDeps) => Result<Probe | Sink>)(config.value, options.depsFor(name));
+    created = (factory as (config: unknown, deps: PluginDeps) => Result<Probe | Sink>)(config, options.depsFor(name));
   } catch (error) {
     created = err(statusFromError(error, { source: name, op: 'create' }));
   }
-  if (!created.ok) return failed({ ...created.status, source: created.status.source ?? name }, manifest, name);
+  if (!created.ok) return failed({ ...created.status, source: created.status.source ?? name });
   const instance = created.value;
   let initialized: Status;
   try {
@@ -240,7 +309,7 @@ async function loadOne(
   }
   if (!isOk(initialized)) {
     await instance.close().catch(() => OK);
-    return failed({ ...initialized, source: initialized.source ?? name }, manifest, name);
+    return failed({ ...initialized, source: initialized.source ?? name });
   }
   // Only a plugin that loaded claims its name; a failed one leaves it to the next.
   names.add(name);

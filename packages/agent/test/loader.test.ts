@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createHooks, createOptionsValidator, formatBootTree, loadPlugins, type PluginSpec } from '../src/index.js';
-import { createFakeClock, createMemoryLogger } from '../src/testing/index.js';
-import { createFileReader } from '../src/index.js';
+import { createFileReader, createHooks, createOptionsValidator } from '@virtualeyes/core';
+import { formatBootTree, loadPlugins, type PluginSpec } from '../src/index.js';
+import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 
 const fixtures = fileURLToPath(new URL('./fixtures/plugins/', import.meta.url));
 

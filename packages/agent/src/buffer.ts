@@ -9,13 +9,9 @@
  * dropped, and every drop is counted by reason and reported once per outage, never silently.
  * At a stop whatever is still in memory goes to disk too.
  */
-import { sleep, type Clock, type Timer } from './clock.js';
+import { fail, isOk, OK, sleep, StatusCode, statusFromError, withSource, type Batch, type Clock, type Hooks, type Row, type Sink, type Status, type Timer } from '@virtualeyes/core';
 import type { BufferConfig } from './config.js';
-import type { Hooks } from './hooks.js';
-import type { Sink } from './plugin.js';
-import type { Batch, Row } from './schema.js';
 import type { SpillFile, SpillStore, SpillWrite } from './spill.js';
-import { fail, isOk, OK, statusFromError, StatusCode, withSource, type Status } from './status.js';
 
 /** Why a buffer dropped batches; each reason is counted on its own. */
 export const DropReason = {

@@ -23,8 +23,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { Batch, Value } from './schema.js';
-import { classifyErrno, err, fail, ok, OK, StatusCode, type Result, type Status } from './status.js';
+import { classifyErrno, err, fail, ok, OK, StatusCode, type Batch, type Result, type Status, type Value } from '@virtualeyes/core';
 
 /** Mode of spill files: owner read-write, group read. */
 export const SPILL_FILE_MODE = 0o640;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAgent, type Agent, type Batch, type Status } from '../src/index.js';
-import { createFakeClock, createMemoryLogger } from '../src/testing/index.js';
+import { createAgent, type Agent } from '../src/index.js';
+import type { Batch, Status } from '@virtualeyes/core';
+import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 
 const fixtures = fileURLToPath(new URL('./fixtures/plugins/', import.meta.url));
 const START = Date.UTC(2026, 0, 1);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSpillStore, decodeSpill, encodeSpill } from '../src/spill.js';
-import type { Batch, Status } from '../src/index.js';
+import type { Batch, Status } from '@virtualeyes/core';
 
 const root = mkdtempSync(join(tmpdir(), 've-spill-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

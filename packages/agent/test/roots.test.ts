@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AGENT_CONFIG_SCHEMA, createAgent, createFileReader, resolveRoots, ROOTS, type Batch, type Result } from '../src/index.js';
-import { createFakeClock, createMemoryLogger } from '../src/testing/index.js';
+import { AGENT_CONFIG_SCHEMA, createAgent, resolveRoots, ROOTS } from '../src/index.js';
+import { createFileReader, type Batch, type Result } from '@virtualeyes/core';
+import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 
 const fixtures = fileURLToPath(new URL('./fixtures/plugins/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 've-roots-test-'));

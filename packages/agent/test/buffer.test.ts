@@ -2,9 +2,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSinkBuffer, fail, OK, type Batch, type BufferConfig, type Sink, type WriteResult } from '../src/index.js';
+import { createSinkBuffer, type BufferConfig } from '../src/index.js';
+import { createHooks, fail, OK, type Batch, type Sink, type WriteResult } from '@virtualeyes/core';
+import { createFakeClock } from '@virtualeyes/core/testing';
 import { createSpillStore, encodeSpill } from '../src/spill.js';
-import { createFakeClock } from '../src/testing/index.js';
 
 const spillRoot = mkdtempSync(join(tmpdir(), 've-buffer-spill-'));
 afterAll(() => rmSync(spillRoot, { recursive: true, force: true }));
@@ -154,7 +155,6 @@ describe('sink buffer', () => {
   });
 
   it('calls beforeWrite and sinkResult hooks around every write', async () => {
-    const { createHooks } = await import('../src/index.js');
     const hooks = createHooks();
     const seen: string[] = [];
     hooks.beforeWrite.tap('t', (name, batches) => void seen.push(`before ${name} ${batches.length}`));

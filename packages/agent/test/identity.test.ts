@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CORE_VERSION } from '../src/index.js';
+import { CORE_VERSION } from '@virtualeyes/core';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 've-identity-'));
@@ -37,8 +37,9 @@ function buildIdentity(dir: string): void {
   writeFileSync(join(dir, 'src/identity.mjs'), outputText);
 }
 
-/** What a freshly started agent prints: a new Node process loads the plugin through the real loader (core's build). */
-const BOOT = `import { CORE_VERSION, createOptionsValidator, formatBootTree, loadPlugins } from '@virtualeyes/core';
+/** What a freshly started agent prints: a new Node process loads the plugin through the real loader (core's and agent's builds). */
+const BOOT = `import { CORE_VERSION, createOptionsValidator } from '@virtualeyes/core';
+import { formatBootTree, loadPlugins } from '@virtualeyes/agent';
 import { createTestDeps } from '@virtualeyes/core/testing';
 const report = await loadPlugins([{ use: '@example/probe-hello' }], [], {
   resolveFrom: [process.cwd()], coreVersion: CORE_VERSION, validator: createOptionsValidator(),
@@ -60,6 +61,7 @@ describe('plugin identity', () => {
     mkdirSync(join(scratch, 'node_modules/@virtualeyes'), { recursive: true });
     mkdirSync(join(scratch, 'node_modules/@example'), { recursive: true });
     symlinkSync(join(root, 'packages/core'), join(scratch, 'node_modules/@virtualeyes/core'));
+    symlinkSync(join(root, 'packages/agent'), join(scratch, 'node_modules/@virtualeyes/agent'));
     symlinkSync(plugin, join(scratch, 'node_modules/@example/probe-hello'));
     writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, workspaces: ['packages/*'] }));
     writeFileSync(join(scratch, '.changeset/config.json'), readFileSync(join(root, '.changeset/config.json')));

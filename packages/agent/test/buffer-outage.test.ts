@@ -6,9 +6,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSinkBuffer, DEFAULT_BUFFER, fail, OK, type Batch, type BufferConfig, type SinkBuffer, type Sink, type Status } from '../src/index.js';
+import { createSinkBuffer, DEFAULT_BUFFER, type BufferConfig, type SinkBuffer } from '../src/index.js';
+import { fail, OK, type Batch, type Sink, type Status } from '@virtualeyes/core';
+import { createFakeClock, type FakeClock } from '@virtualeyes/core/testing';
 import { createSpillStore } from '../src/spill.js';
-import { createFakeClock, type FakeClock } from '../src/testing/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 've-outage-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
