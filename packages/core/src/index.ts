@@ -52,6 +52,7 @@ export type {
   StoredTable,
   StoreInfo,
   StoreReader,
+  VersionsRequest,
   WriteResult,
 } from './plugin.js';
 export { defineProbe, defineSink } from './kit.js';

@@ -288,6 +288,22 @@ export interface StatesRequest {
   readonly maxRows?: number;
 }
 
+/** The versions of a state table valid at any time in a range: what changed over it. */
+export interface VersionsRequest {
+  /** A state table. */
+  readonly table: string;
+  /** Start of the range (inclusive), epoch milliseconds. */
+  readonly from: number;
+  /** End of the range (inclusive). */
+  readonly to: number;
+  /** Only this host's versions. Default: every host's. */
+  readonly host?: string;
+  /** Time limit. */
+  readonly timeoutMs?: number;
+  /** Row limit; the result says when it truncated. */
+  readonly maxRows?: number;
+}
+
 /**
  * Read-only access to a store: SQL with time travel, the questions every store answers without
  * SQL (so a tool need not know the store's dialect), the table catalogue, store facts.
@@ -299,6 +315,8 @@ export interface StoreReader {
   samples(request: SamplesRequest): Promise<Result<Samples>>;
   /** The rows of a state table valid at an instant. INVALID_ARGUMENT for a table that is not a stored state table. */
   states(request: StatesRequest): Promise<Result<QueryResult>>;
+  /** Every version of a state table valid at some time in a range (with `valid_from`/`valid_to`), ordered by host, key and `valid_from`. INVALID_ARGUMENT as for `states`. */
+  versions(request: VersionsRequest): Promise<Result<QueryResult>>;
   /** The tables held, with columns, kinds and row counts. */
   tables(): Promise<Result<readonly StoredTable[]>>;
   /** Path, size and recorded time span. */

@@ -20,6 +20,8 @@ export const ApiRoute = {
   SAMPLES: '/v1/samples',
   /** POST a StatesRequest: a QueryResult (the rows of a state table valid at an instant). */
   STATES: '/v1/states',
+  /** POST a VersionsRequest: a QueryResult (the versions of a state table valid at some time in a range). */
+  VERSIONS: '/v1/versions',
 } as const;
 
 /** What GET /v1/status returns. */
@@ -95,6 +97,21 @@ export const STATES_REQUEST_SCHEMA: JsonSchema = Object.freeze({
   properties: {
     table: TABLE_NAME,
     at: { type: 'number' },
+    host: { type: 'string', minLength: 1, maxLength: 255 },
+    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+    maxRows: { type: 'integer', minimum: 1 },
+  },
+});
+
+/** JSON Schema of a VersionsRequest body. */
+export const VERSIONS_REQUEST_SCHEMA: JsonSchema = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['table', 'from', 'to'],
+  properties: {
+    table: TABLE_NAME,
+    from: { type: 'number' },
+    to: { type: 'number' },
     host: { type: 'string', minLength: 1, maxLength: 255 },
     timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
     maxRows: { type: 'integer', minimum: 1 },

@@ -23,6 +23,7 @@ import {
   type StoredTable,
   type StoreInfo,
   type StoreReader,
+  type VersionsRequest,
 } from '@virtualeyes/core';
 import { ApiRoute, type DaemonStatus } from './api.js';
 
@@ -112,6 +113,7 @@ export function createDaemonClient(socket: string): DaemonClient {
     query: (body: QueryRequest) => open('query', () => callPatiently<QueryResult>(socket, 'POST', ApiRoute.QUERY, body)),
     samples: (body: SamplesRequest) => open('samples', () => callPatiently<Samples>(socket, 'POST', ApiRoute.SAMPLES, body)),
     states: (body: StatesRequest) => open('states', () => callPatiently<QueryResult>(socket, 'POST', ApiRoute.STATES, body)),
+    versions: (body: VersionsRequest) => open('versions', () => callPatiently<QueryResult>(socket, 'POST', ApiRoute.VERSIONS, body)),
     tables: () =>
       open('list tables', async () => {
         const result = await callPatiently<{ tables: StoredTable[] }>(socket, 'GET', ApiRoute.TABLES);

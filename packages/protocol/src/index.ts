@@ -12,7 +12,7 @@ export {
   SOCKET_NAME,
 } from './host-config.js';
 export type { ApiConfig, ConfigOverrides, HostConfig } from './host-config.js';
-export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA, SAMPLES_REQUEST_SCHEMA, STATES_REQUEST_SCHEMA } from './api.js';
+export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA, SAMPLES_REQUEST_SCHEMA, STATES_REQUEST_SCHEMA, VERSIONS_REQUEST_SCHEMA } from './api.js';
 export { BUSY_RETRIES, callDaemon, createDaemonClient } from './client.js';
 export type { DaemonClient } from './client.js';
 export type { DaemonMemory, DaemonStatus } from './api.js';

@@ -297,6 +297,12 @@ export function statesSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'colu
   return `SELECT * FROM (${valid}) AS v${byHost ? ` WHERE v.${StoreColumn.HOST} = $1` : ''}${orderBy('v', table)}`;
 }
 
+/** The SELECT of a state table's versions valid at some time in [from, to], optionally one host's (`$1`), ordered by host, key and validity. */
+export function versionsSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'columns'>, from: number, to: number, byHost: boolean): string {
+  const overlapping = viewBody(table, { kind: 'range', from, to });
+  return `SELECT * FROM (${overlapping}) AS v${byHost ? ` WHERE v.${StoreColumn.HOST} = $1` : ''}${orderBy('v', table)}, v.${StoreColumn.VALID_FROM}`;
+}
+
 /**
  * The instant a host's last sample is taken at: one for every host (the sample may lie at it),
  * or each host's own `ts` in a relation in scope (strictly before it), all of them at or before `at`.

@@ -18,6 +18,7 @@ import {
   type ReaderDeps,
   type SamplesRequest,
   type StatesRequest,
+  type VersionsRequest,
   type ReaderFactory,
   type Result,
   type Status,
@@ -30,7 +31,7 @@ import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
-import { runSamples, runStates } from './samples.js';
+import { runSamples, runStates, runVersions } from './samples.js';
 import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
 
@@ -97,6 +98,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
     query: (request: QueryRequest) => withConnection('query', (connection) => runQuery(connection, request, backend)),
     samples: (request: SamplesRequest) => withConnection('samples', (connection) => runSamples(connection, request, backend)),
     states: (request: StatesRequest) => withConnection('states', (connection) => runStates(connection, request, backend)),
+    versions: (request: VersionsRequest) => withConnection('versions', (connection) => runVersions(connection, request, backend)),
     tables: () => withConnection('list tables', storedTables),
     info: () =>
       withConnection('info', async (connection) => {

@@ -1,13 +1,14 @@
 /**
  * The reader's questions that need no SQL from the caller: each host's last two samples of a
- * metric table at an instant (what a rate or a CPU% needs) and the state rows valid at one.
+ * metric table at an instant (what a rate or a CPU% needs), the state rows valid at one, and
+ * the state versions valid over a range (what changed in it).
  * The table name and host are user input: the name only picks an entry of vw_meta.tables, whose
  * name is then quoted into the SQL, and the host is a bound parameter.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { fail, StatusCode, type QueryResult, type Result, type Samples, type SamplesRequest, type StatesRequest, type Status, type TableKind } from '@virtualeyes/core';
+import { fail, StatusCode, type QueryResult, type Result, type Samples, type SamplesRequest, type StatesRequest, type Status, type TableKind, type VersionsRequest } from '@virtualeyes/core';
 import { readMetaTables, type MetaTable } from './layout.js';
-import { checkInstant, fetchResult, futureRefusal, isPastRecording, samplesSql, statesSql, withTimeLimit, type CheckedInstant, type QueryContext } from './query.js';
+import { checkInstant, fetchResult, futureRefusal, isPastRecording, samplesSql, statesSql, versionsSql, withTimeLimit, type CheckedInstant, type QueryContext } from './query.js';
 
 /** Answers `request` on `connection` (which the caller releases afterwards). Never rejects. */
 export async function runSamples(connection: DuckDBConnection, request: SamplesRequest, context: QueryContext): Promise<Result<Samples>> {
@@ -44,6 +45,28 @@ export async function runStates(connection: DuckDBConnection, request: StatesReq
     const table = await usableTable(connection, request.table, 'state', checked.value, context, op);
     if (!table.ok) return table;
     const result = await connection.stream(statesSql(table.value, at, host !== undefined), host === undefined ? undefined : [host]);
+    const fetched = await fetchResult(connection, result, { maxRows, maxBytes: context.config.maxResultBytes, started }, context, op);
+    return fetched.ok ? { ok: true, value: fetched.value.result } : fetched;
+  });
+}
+
+/** Answers a versions request on `connection` (which the caller releases afterwards). Never rejects. */
+export async function runVersions(connection: DuckDBConnection, request: VersionsRequest, context: QueryContext): Promise<Result<QueryResult>> {
+  const op = 'versions';
+  // The range is checked as two instants: each in years 1 to 9999, and in order.
+  const checked = checkInstant({ at: request.from, timeoutMs: request.timeoutMs, maxRows: request.maxRows }, context, op);
+  if (!checked.ok) return { ok: false, status: { ...checked.status, message: checked.status.message.replace(/^at /, 'from ') } };
+  const end = checkInstant({ at: request.to }, context, op);
+  if (!end.ok) return { ok: false, status: { ...end.status, message: end.status.message.replace(/^at /, 'to ') } };
+  if (request.from > request.to) return { ok: false, status: invalid('from is after to', context, op) };
+  const { host } = request;
+  if (host !== undefined && typeof host !== 'string') return { ok: false, status: invalid('host must be a string', context, op) };
+  const { timeoutMs, maxRows } = checked.value;
+  const started = context.clock.monotonic();
+  return withTimeLimit(connection, timeoutMs, op, context, async () => {
+    const table = await usableTable(connection, request.table, 'state', checked.value, context, op);
+    if (!table.ok) return table;
+    const result = await connection.stream(versionsSql(table.value, request.from, request.to, host !== undefined), host === undefined ? undefined : [host]);
     const fetched = await fetchResult(connection, result, { maxRows, maxBytes: context.config.maxResultBytes, started }, context, op);
     return fetched.ok ? { ok: true, value: fetched.value.result } : fetched;
   });

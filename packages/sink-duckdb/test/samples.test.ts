@@ -1,4 +1,4 @@
-// The reader's samples() and states() on real store files: each host's last two samples as of
+// The reader's samples(), states() and versions() on real store files: each host's last two samples as of
 // an instant (staleness edges, recorder stops, several hosts), the state rows valid then, their
 // limits and refusals, hostile table names and hosts, and the offline reader answering alike.
 import { describe, expect, it } from 'vitest';
@@ -200,6 +200,29 @@ describe('states', () => {
     expect(before.ok && before.value.rows.length).toBe(0);
     const limited = await b.reader.states({ table: 'processes', at: T0 + 7 * SECOND, maxRows: 1 });
     expect(limited.ok && limited.value).toMatchObject({ truncated: true, maxRows: 1, rows: [['host-a', iso(T0), iso(T0 + 10 * SECOND), 1, 10, 'init', ['/sbin/init']]] });
+
+    // Versions over a range: each one valid at some time in it, by host, key and validity.
+    const versions = await b.reader.versions({ table: 'processes', from: T0 + 5 * SECOND, to: T0 + 12 * SECOND, host: 'host-a' });
+    if (!versions.ok) expect.fail(versions.status.message);
+    expect(objects(versions.value).map((row) => [row.pid, row.comm, row.valid_from, row.valid_to])).toEqual([
+      [1, 'init', iso(T0), iso(T0 + 10 * SECOND)],
+      [1, 'systemd', iso(T0 + 10 * SECOND), iso(T0 + 60 * SECOND)],
+      [2, 'sh', iso(T0), iso(T0 + 10 * SECOND)],
+    ]);
+    // A version ending at `from` was not valid in the range; one starting at `to` was.
+    const edges = await b.reader.versions({ table: 'processes', from: T0 + 10 * SECOND, to: T0 + 10 * SECOND, host: 'host-a' });
+    expect(edges.ok && objects(edges.value).map((row) => row.comm)).toEqual(['systemd']);
+    const all = await b.reader.versions({ table: 'processes', from: T0 - 5 * SECOND, to: T0 + 100 * SECOND });
+    expect(all.ok && all.value.rows.length).toBe(4);
+    for (const [request, message] of [
+      [{ table: 'processes', from: T0 + 1, to: T0 }, 'from is after to'],
+      [{ table: 'processes', from: Number.NaN, to: T0 }, 'from must be a finite number of epoch milliseconds'],
+      [{ table: 'processes', from: T0, to: 1e300 }, 'to is out of range'],
+      [{ table: 'process_stats', from: T0, to: T0 }, "table 'process_stats' is a metric table; versions needs a state table"],
+    ] as const) {
+      const refused = await b.reader.versions(request);
+      expect(refused.ok ? '' : `${refused.status.code} ${refused.status.message}`).toContain(`INVALID_ARGUMENT ${message}`);
+    }
     await b.sink.close();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The daemon's local API: HTTP over a Unix socket (mode 0660, never world-writable), serving
- * health, status, the table catalogue, read-only queries, and the samples and states questions
- * every store answers. Request bodies are size-limited and validated; every failure answers
+ * health, status, the table catalogue, read-only queries, and the samples, states and versions
+ * questions every store answers. Request bodies are size-limited and validated; every failure answers
  * `{ "status": Status }` with a matching HTTP status.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
@@ -13,6 +13,7 @@ import {
   QUERY_REQUEST_SCHEMA,
   SAMPLES_REQUEST_SCHEMA,
   STATES_REQUEST_SCHEMA,
+  VERSIONS_REQUEST_SCHEMA,
   type DaemonStatus,
 } from '@virtualeyes/protocol';
 import {
@@ -33,6 +34,7 @@ import {
   type StatesRequest,
   type Status,
   type StoreReader,
+  type VersionsRequest,
 } from '@virtualeyes/core';
 
 /** Largest request body accepted, bytes. */
@@ -161,8 +163,8 @@ async function handle(
     send(response, 200, { tables: tables.value });
     return;
   }
-  if (method === 'POST' && (route === ApiRoute.QUERY || route === ApiRoute.SAMPLES || route === ApiRoute.STATES)) {
-    const op = route === ApiRoute.QUERY ? 'query' : route === ApiRoute.SAMPLES ? 'samples' : 'states';
+  if (method === 'POST' && (route === ApiRoute.QUERY || route === ApiRoute.SAMPLES || route === ApiRoute.STATES || route === ApiRoute.VERSIONS)) {
+    const op = route === ApiRoute.QUERY ? 'query' : route === ApiRoute.SAMPLES ? 'samples' : route === ApiRoute.STATES ? 'states' : 'versions';
     const body = await readJson(request);
     if (!body.ok) return reject(body.status, body.status.op === TOO_LARGE_OP ? HTTP_PAYLOAD_TOO_LARGE : undefined);
     const reader = (): StoreReader | Status => deps.reader() ?? noStore(deps.starting());
@@ -179,14 +181,13 @@ async function handle(
       await sendResults(response, { current: result.value.current, previous: result.value.previous });
       return;
     }
-    const asked =
-      route === ApiRoute.QUERY
-        ? validator.validate<QueryRequest>(QUERY_REQUEST_SCHEMA, body.value, '$')
-        : validator.validate<StatesRequest>(STATES_REQUEST_SCHEMA, body.value, '$');
+    const schema = route === ApiRoute.QUERY ? QUERY_REQUEST_SCHEMA : route === ApiRoute.STATES ? STATES_REQUEST_SCHEMA : VERSIONS_REQUEST_SCHEMA;
+    const asked = validator.validate<QueryRequest & StatesRequest & VersionsRequest>(schema, body.value, '$');
     if (!asked.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, asked.status.message, { op }));
     const store = reader();
     if (isStatus(store)) return reject(store);
-    const result = route === ApiRoute.QUERY ? await store.query(asked.value as QueryRequest) : await store.states(asked.value as StatesRequest);
+    const result =
+      route === ApiRoute.QUERY ? await store.query(asked.value) : route === ApiRoute.STATES ? await store.states(asked.value) : await store.versions(asked.value);
     answered(result.ok);
     if (!result.ok) return reject(result.status);
     await sendResults(response, { result: result.value });

@@ -1,5 +1,5 @@
 // The reader questions over the socket: protocol's daemon client asks a real API server with
-// a real DuckDB store behind it for samples and states, and gets what the store's own reader
+// a real DuckDB store behind it for samples, states and versions, and gets what the store's own reader
 // answers; requests the schema does not allow, and tables the store does not hold or holds as
 // another kind, are refused with INVALID_ARGUMENT before or by the store.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +78,15 @@ describe('samples and states over the socket', () => {
     }
     const other = await client.states({ table: 'contract_state', at: t0 + 1, host: 'other' });
     expect(other.ok && other.value.rows).toEqual([]);
+  });
+
+  it('answers versions as the store does', async () => {
+    const request = { table: 'contract_state', from: t0 - 1000, to: t0 + 1000 };
+    const [remote, local] = await Promise.all([client.versions(request), store.versions(request)]);
+    expect(remote.ok && local.ok).toBe(true);
+    if (remote.ok && local.ok) expect(rowsOf(remote.value)).toEqual(rowsOf(local.value));
+    const refused = await callDaemon<unknown>(socket, 'POST', '/v1/versions', { table: 'contract_state', from: t0 });
+    expect(refused.ok ? '' : refused.status.message).toContain('$.to');
   });
 
   it.each([

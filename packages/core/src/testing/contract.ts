@@ -258,7 +258,7 @@ export function sinkContractSuite(options: SinkContractOptions): void {
       await sink.close();
     });
 
-    it('answers samples and states as of an instant through its reader, when it is a store', async () => {
+    it('answers samples, states and versions through its reader, when it is a store', async () => {
       const sink = create();
       sink.init();
       await sink.start({ tables: CONTRACT_TABLES });
@@ -283,7 +283,18 @@ export function sinkContractSuite(options: SinkContractOptions): void {
         expect(states.ok && states.value.rows.length).toBe(1);
         const before = await reader.states({ table: 'contract_state', at: t0 - 1 });
         expect(before.ok && before.value.rows.length).toBe(0);
-        for (const wrong of [reader.samples({ table: 'contract_state', at: t0 }), reader.states({ table: 'contract_metric', at: t0 }), reader.states({ table: 'no_such', at: t0 })]) {
+        const versions = await reader.versions({ table: 'contract_state', from: t0 - 1000, to: t0 + 1000 });
+        expect(versions.ok && versions.value.rows.length).toBe(1);
+        const earlier = await reader.versions({ table: 'contract_state', from: t0 - 2000, to: t0 - 1000 });
+        expect(earlier.ok && earlier.value.rows.length).toBe(0);
+        const wrongs = [
+          reader.samples({ table: 'contract_state', at: t0 }),
+          reader.states({ table: 'contract_metric', at: t0 }),
+          reader.states({ table: 'no_such', at: t0 }),
+          reader.versions({ table: 'contract_metric', from: t0, to: t0 }),
+          reader.versions({ table: 'contract_state', from: t0 + 1, to: t0 }),
+        ];
+        for (const wrong of wrongs) {
           const refused = await wrong;
           expect(refused.ok ? StatusCode.OK : refused.status.code).toBe(StatusCode.INVALID_ARGUMENT);
         }
