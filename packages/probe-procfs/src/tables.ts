@@ -164,7 +164,7 @@ const PROCESS_KEY: readonly ColumnDef[] = [
 export const PROCESSES_TABLE: TableSchema = {
   name: Table.PROCESSES,
   kind: 'state',
-  description: 'Processes: identity, parentage, owner and command line; versions when they start, change or exit.',
+  description: 'Processes: identity, parentage, owner and command line; versions when they start, change or exit (what flips every sample, such as the run state, is in process_stats).',
   key: ['pid', 'start_time'],
   defaultIntervalMs: 5000,
   columns: [
@@ -178,8 +178,6 @@ export const PROCESSES_TABLE: TableSchema = {
     column.text('comm', 'Command name (the kernel keeps its first 15 bytes).'),
     column.text('cmdline', 'Arguments joined by spaces; empty for kernel threads and zombies.'),
     column.text('exe', 'Path of the executable; null when unreadable (kernel threads, zombies, no privilege).', { nullable: true }),
-    column.text('state', 'One-letter state: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle…'),
-    column.int32('nice', 'Nice value, -20 (favoured) to 19.'),
     column.int32('tty_nr', 'Controlling terminal as a device number; 0 when none.'),
     column.bool('kernel_thread', 'Whether this is a kernel thread.'),
   ],
@@ -189,7 +187,7 @@ export const PROCESSES_TABLE: TableSchema = {
 export const PROCESS_STATS_TABLE: TableSchema = {
   name: Table.PROCESS_STATS,
   kind: 'metric',
-  description: 'Per-process CPU time, memory, threads, faults, I/O and context switches; counters cumulative.',
+  description: 'Per-process CPU time, memory, threads, run state, nice value, faults, I/O and context switches; counters cumulative.',
   key: ['pid', 'start_time'],
   defaultIntervalMs: 5000,
   columns: [
@@ -199,6 +197,8 @@ export const PROCESS_STATS_TABLE: TableSchema = {
     column.int64('rss', 'Resident memory (VmRSS); 0 for kernel threads and zombies.', { unit: 'bytes' }),
     column.int64('vsize', 'Virtual memory size.', { unit: 'bytes' }),
     column.int32('threads', 'Threads in the process.', { unit: 'count' }),
+    column.text('state', 'One-letter state: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle…'),
+    column.int32('nice', 'Nice value, -20 (favoured) to 19.'),
     column.int64('minflt', 'Minor page faults (no disk read) since start.', { unit: 'count' }),
     column.int64('majflt', 'Major page faults (disk read) since start.', { unit: 'count' }),
     column.int64('read_bytes', 'Bytes the process caused to be read from storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true }),

@@ -82,8 +82,8 @@ describe('manifest', () => {
   });
 
   it.each([
-    ['processes', ['pid', 'start_time', 'ppid', 'uid', 'user', 'comm', 'cmdline', 'exe', 'state']],
-    ['process_stats', ['pid', 'start_time', 'utime', 'stime', 'rss', 'vsize', 'threads']],
+    ['processes', ['pid', 'start_time', 'ppid', 'uid', 'user', 'comm', 'cmdline', 'exe']],
+    ['process_stats', ['pid', 'start_time', 'utime', 'stime', 'rss', 'vsize', 'threads', 'state']],
   ])('keeps the %s columns the CLI reads', (name, columns) => {
     const table = manifest.tables.find((candidate) => candidate.name === name)!;
     expect(table.key).toEqual(['pid', 'start_time']);

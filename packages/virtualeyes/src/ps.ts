@@ -105,7 +105,7 @@ export async function psRows(reader: StoreReader, request: PsRequest): Promise<R
       rss: sample['rss'] ?? null,
       vsize: sample['vsize'] ?? null,
       threads: sample['threads'] ?? null,
-      state: identity['state'] ?? null,
+      state: sample['state'] ?? null,
       start_time: sample['start_time'] ?? null,
       ppid: identity['ppid'] ?? null,
       comm: identity['comm'] ?? null,

@@ -25,10 +25,10 @@ const WINDOW = 5 * 60_000;
 
 const identity = (pid: number, start: number, cmdline: string): Row => ({
   pid, start_time: start, ppid: 1, pgid: pid, sid: pid, uid: 0, gid: 0, user: 'root', comm: cmdline.split(' ')[0]!,
-  cmdline, exe: '/bin/x', state: 'S', nice: 0, tty_nr: 0, kernel_thread: false,
+  cmdline, exe: '/bin/x', tty_nr: 0, kernel_thread: false,
 });
 const sample = (pid: number, start: number, utime: number, stime: number, rss: number): Row => ({
-  pid, start_time: start, utime, stime, rss, vsize: rss * 4, threads: 1, minflt: 0, majflt: 0,
+  pid, start_time: start, utime, stime, rss, vsize: rss * 4, threads: 1, state: 'S', nice: 0, minflt: 0, majflt: 0,
   read_bytes: null, write_bytes: null, read_chars: null, write_chars: null, voluntary_ctxt_switches: 0, nonvoluntary_ctxt_switches: 0,
 });
 
