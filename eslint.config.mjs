@@ -36,7 +36,7 @@ export default tseslint.config(
             { sourceTag: 'type:sink', onlyDependOnLibsWithTags: ['type:core', 'type:linux'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
             { sourceTag: 'type:agent', onlyDependOnLibsWithTags: ['type:core'], bannedExternalImports: ['reflect-metadata'] },
             { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:core', 'type:agent'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:agent', 'type:protocol'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:core', 'type:linux', 'type:agent', 'type:protocol'], bannedExternalImports: ['awilix', 'reflect-metadata'] },
           ],
         },
       ],

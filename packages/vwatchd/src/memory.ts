@@ -18,13 +18,12 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { err, fail, formatStatus, messageOf, ok, StatusCode, type Logger, type Result } from '@virtualeyes/core';
-import type Koffi from 'koffi';
+import { LIBC, loadLibc } from '@virtualeyes/linux/native';
 
 /** madvise(2) advice: drop the mapping's pages from this process; clean file pages stay in the page cache. */
 const MADV_DONTNEED = 4;
 /** madvise(2) advice: reclaim the given pages, freeing those no other process maps (Linux 5.4+). */
 const MADV_PAGEOUT = 21;
-const LIBC = 'libc.so.6';
 const KIB = 1024;
 
 /** What a release did: how many mappings were advised (and how many calls the kernel refused), and the resident file-backed memory before and after. */
@@ -56,16 +55,15 @@ let bound: Result<MemoryCalls> | undefined;
 export async function loadMemoryCalls(platform: string = process.platform): Promise<Result<MemoryCalls>> {
   if (platform !== 'linux') return err(fail(StatusCode.UNSUPPORTED, `releasing memory is only done on Linux, not ${platform}`, { op: 'load libc' }));
   if (bound !== undefined) return bound;
-  let koffi: typeof Koffi;
-  try {
-    koffi = (await import('koffi')).default;
-  } catch (error) {
-    return err(fail(StatusCode.UNAVAILABLE, `cannot load koffi: ${messageOf(error)}`, { op: 'load koffi', cause: error, retryable: false }));
+  const libc = await loadLibc();
+  if (!libc.ok) {
+    bound = libc;
+    return bound;
   }
   try {
-    const libc = koffi.load(LIBC);
-    const madvise = libc.func('int madvise(uint64_t addr, uint64_t length, int advice)');
-    const trim = libc.func('int malloc_trim(size_t pad)');
+    const { lib } = libc.value;
+    const madvise = lib.func('int madvise(uint64_t addr, uint64_t length, int advice)');
+    const trim = lib.func('int malloc_trim(size_t pad)');
     bound = ok({
       madvise: (addr, length, advice) => Number(madvise(addr, length, advice)),
       mallocTrim: () => Number(trim(0)),

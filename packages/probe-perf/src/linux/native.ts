@@ -5,7 +5,7 @@
  * nothing native throws past this file.
  */
 import { err, fail, messageOf, ok, StatusCode, type Result } from '@virtualeyes/core';
-import type Koffi from 'koffi';
+import { LIBC, loadLibc } from '@virtualeyes/linux/native';
 import { PERF_EVENT_OPEN_SYSCALL, PERF_FLAG_FD_CLOEXEC } from '../constants.js';
 
 /** A system call's value, or the errno name it failed with. */
@@ -31,38 +31,25 @@ export type PerfSyscallsLoader = () => Promise<Result<PerfSyscalls>>;
 /** Pseudo-errno for an exception from koffi itself (a bad argument, a missing symbol): always a bug. */
 export const FFI_ERRNO = 'EFFI';
 
-const LIBC = 'libc.so.6';
-/** The spelling kept where two errno names share a number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP). */
-const PREFERRED_NAMES: ReadonlySet<string> = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
-
 /** Loads libc through koffi and binds the calls; UNSUPPORTED on an architecture without a known syscall number. */
 export async function loadLibcSyscalls(arch: string = process.arch): Promise<Result<PerfSyscalls>> {
   const number = PERF_EVENT_OPEN_SYSCALL[arch];
   if (number === undefined) {
     return err(fail(StatusCode.UNSUPPORTED, `no perf_event_open syscall number is known for ${arch}`, { op: 'load libc' }));
   }
-  let koffi: typeof Koffi;
+  const libc = await loadLibc();
+  if (!libc.ok) return libc;
+  const { koffi, lib, errnoName } = libc.value;
   try {
-    koffi = (await import('koffi')).default;
-  } catch (error) {
-    return err(fail(StatusCode.UNAVAILABLE, `cannot load koffi: ${messageOf(error)}`, { op: 'load koffi', cause: error, retryable: false }));
-  }
-  try {
-    const libc = koffi.load(LIBC);
-    const syscall = libc.func('long syscall(long number, ...)');
-    const read = libc.func('long read(int fd, void *buf, size_t count)');
-    const ioctl = libc.func('int ioctl(int fd, unsigned long request, ...)');
-    const close = libc.func('int close(int fd)');
-    const names = new Map<number, string>();
-    for (const [name, value] of Object.entries(koffi.os.errno)) {
-      if (!names.has(value) || PREFERRED_NAMES.has(name)) names.set(value, name);
-    }
+    const syscall = lib.func('long syscall(long number, ...)');
+    const read = lib.func('long read(int fd, void *buf, size_t count)');
+    const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
+    const close = lib.func('int close(int fd)');
     const call = (fn: () => unknown): SysResult => {
       try {
         const value = Number(fn());
         if (value >= 0) return { ok: true, value };
-        const errno = koffi.errno();
-        return { ok: false, errno: names.get(errno) ?? `E${errno}` };
+        return { ok: false, errno: errnoName(koffi.errno()) };
       } catch {
         return { ok: false, errno: FFI_ERRNO };
       }
