@@ -1,5 +1,5 @@
 /**
- * The `virtualeyes` command line: query, tables, ps and status. Every command takes the
+ * The `virtualeyes` command line: query, tables, ps, diff and status. Every command takes the
  * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
  * read-only when it does not. Exit codes: 0 answered, 1 failed, 2 bad usage or input.
  * Whatever it prints that came from the recording or the daemon goes through escape.ts.
@@ -9,6 +9,7 @@ import { formatStatus, StatusCode, type QueryRequest, type QueryResult, type Res
 import { loadHostConfig, type ConfigOverrides, type HostConfig } from '@virtualeyes/protocol';
 import { connect, type Connection } from './client.js';
 import { escapeText, jsonText } from './escape.js';
+import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { Format, formatResult, renderTable } from './format.js';
 import { psRows, PsSort, renderPs } from './ps.js';
 import { renderDaemonStatus, renderOfflineStatus } from './status.js';
@@ -197,6 +198,55 @@ Examples:
         const shown = limit === undefined ? `${result.value.rows.length} processes` : `top ${result.value.rows.length} by ${options.sort}`;
         io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${sampled}, ${shown}\n`);
         io.out(`${renderPs(result.value)}\n`);
+      });
+    });
+
+  program
+    .command('diff')
+    .description('Show what appeared, disappeared and changed in the state tables (processes, …) between two instants')
+    .requiredOption('--from <time>', 'the earlier instant')
+    .addOption(new Option('--to <time>', 'the later instant').default('now'))
+    .addOption(
+      new Option('-t, --table <name>', 'only this state table (repeatable)').argParser((name: string, names: string[]) => [...names, name]).default([], 'every state table'),
+    )
+    .option('--host <name>', "only this host's rows (default: every host's)")
+    .addOption(formatOption([Format.TABLE, Format.JSON]))
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+For each state table, every entity (host and key, e.g. a process's pid and start time) that
+  + appeared: not there at --from, there at --to (a process that started)
+  - disappeared: there at --from, gone at --to (a process that ended)
+  ± came and went: there at neither, but some time in between (with when it came and went)
+  ~ changed: there at both, with a column's old → new value and when it changed.
+Unchanged entities are not shown. Times are when the recording saw the change (UTC).
+Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', or relative ('20s ago', '5m ago').
+--json prints { from, to, tables: [{ table, appeared, disappeared, cameAndWent, changed: [{ host, key, changes: [{ column, from, to, at }] }] }] }.
+
+Examples:
+  virtualeyes diff --from "10m ago"
+  virtualeyes diff --from 2026-11-22T05:00:00Z --to 2026-11-22T05:10:00Z --table processes
+  virtualeyes diff --from "1h ago" --to "30m ago" --json`,
+    )
+    .action(async (options: { from: string; to: string; table: string[]; host?: string } & FormatOptions) => {
+      const format = formatOf(options);
+      const from = parseTime(options.from, io.now());
+      if (!from.ok) return fail(from.status, ExitCode.USAGE);
+      const to = parseTime(options.to, io.now());
+      if (!to.ok) return fail(to.status, ExitCode.USAGE);
+      if (from.value > to.value) return fail({ code: StatusCode.INVALID_ARGUMENT, message: '--from is after --to', retryable: false }, ExitCode.USAGE);
+      await withReader(async ({ reader }) => {
+        const diff = await diffTables(reader, {
+          from: from.value,
+          to: to.value,
+          tables: options.table,
+          ...(options.host === undefined ? {} : { host: options.host }),
+          timeoutMs: 60_000,
+        });
+        if (!diff.ok) return fail(diff.status);
+        for (const note of diffNotes(diff.value)) io.err(`virtualeyes: ${escapeText(note)}\n`);
+        io.out(`${format === Format.JSON ? diffJson(diff.value) : renderDiff(diff.value)}\n`);
       });
     });
 
