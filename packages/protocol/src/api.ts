@@ -1,7 +1,8 @@
 /**
  * The local API contract shared by the daemon (server) and the CLI (client): routes, the
  * JSON shapes they exchange, and how Status codes map to HTTP statuses. HTTP over a Unix
- * socket; every error body is `{ "status": Status }`.
+ * socket, or over TCP with `Authorization: Bearer <token>` when the daemon's config turns its
+ * TCP listener on; every error body is `{ "status": Status }`.
  */
 import type { AgentStatus } from '@virtualeyes/agent';
 import type { JsonSchema, StatusCode, StoreInfo } from '@virtualeyes/core';
@@ -36,6 +37,8 @@ export interface DaemonStatus {
   readonly dataDir: string;
   /** API socket path. */
   readonly socket: string;
+  /** `host:port` the TCP listener is bound to (`[::1]:port` for IPv6), when it is on. */
+  readonly tcp?: string;
   /** The agent's counters. */
   readonly agent: AgentStatus;
   /** Facts about the store, if a queryable sink runs. */

@@ -1,10 +1,11 @@
 /**
  * The host configuration file, `/etc/vwatchd.conf` (JSON) or `--config FILE`: the agent
  * config plus `api` and `log`. The daemon records by it and the CLI reads it to find the data
- * directory, socket and store. With no file: probe-procfs into sink-duckdb. Every error
- * names the file and the JSON path.
+ * directory, socket and store. With no file: probe-procfs into sink-duckdb. Errors name the
+ * file and JSON path; `api.tcp` must bind loopback unless `allowRemote`, which a check adds.
  */
 import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import { AGENT_CONFIG_SCHEMA, defaultDataDir, type AgentConfig, type PluginSpec } from '@virtualeyes/agent';
 import { classifyErrno, createOptionsValidator, err, fail, LogLevel, messageOf, ok, StatusCode, type JsonSchema, type Result } from '@virtualeyes/core';
@@ -21,10 +22,30 @@ export const DEFAULT_SINKS: readonly PluginSpec[] = [{ use: '@virtualeyes/sink-d
 /** File name of the local API socket inside the data directory. */
 export const SOCKET_NAME = 'vwatchd.sock';
 
+/** File name of the TCP listener's bearer token inside the data directory, when `api.tcp.tokenFile` is absent. */
+export const TOKEN_FILE_NAME = 'vwatchd.token';
+
+/** Address the TCP listener binds when `api.tcp.host` is absent: loopback only. */
+export const DEFAULT_TCP_HOST = '127.0.0.1';
+
+/** Settings of the optional TCP listener (HTTP with a bearer token). */
+export interface TcpApiConfig {
+  /** Address to bind; a loopback address unless {@link TcpApiConfig.allowRemote}. */
+  readonly host: string;
+  /** Port to bind; 0 lets the kernel pick a free one. */
+  readonly port: number;
+  /** File holding the bearer token (a regular file, mode 0600 or stricter, owned by the daemon's user). */
+  readonly tokenFile: string;
+  /** True when the operator explicitly allowed a non-loopback `host`. */
+  readonly allowRemote: boolean;
+}
+
 /** Settings of the local API. */
 export interface ApiConfig {
   /** Path of the Unix socket (mode 0660); defaults to `<dataDir>/vwatchd.sock`. */
   readonly socket: string;
+  /** The TCP listener, when the config turns it on. */
+  readonly tcp?: TcpApiConfig;
 }
 
 /** The host configuration after defaults and command-line overrides. */
@@ -61,6 +82,29 @@ export const HOST_CONFIG_SCHEMA: JsonSchema = Object.freeze({
       description: 'The local query API.',
       properties: {
         socket: { type: 'string', minLength: 1, description: 'Unix socket path (mode 0660); <dataDir>/vwatchd.sock when absent.' },
+        tcp: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['port'],
+          description: 'An HTTP listener on TCP serving the same API, every request with `Authorization: Bearer <token>`; off when absent.',
+          properties: {
+            host: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 255,
+              default: DEFAULT_TCP_HOST,
+              description: 'Address to bind. Anything but a loopback address (127.0.0.0/8, ::1, localhost) is refused unless allowRemote is true.',
+            },
+            port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port to bind; 0 picks a free one (logged, and in GET /v1/status as tcp).' },
+            tokenFile: {
+              type: 'string',
+              minLength: 1,
+              description:
+                'File holding the bearer token: a regular file of mode 0600 or stricter owned by the daemon user; generated (32 random bytes, base64url) when missing. <dataDir>/vwatchd.token when absent.',
+            },
+            allowRemote: { type: 'boolean', default: false, description: 'Allow a non-loopback host: the API (command lines of every process) is then reachable from other machines.' },
+          },
+        },
       },
     },
     log: {
@@ -95,7 +139,7 @@ interface RawHostConfig {
   readonly scheduler: AgentConfig['scheduler'];
   readonly buffer: AgentConfig['buffer'];
   readonly roots?: AgentConfig['roots'];
-  readonly api: { readonly socket?: string };
+  readonly api: { readonly socket?: string; readonly tcp?: { readonly host: string; readonly port: number; readonly tokenFile?: string; readonly allowRemote: boolean } };
   readonly log: { readonly level: LogLevel };
 }
 
@@ -127,6 +171,17 @@ export function loadHostConfig(overrides: ConfigOverrides = {}, defaultPath = DE
     return err(fail(StatusCode.INVALID_CONFIG, `${source === 'defaults' ? 'config' : source}: ${validated.status.message}`, { op: 'config' }));
   }
   const value = validated.value;
+  const tcp = value.api.tcp;
+  if (tcp !== undefined && !tcp.allowRemote && !isLoopback(tcp.host)) {
+    return err(
+      fail(
+        StatusCode.INVALID_CONFIG,
+        `${source === 'defaults' ? 'config' : source}: $.api.tcp.host: ${tcp.host} is not a loopback address (127.0.0.0/8, ::1, localhost); ` +
+          'set $.api.tcp.allowRemote to true to serve the API to other machines',
+        { op: 'config' },
+      ),
+    );
+  }
   if (overrides.logLevel !== undefined && !(Object.values(LogLevel) as string[]).includes(overrides.logLevel)) {
     return err(fail(StatusCode.INVALID_CONFIG, `--log-level must be one of ${Object.values(LogLevel).join(', ')}`, { op: 'config' }));
   }
@@ -142,8 +197,26 @@ export function loadHostConfig(overrides: ConfigOverrides = {}, defaultPath = DE
   };
   return ok({
     agent,
-    api: { socket: overrides.socket ?? value.api.socket ?? join(dataDir, SOCKET_NAME) },
+    api: {
+      socket: overrides.socket ?? value.api.socket ?? join(dataDir, SOCKET_NAME),
+      ...(tcp === undefined ? {} : { tcp: { host: tcp.host, port: tcp.port, tokenFile: tcp.tokenFile ?? join(dataDir, TOKEN_FILE_NAME), allowRemote: tcp.allowRemote } }),
+    },
     logLevel: (overrides.logLevel as LogLevel | undefined) ?? value.log.level,
     source,
   });
+}
+
+/**
+ * True for an address only this machine can reach: `localhost`, 127.0.0.0/8 (IPv4-mapped
+ * IPv6 spellings included) and `::1` however written. Any other name counts as remote, since
+ * what it resolves to can change.
+ */
+export function isLoopback(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  const loopback = new BlockList();
+  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+  loopback.addAddress('::1', 'ipv6');
+  return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

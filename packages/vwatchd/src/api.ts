@@ -1,12 +1,13 @@
 /**
- * The daemon's local API: HTTP over a Unix socket (mode 0660, never world-writable), serving
+ * The daemon's local API: HTTP over a Unix socket (mode 0660, never world-writable) and, when
+ * the config turns it on, over TCP with a bearer token, both served by one request handler:
  * health, status, the table catalogue, read-only queries, and the samples, states and versions
- * questions every store answers. Request bodies are size-limited and validated; every failure answers
- * `{ "status": Status }` with a matching HTTP status.
+ * questions every store answers. Request bodies are size-limited and validated; every failure
+ * answers `{ "status": Status }` with a matching HTTP status.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createConnection, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import {
   ApiRoute,
   httpStatusOf,
@@ -20,6 +21,7 @@ import {
   classifyErrno,
   createOptionsValidator,
   err,
+  errnoOf,
   fail,
   isStatus,
   messageOf,
@@ -36,6 +38,7 @@ import {
   type StoreReader,
   type VersionsRequest,
 } from '@virtualeyes/core';
+import type { ApiToken } from './token.js';
 
 /** Largest request body accepted, bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -50,6 +53,12 @@ const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 /** Socket permissions: owner and group may connect, others may not. */
 export const SOCKET_MODE = 0o660;
 
+/** HTTP status of a TCP request without the right bearer token. */
+export const HTTP_UNAUTHORIZED = 401;
+
+/** The challenge a refused TCP request gets (RFC 6750). */
+const BEARER_CHALLENGE = 'Bearer realm="vwatchd"';
+
 /** What the API serves from. */
 export interface ApiDeps {
   /** The store to query, if any sink offers one. */
@@ -62,18 +71,34 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** Daemon version. */
   readonly version: string;
-  /** Told the number of requests in flight each time it changes. */
+  /** Told the number of requests in flight (both listeners together) each time it changes. */
   readonly requests?: (inFlight: number) => void;
+}
+
+/** The TCP listener opened beside the socket: where it binds, and the token every request must carry. */
+export interface TcpListenOptions {
+  /** Address to bind (the config has already refused a remote one unless allowed). */
+  readonly host: string;
+  /** Port to bind; 0 lets the kernel pick one, read back from {@link ApiServer.tcp}. */
+  readonly port: number;
+  /** The bearer token requests are compared against. */
+  readonly token: ApiToken;
 }
 
 /** A listening API server. */
 export interface ApiServer {
-  /** Stops accepting connections, cuts open ones (a running query's client included) and removes the socket file. */
+  /** `host:port` the TCP listener is bound to (`[::1]:port` for IPv6), or undefined when there is none. */
+  readonly tcp: string | undefined;
+  /** Stops accepting connections on both listeners, cuts open ones (a running query's client included) and removes the socket file. */
   close(): Promise<void>;
 }
 
-/** Listens on `socketPath`; refuses when another daemon answers there, replaces a stale socket. */
-export async function startApiServer(socketPath: string, deps: ApiDeps): Promise<Result<ApiServer>> {
+/**
+ * Listens on `socketPath`, and on TCP when `tcp` is given; refuses when another daemon answers
+ * on the socket, replaces a stale socket. Nothing is left listening when either listener
+ * fails: a daemon serving half its configured API would hide the mistake.
+ */
+export async function startApiServer(socketPath: string, deps: ApiDeps, tcp?: TcpListenOptions): Promise<Result<ApiServer>> {
   if (await socketAnswers(socketPath)) {
     return err(fail(StatusCode.UNAVAILABLE, `another vwatchd is already serving ${socketPath}`, { source: 'vwatchd', op: 'listen', retryable: false }));
   }
@@ -82,9 +107,110 @@ export async function startApiServer(socketPath: string, deps: ApiDeps): Promise
   } catch {
     // No stale socket to remove.
   }
+  const serve = createRequestHandler(deps);
+  const server = configure(createServer(serve));
+  // The socket is created 0660 (umask) and chmod-ed again below; its folder is 0750 as well.
+  const previous = process.umask(0o117);
+  const listening = await new Promise<Status>((resolve) => {
+    server.once('error', (error) => resolve(classifyErrno(error, `listen ${socketPath}`, 'vwatchd')));
+    server.listen(socketPath, () => resolve(OK));
+  });
+  process.umask(previous);
+  if (listening.code !== StatusCode.OK) return err(listening);
+  const closeSocket = (): Promise<void> => closeServer(server, () => removeSocket(socketPath));
+  try {
+    chmodSync(socketPath, SOCKET_MODE);
+  } catch (error) {
+    await closeSocket();
+    return err(classifyErrno(error, `chmod ${socketPath}`, 'vwatchd'));
+  }
+  if (tcp === undefined) return ok({ tcp: undefined, close: closeSocket });
+  const network = configure(createServer(requireBearer(tcp.token, serve)));
+  const bound = await listenTcp(network, tcp.host, tcp.port);
+  if (!bound.ok) {
+    await closeSocket();
+    return bound;
+  }
+  return ok({
+    tcp: bound.value,
+    close: async () => {
+      await Promise.all([closeSocket(), closeServer(network)]);
+    },
+  });
+}
+
+/** The limits both listeners share. */
+function configure(server: Server): Server {
+  server.keepAliveTimeout = 5000;
+  server.requestTimeout = 10 * 60 * 1000;
+  return server;
+}
+
+/** Stops `server`, cutting its open connections, then runs `after`. */
+function closeServer(server: Server, after?: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // A client waiting for a long query must not hold the shutdown: its query is interrupted
+    // when the store closes, and the client sees the connection end.
+    server.closeAllConnections();
+    after?.();
+  });
+}
+
+function removeSocket(socketPath: string): void {
+  try {
+    unlinkSync(socketPath);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Binds `server` to `host:port`; the bound address as `host:port`, or a Status naming the address and what to change. */
+function listenTcp(server: Server, host: string, port: number): Promise<Result<string>> {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve) => {
+    server.once('error', (error) => {
+      const errno = errnoOf(error);
+      const refuse = (code: StatusCode, why: string): Status => fail(code, `cannot listen on ${where}: ${why}`, { source: 'vwatchd', op: 'listen', retryable: false, cause: error });
+      if (errno === 'EADDRINUSE') resolve(err(refuse(StatusCode.UNAVAILABLE, 'the port is in use; choose another api.tcp.port')));
+      else if (errno === 'EADDRNOTAVAIL' || errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') {
+        resolve(err(refuse(StatusCode.INVALID_CONFIG, `${host} is not an address of this machine; fix api.tcp.host`)));
+      } else resolve(err(refuse(classifyErrno(error, 'listen').code, messageOf(error))));
+    });
+    server.listen({ host, port }, () => {
+      const address = server.address() as AddressInfo;
+      resolve(ok(address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`));
+    });
+  });
+}
+
+/**
+ * Lets through only requests with `Authorization: Bearer <token>`; the others get 401 with a
+ * challenge and a Status that says what is missing, never anything about the token. Bodies of
+ * refused requests are not read, and their connection is closed.
+ */
+function requireBearer(token: ApiToken, serve: RequestListener): RequestListener {
+  return (request, response) => {
+    const header = request.headers.authorization;
+    const presented = header === undefined ? undefined : /^Bearer +(\S+) *$/i.exec(header)?.[1];
+    if (presented !== undefined && token.matches(presented)) {
+      serve(request, response);
+      return;
+    }
+    const status =
+      header === undefined
+        ? fail(StatusCode.PERMISSION_DENIED, 'this listener needs an "Authorization: Bearer <token>" header, with the token from the daemon\'s api.tcp.tokenFile', { source: 'vwatchd', op: 'authorize' })
+        : fail(StatusCode.PERMISSION_DENIED, 'the bearer token was not accepted', { source: 'vwatchd', op: 'authorize' });
+    const challenge = header === undefined ? BEARER_CHALLENGE : `${BEARER_CHALLENGE}, error="invalid_token"`;
+    send(response, HTTP_UNAUTHORIZED, { status }, { 'www-authenticate': challenge, connection: 'close' });
+  };
+}
+
+/** The one request handler of both listeners: counts requests in flight and answers each. */
+function createRequestHandler(deps: ApiDeps): RequestListener {
   const validator = createOptionsValidator();
   let inFlight = 0;
-  const server = createServer((request, response) => {
+  return (request, response) => {
     inFlight += 1;
     deps.requests?.(inFlight);
     response.once('close', () => {
@@ -95,37 +221,7 @@ export async function startApiServer(socketPath: string, deps: ApiDeps): Promise
       deps.logger.error(`API request failed: ${messageOf(error)}`);
       send(response, httpStatusOf(StatusCode.INTERNAL), { status: fail(StatusCode.INTERNAL, 'internal error') });
     });
-  });
-  server.keepAliveTimeout = 5000;
-  server.requestTimeout = 10 * 60 * 1000;
-  // The socket is created 0660 (umask) and chmod-ed again below; its folder is 0750 as well.
-  const previous = process.umask(0o117);
-  const listening = await new Promise<Status>((resolve) => {
-    server.once('error', (error) => resolve(classifyErrno(error, `listen ${socketPath}`, 'vwatchd')));
-    server.listen(socketPath, () => resolve(OK));
-  });
-  process.umask(previous);
-  if (listening.code !== StatusCode.OK) return err(listening);
-  try {
-    chmodSync(socketPath, SOCKET_MODE);
-  } catch (error) {
-    server.close();
-    return err(classifyErrno(error, `chmod ${socketPath}`, 'vwatchd'));
-  }
-  return ok({
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // A client waiting for a long query must not hold the shutdown: its query is interrupted
-        // when the store closes, and the client sees the connection end.
-        server.closeAllConnections();
-        try {
-          unlinkSync(socketPath);
-        } catch {
-          // Already gone.
-        }
-      }),
-  });
+  };
 }
 
 async function handle(

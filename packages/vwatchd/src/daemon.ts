@@ -1,8 +1,8 @@
 /**
  * The vwatchd process: parse the command line, load and validate the config, compose the
- * agent, print the boot tree, serve the local API, record until SIGINT/SIGTERM, then flush,
- * spill what could not be written, and close. Exit codes ({@link ExitCode}): 0 everything
- * written, 3 some rows spilled to disk for the next start, 1 rows lost or cannot run, 2 usage.
+ * agent, print the boot tree, serve the API (socket, and TCP with a bearer token if set),
+ * record until SIGINT/SIGTERM, then flush, spill what could not be written, and close. Exit
+ * codes ({@link ExitCode}): 0 all written, 3 some rows spilled for the next start, 1 rows lost or cannot run, 2 usage.
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG_PATH, loadHostConfig, type ConfigOverrides, type DaemonM
 import { startApiServer, type ApiServer } from './api.js';
 import { DAEMON_UMASK, prepareDataDir } from './data-dir.js';
 import { createMemoryTidier } from './memory.js';
+import { loadApiToken, type ApiToken } from './token.js';
 import { VERSION } from './version.js';
 
 /** Process exit codes; each says whether anything collected was left unwritten. */
@@ -116,6 +117,19 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
   }
   for (const change of dataDir.value.tightened) logger.info(`Made private: ${change}`);
   if (dataDir.value.shared) logger.warn(`Recording into the shared directory ${config.agent.dataDir} (--shared-data-dir): other users can see the file names`);
+  // Before the plugins load: a token file others could read is a config error worth seeing at once.
+  // A check only inspects it; the token is generated when the daemon really serves.
+  let token: ApiToken | undefined;
+  const tcp = config.api.tcp;
+  if (tcp !== undefined) {
+    const loaded = loadApiToken(tcp.tokenFile, { create: !checkOnly });
+    if (!loaded.ok) {
+      process.stderr.write(`vwatchd: ${loaded.status.message}\n`);
+      return loaded.status.code === StatusCode.INVALID_CONFIG ? ExitCode.USAGE : ExitCode.FAILURE;
+    }
+    token = loaded.value.token;
+    if (loaded.value.created) logger.info(`Created the API token file ${tcp.tokenFile} (mode 0600): TCP clients send its content as "Authorization: Bearer <token>"`);
+  }
   const created = await createAgent(config.agent, { logger, resolveFrom: resolveFrom() });
   if (!created.ok) {
     process.stderr.write(`vwatchd: ${config.source}: ${created.status.message}\n`);
@@ -145,27 +159,36 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
   // never opens the file itself, so it cannot hold the file's lock while the store opens.
   let ready = false;
   const memory = createMemoryTidier(logger);
-  const api = await startApiServer(config.api.socket, {
-    requests: (inFlight) => memory.requests(inFlight),
-    reader: () => (ready ? agent.reader() : undefined),
-    starting: () => !ready,
-    logger: logger.child('api'),
-    version: VERSION,
-    status: () => ({
+  // Known once the listener is bound (port 0 picks one); the status closure reads it then.
+  let tcpAddress: string | undefined = undefined;
+  const api = await startApiServer(
+    config.api.socket,
+    {
+      requests: (inFlight) => memory.requests(inFlight),
+      reader: () => (ready ? agent.reader() : undefined),
+      starting: () => !ready,
+      logger: logger.child('api'),
       version: VERSION,
-      pid: process.pid,
-      configSource: config.source,
-      dataDir: config.agent.dataDir,
-      socket: config.api.socket,
-      agent: agent.status(),
-      memory: memorySnapshot(),
-    }),
-  });
+      status: () => ({
+        version: VERSION,
+        pid: process.pid,
+        configSource: config.source,
+        dataDir: config.agent.dataDir,
+        socket: config.api.socket,
+        ...(tcpAddress === undefined ? {} : { tcp: tcpAddress }),
+        agent: agent.status(),
+        memory: memorySnapshot(),
+      }),
+    },
+    tcp === undefined || token === undefined ? undefined : { host: tcp.host, port: tcp.port, token },
+  );
   if (!api.ok) {
+    // Neither listener is left open: a daemon serving half its configured API would hide the mistake.
     logger.error(`Cannot serve the API: ${formatStatus(api.status)}`);
     await agent.stop();
-    return ExitCode.FAILURE;
+    return api.status.code === StatusCode.INVALID_CONFIG ? ExitCode.USAGE : ExitCode.FAILURE;
   }
+  tcpAddress = api.value.tcp;
   // A signal while the sinks start (a store file locked by another process is retried for a while) stops at once.
   const started = await Promise.race([agent.start(), signals.first.then(() => undefined)]);
   if (started === undefined || signals.received()) return waitForSignal(agent, api.value, signals, logger);
@@ -176,7 +199,8 @@ async function record(config: HostConfig, logger: Logger, options: { checkOnly: 
     return ExitCode.FAILURE;
   }
   ready = true;
-  logger.info(`Recording into ${config.agent.dataDir}; API on ${config.api.socket}`, { pid: process.pid });
+  const also = tcpAddress === undefined || tcp === undefined ? '' : ` and http://${tcpAddress} (bearer token in ${tcp.tokenFile})`;
+  logger.info(`Recording into ${config.agent.dataDir}; API on ${config.api.socket}${also}`, { pid: process.pid });
   memory.start();
   try {
     return await waitForSignal(agent, api.value, signals, logger);
