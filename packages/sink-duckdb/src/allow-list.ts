@@ -18,7 +18,7 @@ export const ONLY_SELECT = 'only one read-only SELECT statement is allowed';
 export const NO_PARAMETERS = 'query parameters ($1, ?) are not supported';
 
 /** The store's own tables a query may read besides the recorded ones, as `vw_meta.<name>`. */
-export const META_TABLES: readonly string[] = ['sessions', 'tables'];
+export const META_TABLES: readonly string[] = ['samples', 'sessions', 'tables'];
 
 /** JSON as `json_serialize_sql` produces it. */
 type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
@@ -322,7 +322,7 @@ function checkFunction(node: Node, allowed: ReadonlySet<string>): string | undef
   return qualifierOk && allowed.has(name.toLowerCase()) ? undefined : `function ${qualified} is not allowed in queries`;
 }
 
-/** A table must be a recorded table (bare or in `history`), `vw_meta.sessions`/`tables`, or a CTE in scope. */
+/** A table must be a recorded table (bare or in `history`), `vw_meta.samples`/`sessions`/`tables`, or a CTE in scope. */
 function checkTable(node: Node, context: Context): string | undefined {
   const name = String(node['table_name'] ?? '');
   const schema = String(node['schema_name'] ?? '');

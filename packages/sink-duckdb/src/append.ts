@@ -1,12 +1,13 @@
 /**
  * Appending rows through DuckDB's Appender, the fast path for metric and event samples and
  * new state versions. A plan maps each physical column (in file order) to a function that
- * appends one value of the row, so older columns a probe no longer declares get NULL.
+ * appends one value of the row, so older columns a probe no longer declares get NULL (and so
+ * does a metric row's `_gone`); a tombstone plan writes only the key, the time and `_gone`.
  */
 import { DuckDBTimestampTZValue, LIST, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
 import type { Row, Value } from '@virtualeyes/core';
 import type { TableLayout } from './layout.js';
-import { DuckDbType, microsOf, StoreColumn } from './sql.js';
+import { DuckDbType, MetricColumn, microsOf, StoreColumn } from './sql.js';
 
 /** Appends one row stamped with the host and a time (microseconds) to an open appender. */
 export type RowAppender = (appender: DuckDBAppender, row: Row, micros: bigint) => void;
@@ -33,6 +34,21 @@ export function planRows(layout: TableLayout, host: string): RowAppender {
       default:
         return declared.has(column.name) ? valueAppender(column.name, column.type) : (appender) => appender.appendNull();
     }
+  });
+  return (appender, row, micros) => {
+    for (const step of steps) step(appender, row, micros);
+    appender.endRow();
+  };
+}
+
+/** Builds the plan of a metric table's tombstones for `host`: the key columns of the row, `_gone` true, every other column NULL. */
+export function planTombstones(layout: TableLayout, host: string): RowAppender {
+  const keys = new Set(layout.schema.key);
+  const steps: ColumnAppender[] = layout.columns.map((column) => {
+    if (column.name === StoreColumn.HOST) return (appender) => appender.appendVarchar(host);
+    if (column.name === StoreColumn.TS) return (appender, _row, micros) => appender.appendTimestampTZ(new DuckDBTimestampTZValue(micros));
+    if (column.name === MetricColumn.GONE) return (appender) => appender.appendBoolean(true);
+    return keys.has(column.name) ? valueAppender(column.name, column.type) : (appender) => appender.appendNull();
   });
   return (appender, row, micros) => {
     for (const step of steps) step(appender, row, micros);

@@ -23,6 +23,10 @@ export interface DuckDbConfig {
   readonly maxRows: number;
   /** How far before an instant the last metric sample or an event may be and still count. */
   readonly stalenessMs: number;
+  /** Longest a metric entity goes without a stored row while it does not change (a keyframe bounds as-of reads). */
+  readonly keyframeMs: number;
+  /** Rows after which a metric table's newest rows are rewritten in entity order (0: never). */
+  readonly sortRows: number;
   /** Most bytes (estimated as converted) a query result may hold; past it the query fails. */
   readonly maxResultBytes: number;
   /** Most queries, table listings and info calls that run at once on one store. */
@@ -42,6 +46,8 @@ export const DEFAULT_CONFIG: DuckDbConfig = Object.freeze({
   queryTimeoutMs: 30_000,
   maxRows: 100_000,
   stalenessMs: 300_000,
+  keyframeMs: 300_000,
+  sortRows: 122_880,
   maxResultBytes: 16 * 1024 * 1024,
   maxConcurrentQueries: 2,
   maxQueuedQueries: 16,
@@ -107,6 +113,22 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       minimum: 0,
       default: DEFAULT_CONFIG.stalenessMs,
       description: 'How far before an instant the last metric sample (or an event) may be and still count.',
+    },
+    keyframeMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      default: DEFAULT_CONFIG.keyframeMs,
+      description:
+        'Metric tables store a row only when an entity appears or changes, and at least once per keyframeMs while it does not; an as-of read looks back this far. 0 stores every row of every sample.',
+    },
+    sortRows: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1_228_800,
+      default: DEFAULT_CONFIG.sortRows,
+      description:
+        "Rows after which the rows a metric table got since its last sort are rewritten ordered by entity and time, so each entity's values lie together and compress better; 0 keeps time order. The default is one DuckDB row group.",
     },
     maxResultBytes: {
       type: 'integer',

@@ -13,7 +13,10 @@ import {
   HISTORY_SCHEMA,
   historyTable,
   META_SCHEMA,
+  MetricColumn,
   quoteIdent,
+  quoteText,
+  SAMPLES_TABLE,
   StoreColumn,
   timeColumnsOf,
   timeLiteral,
@@ -68,6 +71,9 @@ const CREATE_META = [
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.store (format_version INTEGER NOT NULL, created_at TIMESTAMPTZ NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.tables (name VARCHAR NOT NULL, kind VARCHAR NOT NULL, description VARCHAR NOT NULL, "key" VARCHAR NOT NULL, columns VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.sessions (id INTEGER NOT NULL, host VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL, last_write_at TIMESTAMPTZ, stopped_at TIMESTAMPTZ, stop_reason VARCHAR)`,
+  // Layout 2: the keyframe interval each session wrote metric tables with (NULL before), bounding how old a row an as-of read may need.
+  `ALTER TABLE ${META_SCHEMA}.sessions ADD COLUMN IF NOT EXISTS keyframe_ms BIGINT`,
+  `CREATE TABLE IF NOT EXISTS ${SAMPLES_TABLE} (table_name VARCHAR NOT NULL, host VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, keyframe_ms BIGINT NOT NULL)`,
 ];
 
 /** How a session ended, in `vw_meta.sessions.stop_reason`. */
@@ -108,6 +114,7 @@ export async function prepareStore(
   host: string,
   now: number,
   source: string,
+  keyframeMs: number,
 ): Promise<Result<PreparedStore>> {
   const base = await fromPromise(
     inTransaction(connection, async () => {
@@ -115,6 +122,11 @@ export async function prepareStore(
       const stored = await selectRows(connection, `SELECT max(format_version) FROM ${META_SCHEMA}.store`);
       const version = stored[0]?.[0];
       if (version === null || version === undefined) {
+        await connection.run(`INSERT INTO ${META_SCHEMA}.store VALUES (${FORMAT_VERSION}, ${timeLiteral(now)})`);
+        return FORMAT_VERSION;
+      }
+      if (Number(version) < FORMAT_VERSION) {
+        await upgradeMetricTables(connection);
         await connection.run(`INSERT INTO ${META_SCHEMA}.store VALUES (${FORMAT_VERSION}, ${timeLiteral(now)})`);
         return FORMAT_VERSION;
       }
@@ -154,7 +166,11 @@ export async function prepareStore(
       const recovered = await closeAbandonedVersions(connection);
       const next = await selectRows(connection, `SELECT coalesce(max(id), 0) + 1 FROM ${META_SCHEMA}.sessions`);
       const sessionId = Number(next[0]?.[0] ?? 1);
-      await connection.run(`INSERT INTO ${META_SCHEMA}.sessions VALUES ($1, $2, ${timeLiteral(now)}, NULL, NULL, NULL)`, [sessionId, host]);
+      await connection.run(`INSERT INTO ${META_SCHEMA}.sessions (id, host, started_at, keyframe_ms) VALUES ($1, $2, ${timeLiteral(now)}, $3)`, [
+        sessionId,
+        host,
+        keyframeMs,
+      ]);
       return { sessionId, recovered };
     }),
     (error) => classifyDuckDbError(error, 'start session', source),
@@ -221,9 +237,15 @@ async function declareTable(connection: DuckDBConnection, table: TableSchema, me
       `${quoteIdent(StoreColumn.HOST)} VARCHAR NOT NULL`,
       ...timeColumnsOf(table.kind).map((name) => `${quoteIdent(name)} TIMESTAMPTZ${name === StoreColumn.VALID_TO ? '' : ' NOT NULL'}`),
       ...table.columns.map((column) => `${quoteIdent(column.name)} ${duckDbTypeOf(column.type)}`),
+      // Last, as ALTER puts it in tables of layout 1: readers name it, never rely on its position.
+      ...(table.kind === 'metric' ? [`${quoteIdent(MetricColumn.GONE)} BOOLEAN`] : []),
     ];
     statements.push(`CREATE TABLE ${historyTable(table.name)} (${columns.join(', ')})`);
   } else {
+    // An event table now declared as a metric one (or one of layout 1) gains the tombstone column.
+    if (table.kind === 'metric' && !existing.some((column) => column.name === MetricColumn.GONE)) {
+      statements.push(`ALTER TABLE ${historyTable(table.name)} ADD COLUMN ${quoteIdent(MetricColumn.GONE)} BOOLEAN`);
+    }
     const types = new Map(existing.map((column) => [column.name, column.type]));
     for (const column of table.columns) {
       const want = duckDbTypeOf(column.type);
@@ -269,6 +291,26 @@ async function readLayouts(
     layouts.set(table.name, { schema: table, columns });
   }
   return layouts;
+}
+
+/**
+ * Layout 1 to 2: layout 1 stored every row of every metric batch, so each stored instant is a
+ * sample and each entity's rows are exactly the rows at it. The sample log gets those instants
+ * with a keyframe interval of 0 (an as-of read then takes rows at the sample itself, as before),
+ * and every metric table gets the tombstone column, NULL in the old rows.
+ */
+async function upgradeMetricTables(connection: DuckDBConnection): Promise<void> {
+  const physical = await readPhysicalColumns(connection);
+  const meta = await readMetaTables(connection);
+  for (const table of meta.values()) {
+    const columns = physical.get(table.name);
+    if (table.kind !== 'metric' || columns === undefined) continue;
+    const target = historyTable(table.name);
+    if (!columns.some((column) => column.name === MetricColumn.GONE)) {
+      await connection.run(`ALTER TABLE ${target} ADD COLUMN ${quoteIdent(MetricColumn.GONE)} BOOLEAN`);
+    }
+    await connection.run(`INSERT INTO ${SAMPLES_TABLE} SELECT DISTINCT ${quoteText(table.name)}, host, ts, 0 FROM ${target} ORDER BY host, ts`);
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
 import { FUTURE_SKEW_MS, MAX_TIME_MS, MIN_TIME_MS, readRows } from './limits.js';
-import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, MetricColumn, microsOf, quoteIdent, quoteText, SAMPLES_TABLE, StoreColumn, timeLiteral } from './sql.js';
 import { safely } from './store.js';
 
 // The gate's refusal message lives with the gate; re-exported here where callers always found it.
@@ -49,7 +49,7 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
     const gate = await checkQuery(connection, request.sql, new Set(meta.keys()), context.source);
     if (gate !== undefined) return { ok: false, status: gate };
     if (window.kind !== 'all') {
-      const views = timeViews(meta, window, request.sql);
+      const views = timeViews(meta, window, request.sql, await readKeyframeBound(connection));
       if (views !== '') await connection.run(views);
     }
     const extracted = await connection.extractStatements(request.sql);
@@ -242,21 +242,33 @@ export async function isPastRecording(connection: DuckDBConnection, instant: num
 }
 
 /**
+ * The longest keyframe interval any session wrote metric tables with: no as-of read needs a row
+ * older than that before its sample. A constant, so the reads can skip older row groups.
+ */
+export async function readKeyframeBound(connection: DuckDBConnection): Promise<number> {
+  const reader = await connection.runAndReadAll(`SELECT coalesce(max(keyframe_ms), 0) FROM ${META_SCHEMA}.sessions`);
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+}
+
+/**
  * Statements creating a temporary view for `window` per stored table the SQL mentions, named
  * like the table. Binding a view costs about a millisecond, so unmentioned tables get none; a
  * name that only appears in a string or comment merely costs an unused view.
  */
-function timeViews(meta: ReadonlyMap<string, MetaTable>, window: Exclude<TimeWindow, { kind: 'all' }>, sql: string): string {
+function timeViews(meta: ReadonlyMap<string, MetaTable>, window: Exclude<TimeWindow, { kind: 'all' }>, sql: string, keyframeMs: number): string {
   const statements: string[] = [];
   for (const table of meta.values()) {
     if (!mentions(sql, table.name)) continue;
-    statements.push(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(table.name)} AS ${viewBody(table, window)}`);
+    statements.push(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(table.name)} AS ${viewBody(table, window, keyframeMs)}`);
   }
   return statements.join(';\n');
 }
 
-/** The SELECT behind one table's view: rows valid at the instant, or in or overlapping the range. */
-export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclude<TimeWindow, { kind: 'all' }>): string {
+/**
+ * The SELECT behind one table's view: rows valid at the instant, or in or overlapping the range.
+ * `keyframeMs` is {@link readKeyframeBound}'s, for a metric table at an instant.
+ */
+export function viewBody(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'columns'>, window: Exclude<TimeWindow, { kind: 'all' }>, keyframeMs = 0): string {
   const source = historyTable(table.name);
   if (window.kind === 'at') {
     const at = timeLiteral(window.at);
@@ -267,7 +279,8 @@ export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclud
         `WHERE ${recentAt(window, 'e.ts')} AND ${running('e')}`
       );
     }
-    return sampleRows(source, lastSampleTimes(source, { at: window.at }, window.stalenessMs));
+    const span = { from: window.at - window.stalenessMs - keyframeMs, to: window.at };
+    return rowsAsOf(table, lastSampleTimes(table.name, { at: window.at }, window.stalenessMs), span, true);
   }
   const from = window.from === undefined ? undefined : timeLiteral(window.from);
   const to = window.to === undefined ? undefined : timeLiteral(window.to);
@@ -279,16 +292,29 @@ export function viewBody(table: Pick<MetaTable, 'name' | 'kind'>, window: Exclud
     if (from !== undefined) conditions.push(`ts >= ${from}`);
     if (to !== undefined) conditions.push(`ts <= ${to}`);
   }
-  return `SELECT * FROM ${source}${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`;
+  // A metric range holds the stored rows (changes and keyframes), not the tombstones that only mark an end.
+  const gone = quoteIdent(MetricColumn.GONE);
+  if (table.kind === 'metric') conditions.push(`${gone} IS NOT TRUE`);
+  const columns = table.kind === 'metric' ? `* EXCLUDE (${gone})` : '*';
+  return `SELECT ${columns} FROM ${source}${conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`}`;
 }
 
-/** The SQL of a samples request: each host's last sample at or before `at`, and the one before it, ordered by host and key. */
-export function samplesSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'columns'>, at: number, stalenessMs: number): { readonly current: string; readonly previous: string } {
-  const source = historyTable(table.name);
-  const order = orderBy('sample', table);
-  const current = `${viewBody(table, { kind: 'at', at, stalenessMs })}${order}`;
-  const before = sampleRows(source, lastSampleTimes(source, { before: 'cur', at }, stalenessMs));
-  return { current, previous: `WITH cur AS (${lastSampleTimes(source, { at }, stalenessMs)}) ${before}${order}` };
+/**
+ * The SQL of a samples request: each host's entities as of its last sample at or before `at`,
+ * and as of the sample before it, ordered by host and key; `keyframeMs` as {@link viewBody}'s.
+ */
+export function samplesSql(
+  table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'columns'>,
+  at: number,
+  stalenessMs: number,
+  keyframeMs: number,
+): { readonly current: string; readonly previous: string } {
+  const order = orderBy(AS_OF, table);
+  const times = lastSampleTimes(table.name, { at }, stalenessMs);
+  const current = `${rowsAsOf(table, times, { from: at - stalenessMs - keyframeMs, to: at }, false)}${order}`;
+  // The sample before lies after at − 2·staleness: the current one lies after at − staleness.
+  const before = rowsAsOf(table, lastSampleTimes(table.name, { before: 'cur', at }, stalenessMs), { from: at - 2 * stalenessMs - keyframeMs, to: at }, false);
+  return { current, previous: `WITH cur AS (${times}) ${before}${order}` };
 }
 
 /** The SQL of a states request: the versions valid at `at`, with `$1` as the host when `byHost`, ordered by host and key. */
@@ -310,17 +336,22 @@ export function versionsSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'co
 type SampleBound = { readonly at: number } | { readonly before: string; readonly at: number };
 
 /**
- * The one definition of a host's last sample: per host, `(host, ts)` of its latest batch within
- * the staleness window before the bound, unless that host's recorder stopped between the batch
- * and the bound (while vwatchd was stopped, metric and event tables are empty, as state tables
- * are). With `at` the window is (at − staleness, at]; with `before` it is (ts − staleness, ts).
+ * The one definition of a host's last sample, over the sample log: per host, `(host, ts)` of its
+ * latest batch of `table` within the staleness window before the bound, unless that host's
+ * recorder stopped between the batch and the bound (while vwatchd was stopped, metric and event
+ * tables are empty, as state tables are). With `at` the window is (at − staleness, at]; with
+ * `before` it is (ts − staleness, ts). Also `keyframe_ms`, the keyframe interval the sample was
+ * written with, and `stopped`, the host's last stop before it (NULL if none): the entity rows of
+ * the sample lie in [ts − keyframe_ms, ts] and after `stopped`.
  */
-function lastSampleTimes(source: string, bound: SampleBound, stalenessMs: number): string {
+function lastSampleTimes(table: string, bound: SampleBound, stalenessMs: number): string {
+  const columns = `m.host, max(m.ts) AS ts, arg_max(m.keyframe_ms, m.ts) AS keyframe_ms, s.stopped`;
+  const ofTable = `m.table_name = ${quoteText(table)}`;
   if (!('before' in bound)) {
     const at = timeLiteral(bound.at);
     return (
-      `SELECT m.host, max(m.ts) AS ts FROM ${source} AS m LEFT JOIN (${stopsAt(at)}) AS s ON m.host = s.host ` +
-      `WHERE ${recentAt({ at: bound.at, stalenessMs }, 'm.ts')} AND ${running('m')} GROUP BY m.host`
+      `SELECT ${columns} FROM ${SAMPLES_TABLE} AS m LEFT JOIN (${stopsAt(at)}) AS s ON m.host = s.host ` +
+      `WHERE ${ofTable} AND ${recentAt({ at: bound.at, stalenessMs }, 'm.ts')} AND ${running('m')} GROUP BY m.host, s.stopped`
     );
   }
   const relation = bound.before;
@@ -333,15 +364,39 @@ function lastSampleTimes(source: string, bound: SampleBound, stalenessMs: number
   // start may lie before year 1 (the staleness reaches back to year 1 at most): DuckDB holds that.
   const span = `m.ts > ${timeLiteral(bound.at - 2 * stalenessMs)} AND m.ts <= ${timeLiteral(bound.at)}`;
   return (
-    `SELECT m.host, max(m.ts) AS ts FROM ${source} AS m JOIN ${relation} AS i ON m.host = i.host ` +
+    `SELECT ${columns} FROM ${SAMPLES_TABLE} AS m JOIN ${relation} AS i ON m.host = i.host ` +
     `LEFT JOIN (${stops}) AS s ON m.host = s.host ` +
-    `WHERE ${span} AND m.ts < i.ts AND m.ts > ${earliest} AND ${running('m')} GROUP BY m.host`
+    `WHERE ${ofTable} AND ${span} AND m.ts < i.ts AND m.ts > ${earliest} AND ${running('m')} GROUP BY m.host, s.stopped`
   );
 }
 
-/** Every row of the batches `times` names, per host. */
-function sampleRows(source: string, times: string): string {
-  return `SELECT sample.* FROM ${source} AS sample SEMI JOIN (${times}) AS latest ON sample.host = latest.host AND sample.ts = latest.ts`;
+/** Alias of the rows an as-of read answers, for its ORDER BY. */
+const AS_OF = 'q';
+
+/** Column carrying the sample instant through the inner query of {@link rowsAsOf}. */
+const SAMPLE_TS = '_sample_ts';
+
+/**
+ * Every entity of each sample `times` names (per host: `ts`, `keyframe_ms`, `stopped`), with the
+ * values of its last stored row in [ts − keyframe_ms, ts] after the stop, unless that row is a
+ * tombstone; `ts` is the sample's, and with `changedAt` the row's own time follows as
+ * `_changed_at`. All rows at the entity's latest time count, as layout 1 kept duplicate keys.
+ * `span` is a constant superset of every host's bounds, so DuckDB skips row groups outside it.
+ */
+function rowsAsOf(table: Pick<MetaTable, 'name' | 'key' | 'columns'>, times: string, span: { readonly from: number; readonly to: number }, changedAt: boolean): string {
+  const stored = new Set(table.columns.map((column) => column.name));
+  const entity = [StoreColumn.HOST, ...table.key.filter((key) => stored.has(key))].map((column) => `r.${quoteIdent(column)}`).join(', ');
+  const gone = quoteIdent(MetricColumn.GONE);
+  const earliest = `make_timestamptz(epoch_us(t.ts) - t.keyframe_ms * 1000)`;
+  const rows =
+    `SELECT r.*, t.ts AS ${SAMPLE_TS} FROM ${historyTable(table.name)} AS r JOIN (${times}) AS t ON r.host = t.host ` +
+    `WHERE r.ts >= ${timeLiteral(span.from)} AND r.ts <= ${timeLiteral(span.to)} AND r.ts <= t.ts AND r.ts >= ${earliest} ` +
+    `AND (t.stopped IS NULL OR r.ts > t.stopped) QUALIFY r.ts = max(r.ts) OVER (PARTITION BY ${entity})`;
+  const own = changedAt ? `, ${AS_OF}.ts AS ${quoteIdent(MetricColumn.CHANGED_AT)}` : '';
+  return (
+    `SELECT ${AS_OF}.host, ${AS_OF}.${SAMPLE_TS} AS ts, ${AS_OF}.* EXCLUDE (host, ts, ${gone}, ${SAMPLE_TS})${own} ` +
+    `FROM (${rows}) AS ${AS_OF} WHERE ${AS_OF}.${gone} IS NOT TRUE`
+  );
 }
 
 /** `column` within the staleness window of the instant; with no staleness, exactly at it. */

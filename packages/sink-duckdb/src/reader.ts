@@ -32,7 +32,7 @@ import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from 
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { runSamples, runStates, runVersions } from './samples.js';
-import { historyTable, META_SCHEMA, StoreColumn, timeColumnsOf } from './sql.js';
+import { historyTable, META_SCHEMA, quoteText, SAMPLES_TABLE, StoreColumn, timeColumnsOf } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
 
 /** What a reader reads through. */
@@ -142,13 +142,20 @@ function describe(table: MetaTable): Omit<StoredTable, 'rows' | 'first' | 'last'
   return { name: table.name, kind: table.kind, description: table.description, key: table.key, columns: [...added, ...declared] };
 }
 
-/** Row count and time span: `ts` for samples and events, validity for state versions. */
+/**
+ * Row count (stored rows: versions, events, a metric table's changes, keyframes and tombstones)
+ * and time span: validity for state versions, `ts` for events, the sample log for metric
+ * tables (whose last sample may have stored nothing).
+ */
 async function countRows(connection: DuckDBConnection, table: MetaTable): Promise<Pick<StoredTable, 'rows' | 'first' | 'last'>> {
-  const span =
+  const source = historyTable(table.name);
+  const sql =
     table.kind === 'state'
-      ? 'epoch_ms(min(valid_from)), epoch_ms(max(coalesce(valid_to, valid_from)))'
-      : 'epoch_ms(min(ts)), epoch_ms(max(ts))';
-  const [row] = await selectRows(connection, `SELECT count(*), ${span} FROM ${historyTable(table.name)}`);
+      ? `SELECT count(*), epoch_ms(min(valid_from)), epoch_ms(max(coalesce(valid_to, valid_from))) FROM ${source}`
+      : table.kind === 'event'
+        ? `SELECT count(*), epoch_ms(min(ts)), epoch_ms(max(ts)) FROM ${source}`
+        : `SELECT (SELECT count(*) FROM ${source}), epoch_ms(min(ts)), epoch_ms(max(ts)) FROM ${SAMPLES_TABLE} WHERE table_name = ${quoteText(table.name)}`;
+  const [row] = await selectRows(connection, sql);
   const time = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
   return { rows: Number(row?.[0] ?? 0), first: time(row?.[1]), last: time(row?.[2]) };
 }

@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fail, StatusCode, type QueryResult, type Result, type Samples, type SamplesRequest, type StatesRequest, type Status, type TableKind, type VersionsRequest } from '@virtualeyes/core';
 import { readMetaTables, type MetaTable } from './layout.js';
-import { checkInstant, fetchResult, futureRefusal, isPastRecording, samplesSql, statesSql, versionsSql, withTimeLimit, type CheckedInstant, type QueryContext } from './query.js';
+import { checkInstant, fetchResult, futureRefusal, isPastRecording, readKeyframeBound, samplesSql, statesSql, versionsSql, withTimeLimit, type CheckedInstant, type QueryContext } from './query.js';
 
 /** Answers `request` on `connection` (which the caller releases afterwards). Never rejects. */
 export async function runSamples(connection: DuckDBConnection, request: SamplesRequest, context: QueryContext): Promise<Result<Samples>> {
@@ -20,7 +20,7 @@ export async function runSamples(connection: DuckDBConnection, request: SamplesR
   return withTimeLimit(connection, timeoutMs, op, context, async () => {
     const table = await usableTable(connection, request.table, 'metric', checked.value, context, op);
     if (!table.ok) return table;
-    const sql = samplesSql(table.value, at, stalenessMs);
+    const sql = samplesSql(table.value, at, stalenessMs, await readKeyframeBound(connection));
     const current = await fetchResult(connection, await connection.stream(sql.current), { maxRows, maxBytes: context.config.maxResultBytes, started }, context, op);
     if (!current.ok) return current;
     // One answer, one budget: the two results together stay within maxResultBytes.

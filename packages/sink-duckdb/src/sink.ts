@@ -1,9 +1,10 @@
 /**
  * The DuckDB sink: opens the store file, declares the tables, and writes each call's batches
- * in one transaction — samples and events appended, state tables as versions that change only
- * when an entity appears, changes or disappears. Closing closes every open version.
+ * in one transaction — events appended, metric samples stored only when an entity appears,
+ * changes, disappears or is due for a keyframe (every sample instant goes to the sample log),
+ * state tables as versions. Closing closes every open version.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import {
@@ -23,15 +24,16 @@ import {
   type Status,
   type WriteResult,
 } from '@virtualeyes/core';
-import { planRows, planValues, type RowAppender } from './append.js';
+import { planRows, planTombstones, planValues, type RowAppender } from './append.js';
+import { diffMetricBatch, type StoredSample } from './changes.js';
 import { DEFAULT_FILE_NAME, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { inTransaction, prepareStore, StopReason, type TableLayout } from './layout.js';
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { createStoreReader } from './reader.js';
-import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, SAMPLES_NAME, StoreColumn, timeLiteral } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
-import { createOverlay, diffStateBatch, type OpenVersion, type VersionOverlay } from './versions.js';
+import { createOverlay, diffStateBatch, type OpenVersion, type Overlay, type VersionOverlay } from './versions.js';
 
 /** Mode of the store directory when the sink creates it. */
 const DIRECTORY_MODE = 0o750;
@@ -45,7 +47,20 @@ interface WritableTable {
   readonly closer?: VersionCloser;
   /** State tables: the open version of every entity. */
   readonly versions: Map<string, OpenVersion>;
+  /** Metric tables: appends a tombstone (key, time, `_gone`). */
+  readonly tombstone?: RowAppender;
+  /** Metric tables: the last stored row of every entity. */
+  readonly samples: Map<string, StoredSample>;
+  /** Metric tables: this session's rows not yet rewritten in entity order. */
+  readonly unsorted: UnsortedRows;
 }
+
+/** A metric table's rows this session appended in time order and has not sorted yet: from which batch time, how many. */
+interface UnsortedRows {
+  from: number | undefined;
+  rows: number;
+}
+
 
 /** Closes state versions in one UPDATE joined with a temporary table. */
 interface VersionCloser {
@@ -61,6 +76,8 @@ interface VersionCloser {
 
 /** The open store of a started sink. */
 interface OpenStore {
+  /** The store file. */
+  readonly path: string;
   readonly instance: DuckDBInstance;
   readonly connection: DuckDBConnection;
   readonly pool: ConnectionPool;
@@ -69,6 +86,8 @@ interface OpenStore {
   readonly tables: ReadonlyMap<string, WritableTable>;
   readonly unusable: ReadonlyMap<string, Status>;
   readonly sessionId: number;
+  /** Longest a metric entity goes without a stored row (the `keyframeMs` option). */
+  readonly keyframeMs: number;
   /** Latest write (or batch time) recorded in the session row, epoch milliseconds. */
   lastWriteAt: number;
 }
@@ -116,7 +135,12 @@ export const createStoreSink: PlatformFactory<DuckDbConfig, SinkImpl> = (config,
         return { status: fail(StatusCode.UNAVAILABLE, 'the store is not started', { source, op: 'write', retryable: false }) };
       }
       // A rejection reaches the kit, which answers it as a Status of this instance's write.
-      const outcome = await serial(() => writeBatches(open, batches, deps));
+      const outcome = await serial(async () => {
+        const written = await writeBatches(open, batches, deps);
+        // Sorted, an entity's rows lie together: its unchanged columns become runs and its counters small steps (docs/storage.md).
+        if (config.sortRows > 0) for (const table of open.tables.values()) if (table.unsorted.rows >= config.sortRows) await sortRows(open, table, deps);
+        return written;
+      });
       rowsWritten += outcome.rows;
       return outcome.result;
     },
@@ -124,6 +148,10 @@ export const createStoreSink: PlatformFactory<DuckDbConfig, SinkImpl> = (config,
       const open = store;
       if (phase !== 'started' || open === undefined) return OK;
       return serial(async () => {
+        // DuckDB treats a checkpoint that runs out of disk as fatal and invalidates the database;
+        // short of space, the rows stay in the WAL (durable, replayed at the next open) and the caller retries.
+        const room = await checkpointRoom(open.path);
+        if (room !== undefined) return fail(StatusCode.UNAVAILABLE, room, { source, op: 'flush', retryable: true, retryAfterMs: 1000 });
         const done = await fromPromise(open.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'flush', source));
         return done.ok ? OK : done.status;
       });
@@ -185,7 +213,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
     return { ok: false, status };
   };
   const now = deps.clock.now();
-  const prepared = await prepareStore(connection.value, context.tables, deps.host, now, deps.name);
+  const prepared = await prepareStore(connection.value, context.tables, deps.host, now, deps.name, config.keyframeMs);
   if (!prepared.ok) return abandon(prepared.status);
 
   const tables = new Map<string, WritableTable>();
@@ -199,7 +227,10 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       layout,
       append: planRows(layout, deps.host),
       ...(closer === undefined ? {} : { closer }),
+      ...(layout.schema.kind === 'metric' ? { tombstone: planTombstones(layout, deps.host) } : {}),
       versions: new Map(),
+      samples: new Map(),
+      unsorted: { from: undefined, rows: 0 },
     });
   }
   for (const [name, status] of prepared.value.unusable) deps.logger.warn(`Table ${name} will not be stored: ${status.message}`);
@@ -207,6 +238,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
   return {
     ok: true,
     value: {
+      path,
       instance: instance.value,
       connection: connection.value,
       pool: opened.value.pool,
@@ -214,6 +246,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       tables,
       unusable: prepared.value.unusable,
       sessionId: prepared.value.sessionId,
+      keyframeMs: config.keyframeMs,
       lastWriteAt: now,
     },
   };
@@ -279,11 +312,24 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
   }
 
   const overlays = new Map<WritableTable, VersionOverlay>();
+  const stored = new Map<WritableTable, Overlay<StoredSample>>();
+  const sampled: LoggedSample[] = [];
   const writeAt = Math.max(store.lastWriteAt, deps.clock.now(), ...accepted.map(({ batch }) => batch.ts));
   const done = await fromPromise(
     inTransaction(store.connection, async () => {
       for (const { batch, table } of accepted) {
         const micros = microsOf(batch.ts);
+        if (table.tombstone !== undefined) {
+          let overlay = stored.get(table);
+          if (overlay === undefined) {
+            overlay = createOverlay(table.samples);
+            stored.set(table, overlay);
+          }
+          const changes = diffMetricBatch(table.layout.schema, overlay, batch, store.keyframeMs);
+          if (changes.rows.length > 0 || changes.gone.length > 0) await appendRows(store.connection, table, changes.rows, micros, changes.gone);
+          sampled.push({ table: table.layout.schema.name, micros, ts: batch.ts, rows: changes.rows.length + changes.gone.length, unsorted: table.unsorted });
+          continue;
+        }
         if (table.closer === undefined) {
           await appendRows(store.connection, table, batch.rows, micros);
           continue;
@@ -297,6 +343,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
         if (changes.closes.length > 0) await closeVersions(store.connection, table.closer, changes.closes, micros);
         if (changes.inserts.length > 0) await appendRows(store.connection, table, changes.inserts, micros);
       }
+      if (sampled.length > 0) await logSamples(store.connection, sampled, deps.host, store.keyframeMs);
       await store.connection.run(`UPDATE ${META_SCHEMA}.sessions SET last_write_at = ${timeLiteral(writeAt)} WHERE id = ${store.sessionId}`);
     }),
     (error) => classifyDuckDbError(error, 'write', deps.name),
@@ -306,6 +353,11 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
     return { result: { status: done.status, ...(rejected.length > 0 ? { rejected: batches.map((_, index) => index) } : {}) }, rows: 0 };
   }
   for (const overlay of overlays.values()) overlay.commit();
+  for (const overlay of stored.values()) overlay.commit();
+  for (const sample of sampled) {
+    sample.unsorted.from = Math.min(sample.unsorted.from ?? sample.ts, sample.ts);
+    sample.unsorted.rows += sample.rows;
+  }
   store.lastWriteAt = writeAt;
   const rows = accepted.reduce((sum, { batch }) => sum + batch.rows.length, 0);
   return { result: refusal === undefined ? { status: OK } : { status: refusal, rejected }, rows };
@@ -328,11 +380,12 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
   return { ok: true, value: table };
 }
 
-/** Appends rows to a history table through one appender. */
-async function appendRows(connection: DuckDBConnection, table: WritableTable, rows: readonly Row[], micros: bigint): Promise<void> {
+/** Appends rows (and a metric table's tombstones) to a history table through one appender. */
+async function appendRows(connection: DuckDBConnection, table: WritableTable, rows: readonly Row[], micros: bigint, gone: readonly Row[] = []): Promise<void> {
   const appender = await connection.createAppender(table.layout.schema.name, HISTORY_SCHEMA);
   try {
     for (const row of rows) table.append(appender, row, micros);
+    if (table.tombstone !== undefined) for (const row of gone) table.tombstone(appender, row, micros);
     appender.closeSync();
   } catch (error) {
     // Drop what was buffered so a half-appended batch never reaches the transaction.
@@ -340,6 +393,34 @@ async function appendRows(connection: DuckDBConnection, table: WritableTable, ro
     safely(() => appender.closeSync());
     // The bindings' conversion errors do not say where (`number is not an integer`): name the table.
     return Promise.reject(new Error(`${table.layout.schema.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+  }
+}
+
+/** A metric batch written in a write call: its table, time, and the rows it stored. */
+interface LoggedSample {
+  readonly table: string;
+  readonly micros: bigint;
+  readonly ts: number;
+  readonly rows: number;
+  readonly unsorted: UnsortedRows;
+}
+
+/** Records each metric batch's instant in the sample log, so readers know a sample was taken when nothing changed. */
+async function logSamples(connection: DuckDBConnection, sampled: readonly LoggedSample[], host: string, keyframeMs: number): Promise<void> {
+  const appender = await connection.createAppender(SAMPLES_NAME, META_SCHEMA);
+  try {
+    for (const sample of sampled) {
+      appender.appendVarchar(sample.table);
+      appender.appendVarchar(host);
+      appender.appendTimestampTZ(new DuckDBTimestampTZValue(sample.micros));
+      appender.appendBigInt(BigInt(keyframeMs));
+      appender.endRow();
+    }
+    appender.closeSync();
+  } catch (error) {
+    safely(() => appender.clear());
+    safely(() => appender.closeSync());
+    return Promise.reject(error);
   }
 }
 
@@ -358,8 +439,69 @@ async function closeVersions(connection: DuckDBConnection, closer: VersionCloser
   await connection.run(closer.clear);
 }
 
+/**
+ * Rewrites the rows this session appended to a metric table since its last sort, ordered by
+ * host, key and time, in one transaction (readers see the rows before or after, never both),
+ * then checkpoints so DuckDB compresses them in that order (it reclaims the replaced rows when a
+ * later checkpoint rewrites their row group). Only the physical order changes. A failure is
+ * logged and leaves the rows as they were: they stay correct, only larger.
+ */
+async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps): Promise<void> {
+  const from = table.unsorted.from;
+  if (from === undefined || table.unsorted.rows === 0) return;
+  const name = table.layout.schema.name;
+  const target = historyTable(name);
+  const stored = new Set(table.layout.columns.map((column) => column.name));
+  const order = [StoreColumn.HOST, ...table.layout.schema.key.filter((key) => stored.has(key)), StoreColumn.TS].map(quoteIdent).join(', ');
+  const since = `host = $1 AND ts >= ${timeLiteral(from)}`;
+  const sorted = await fromPromise(
+    inTransaction(store.connection, async () => {
+      // Rows this transaction inserts get row ids above every committed one, so the DELETE spares them.
+      const last = await store.connection.runAndReadAll(`SELECT max(rowid) FROM ${target}`);
+      const lastRowId = last.getRowsJS()[0]?.[0];
+      if (lastRowId === null || lastRowId === undefined) return;
+      await store.connection.run(`INSERT INTO ${target} SELECT * FROM ${target} WHERE ${since} ORDER BY ${order}`, [deps.host]);
+      await store.connection.run(`DELETE FROM ${target} WHERE ${since} AND rowid <= ${String(lastRowId)}`, [deps.host]);
+    }),
+    (error) => classifyDuckDbError(error, `sort ${name}`, deps.name),
+  );
+  // A failed sort is not retried at every write: those rows stay in time order.
+  table.unsorted.from = undefined;
+  table.unsorted.rows = 0;
+  if (!sorted.ok) {
+    deps.logger.warn(`Rows of ${name} stay in time order: ${sorted.status.message}`);
+    return;
+  }
+  // Out of disk, a checkpoint would invalidate the database (see flush): the sorted rows then wait for a later one.
+  const room = await checkpointRoom(store.path);
+  if (room !== undefined) {
+    deps.logger.debug(`No checkpoint after sorting ${name}: ${room}`);
+    return;
+  }
+  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, `sort ${name}`, deps.name));
+  if (!checkpoint.ok) deps.logger.debug(`No checkpoint after sorting ${name}: ${checkpoint.status.message}`);
+}
+
+/** Free space a checkpoint needs beyond the WAL's size: a few blocks of metadata and headers. */
+const CHECKPOINT_MARGIN_BYTES = 4 * 65_536;
+
+/**
+ * Why a checkpoint of the store at `path` would run out of disk, or undefined when it has room:
+ * it copies what the WAL holds into the file, so it needs about the WAL's size and a margin.
+ * When the free space cannot be read, the checkpoint is tried.
+ */
+export async function checkpointRoom(path: string): Promise<string | undefined> {
+  const [fs, wal] = await Promise.all([statfs(dirname(path)).catch(() => undefined), stat(`${path}.wal`).catch(() => undefined)]);
+  if (fs === undefined) return undefined;
+  const free = Number(fs.bavail) * Number(fs.bsize);
+  const need = (wal?.size ?? 0) + CHECKPOINT_MARGIN_BYTES;
+  if (free >= need) return undefined;
+  return `the store's disk is full (No space left on device): ${free} bytes free where a checkpoint needs about ${need}; every written row stays in the WAL`;
+}
+
 /** Closes this session's open versions at the close time, ends the session and releases the file. */
 async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
+  // The rows since the last sort stay in time order: sorting them now would leave the replaced rows in the file until a later session's checkpoint reclaims them.
   await store.pool.closeAll();
   const closeAt = Math.max(store.lastWriteAt, deps.clock.now());
   const states = [...store.tables.values()].filter((table) => table.closer !== undefined);
@@ -378,7 +520,13 @@ async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
     (error) => classifyDuckDbError(error, 'close', deps.name),
   );
   for (const table of states) table.versions.clear();
-  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'close', deps.name));
+  for (const table of store.tables.values()) table.samples.clear();
+  // Out of disk, a checkpoint would invalidate the database: the WAL keeps the rows for the next open instead.
+  const room = await checkpointRoom(store.path);
+  const checkpoint =
+    room === undefined
+      ? await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'close', deps.name))
+      : ({ ok: false, status: fail(StatusCode.UNAVAILABLE, room, { source: deps.name, op: 'close' }) } as const);
   safely(() => store.connection.disconnectSync());
   safely(() => store.instance.closeSync());
   const status = !ended.ok ? ended.status : !checkpoint.ok ? checkpoint.status : OK;

@@ -11,8 +11,17 @@ export const HISTORY_SCHEMA = 'history';
 /** Schema holding the store's own metadata. */
 export const META_SCHEMA = 'vw_meta';
 
-/** Version of the layout described in the README; stored in `vw_meta.store`. */
-export const FORMAT_VERSION = 1;
+/**
+ * Version of the layout described in the README; stored in `vw_meta.store`. 2: metric tables
+ * store changes only (with tombstones and the sample log `vw_meta.samples`).
+ */
+export const FORMAT_VERSION = 2;
+
+/** Name of the sample log in {@link META_SCHEMA}. */
+export const SAMPLES_NAME = 'samples';
+
+/** `vw_meta.samples`: every metric batch's instant, per table and host (docs/storage.md). */
+export const SAMPLES_TABLE = `${META_SCHEMA}.${SAMPLES_NAME}`;
 
 /** Columns the store adds in front of the declared ones. */
 export const StoreColumn = {
@@ -20,6 +29,17 @@ export const StoreColumn = {
   TS: 'ts',
   VALID_FROM: 'valid_from',
   VALID_TO: 'valid_to',
+} as const;
+
+/**
+ * Columns the store adds to metric tables and their as-of views. Declared names cannot start
+ * with `_` (core's identifier rule), so these never collide with a probe's column.
+ */
+export const MetricColumn = {
+  /** `history.<metric>`: true on a tombstone, the row saying the entity disappeared; NULL otherwise. */
+  GONE: '_gone',
+  /** As-of view of a metric table: when the returned values were stored (its `ts` is the sample instant). */
+  CHANGED_AT: '_changed_at',
 } as const;
 
 /** DuckDB type names as `duckdb_columns()` spells them. */

@@ -15,15 +15,18 @@ export interface OpenVersion {
   readonly fingerprint: string;
 }
 
-/** Open versions of one table keyed by {@link entityKey}, with uncommitted changes on top. */
-export interface VersionView {
-  /** The open version of an entity, if any. */
-  get(key: string): OpenVersion | undefined;
-  /** Records a new open version, or that the entity has none. */
-  set(key: string, version: OpenVersion | undefined): void;
-  /** Every entity with an open version. */
+/** What the writer remembers per entity of one table (keyed by {@link entityKey}), with uncommitted changes on top. */
+export interface EntityView<V> {
+  /** The remembered value of an entity, if any. */
+  get(key: string): V | undefined;
+  /** Records a new value, or forgets the entity. */
+  set(key: string, value: V | undefined): void;
+  /** Every remembered entity. */
   keys(): Iterable<string>;
 }
+
+/** Open versions of one state table keyed by {@link entityKey}, with uncommitted changes on top. */
+export type VersionView = EntityView<OpenVersion>;
 
 /** What one state batch does to the stored versions. */
 export interface VersionChanges {
@@ -33,15 +36,18 @@ export interface VersionChanges {
   readonly inserts: readonly Row[];
 }
 
-/** An uncommitted layer over a table's committed open versions. */
-export interface VersionOverlay extends VersionView {
+/** An uncommitted layer over what a table's writer remembers. */
+export interface Overlay<V> extends EntityView<V> {
   /** Writes the layer into the committed map. */
   commit(): void;
 }
 
+/** An uncommitted layer over a table's committed open versions. */
+export type VersionOverlay = Overlay<OpenVersion>;
+
 /** Creates a layer whose changes reach `base` only on commit (so a failed write leaves no trace). */
-export function createOverlay(base: Map<string, OpenVersion>): VersionOverlay {
-  const changes = new Map<string, OpenVersion | undefined>();
+export function createOverlay<V>(base: Map<string, V>): Overlay<V> {
+  const changes = new Map<string, V | undefined>();
   return {
     get: (key) => (changes.has(key) ? changes.get(key) : base.get(key)),
     set: (key, version) => {
@@ -98,7 +104,8 @@ export function entityKey(keyColumns: readonly string[], row: Row): string {
   return keyColumns.length === 0 ? '' : serialize(keyColumns, row);
 }
 
-function serialize(columns: readonly string[], row: Row): string {
+/** The values of `columns` of a row, serialized so that equal values compare equal (5 and 5n, undefined and null). */
+export function serialize(columns: readonly string[], row: Row): string {
   return JSON.stringify(columns.map((name) => normalize(row[name])));
 }
 

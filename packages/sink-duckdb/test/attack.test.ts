@@ -238,6 +238,7 @@ describe('after the attacks', () => {
           'history.os',
           'history.process_stats',
           'history.processes',
+          'vw_meta.samples',
           'vw_meta.sessions',
           'vw_meta.store',
           'vw_meta.tables',

@@ -99,7 +99,9 @@ describe('lifecycle', () => {
     );
     const results = await Promise.all([...writes, sink.flush()]);
     for (const result of results) expect('status' in result ? result.status.code : result.code).toBe('OK');
-    expect(await count(reader, 'SELECT count(*) FROM history.process_stats')).toBe(8);
+    // Each snapshot holds one new pid: 8 rows, and a tombstone for the pid each of the last 7 dropped.
+    expect(await count(reader, 'SELECT count(*) FROM history.process_stats WHERE _gone IS NOT TRUE')).toBe(8);
+    expect(await count(reader, 'SELECT count(*) FROM history.process_stats WHERE _gone')).toBe(7);
     expect(await count(reader, 'SELECT count(*) FROM history.processes')).toBe(8);
     expect(await count(reader, 'SELECT count(*) FROM history.processes WHERE valid_to IS NULL')).toBe(1);
     await sink.close();
@@ -128,7 +130,8 @@ describe('write path', () => {
     expect(result.rejected).toEqual([1]);
     expect(sink.stats().rowsWritten).toBe(2);
     expect(await count(reader, 'SELECT count(*) FROM processes')).toBe(1);
-    expect(await rowsOf(reader, { sql: 'SELECT * FROM process_stats' })).toEqual([{ host: 'host-a', ts: iso(T0), pid: 1, rss: 1, cpu: 1 }]);
+    // Without a time, a metric table is its raw change rows, with the tombstone column (NULL on a row of values).
+    expect(await rowsOf(reader, { sql: 'SELECT * FROM process_stats' })).toEqual([{ host: 'host-a', ts: iso(T0), pid: 1, rss: 1, cpu: 1, _gone: null }]);
     await sink.close();
   });
 
