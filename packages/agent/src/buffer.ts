@@ -521,13 +521,18 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
       }
       const pending = pendingStatus();
       if (pending !== undefined) return pending;
-      let flushed: Status;
-      try {
-        flushed = await sink.flush();
-      } catch (error) {
-        flushed = statusFromError(error, { source: sink.name, op: 'flush' });
+      // A sink that cannot flush now (its disk is full) says so retryably: try again until the deadline.
+      for (;;) {
+        let flushed: Status;
+        try {
+          flushed = await sink.flush();
+        } catch (error) {
+          flushed = statusFromError(error, { source: sink.name, op: 'flush' });
+        }
+        const left = until - clock.now();
+        if (isOk(flushed) || !flushed.retryable || stopped || left <= 0) return withSource(flushed, sink.name, 'flush');
+        await sleep(clock, Math.min(left, flushed.retryAfterMs ?? delay()));
       }
-      return withSource(flushed, sink.name, 'flush');
     },
     stop,
     spill() {

@@ -188,7 +188,8 @@ async function onFullDisk(context: TestContext, name: string, body: (disk: FullD
     const filler = join(disk, 'filler');
     fill(filler);
     const full = lastSeq(dataDir);
-    await waitFor('rows collected while the disk is full', () => lastSeq(dataDir) >= full + 5, daemon);
+    // The last partly filled pages of the WAL take a few more small commits: wait until writes fail.
+    await waitFor('writes failing on the full disk', () => lastSeq(dataDir) >= full + 5 && daemon.stderr().includes('No space left on device'), daemon);
     await body({ dataDir, store, daemon, filler });
   } finally {
     execFileSync('umount', [disk]);
