@@ -38,6 +38,7 @@ export type {
   ProbeStartContext,
   QueryRequest,
   QueryResult,
+  Recording,
   ReaderDeps,
   ReaderFactory,
   ResultColumn,

@@ -250,6 +250,20 @@ export interface StoreInfo {
   readonly last: number | null;
   /** Hosts recorded. */
   readonly hosts: readonly string[];
+  /** The runs of the recorder, per host, oldest first. Absent from stores that cannot tell. */
+  readonly recordings?: readonly Recording[];
+}
+
+/** One run of a recorder on one host. Times are epoch milliseconds. */
+export interface Recording {
+  /** The host recorded. */
+  readonly host: string;
+  /** When the run started. */
+  readonly from: number;
+  /** When it stopped; null while it runs, or when it ended without stopping (a crash; see `lastWrite`). */
+  readonly to: number | null;
+  /** Its last write, null before the first. */
+  readonly lastWrite: number | null;
 }
 
 /** Each host's last two samples of a metric table at or before an instant: what a rate or a CPU% needs. Times are epoch milliseconds. */

@@ -108,6 +108,15 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
           classifyDuckDbError(error, 'info', backend.source),
         );
         if (!hosts.ok) return hosts;
+        const sessions = await fromPromise(
+          selectRows(
+            connection,
+            `SELECT host, epoch_ms(started_at), epoch_ms(stopped_at), epoch_ms(last_write_at) FROM ${META_SCHEMA}.sessions ORDER BY host, started_at, id`,
+          ),
+          (error) => classifyDuckDbError(error, 'info', backend.source),
+        );
+        if (!sessions.ok) return sessions;
+        const time = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
         const firsts = tables.value.map((table) => table.first).filter((time): time is number => time !== null);
         const lasts = tables.value.map((table) => table.last).filter((time): time is number => time !== null);
         const info: StoreInfo = {
@@ -116,6 +125,7 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
           first: firsts.length === 0 ? null : Math.min(...firsts),
           last: lasts.length === 0 ? null : Math.max(...lasts),
           hosts: hosts.value.map(([host]) => String(host)),
+          recordings: sessions.value.map(([host, from, to, last]) => ({ host: String(host), from: Number(from), to: time(to), lastWrite: time(last) })),
         };
         return { ok: true, value: info };
       }),

@@ -149,6 +149,11 @@ describe('metric samples', () => {
     ]);
     const info = await b.reader.info();
     expect(info.ok && info.value.hosts).toEqual(['host-a', 'host-b']);
+    // One recording per run: host-a's stopped when it closed, host-b's still runs.
+    expect(info.ok && info.value.recordings).toEqual([
+      { host: 'host-a', from: T0, to: T0 + 20 * SECOND, lastWrite: T0 + 20 * SECOND },
+      { host: 'host-b', from: T0 + 30 * SECOND, to: null, lastWrite: T0 + 30 * SECOND },
+    ]);
     await b.sink.close();
   });
 });

@@ -12,6 +12,7 @@ import { escapeText, jsonText } from './escape.js';
 import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { Format, formatResult, renderTable } from './format.js';
 import { psRows, PsSort, renderPs } from './ps.js';
+import { notRecorded } from './recordings.js';
 import { renderDaemonStatus, renderOfflineStatus } from './status.js';
 import { parseDuration, parseTime } from './time.js';
 import { VERSION } from './version.js';
@@ -90,6 +91,12 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
   const jsonOption = (): Option => new Option('--json', 'the same as --format json').conflicts('format');
   const formatOf = (options: FormatOptions): Format => (options.json === true ? Format.JSON : options.format);
 
+  /** What the recordings cover, when none covers `from`..`to`; undefined when one does or the store cannot tell. */
+  const uncoveredNote = async (connection: Connection, from: number, to: number): Promise<string | undefined> => {
+    const info = await connection.reader.info();
+    return info.ok ? notRecorded(info.value, from, to, connection.kind === 'daemon', io.now()) : undefined;
+  };
+
   program
     .command('query')
     .description('Run one read-only SQL statement over the recording, optionally as of an instant or over a range')
@@ -118,11 +125,18 @@ Examples:
     .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string } & FormatOptions) => {
       const request = buildRequest(sql, options, io.now());
       if (!request.ok) return fail(request.status, ExitCode.USAGE);
-      await withReader(async ({ reader }) => {
-        const result = await reader.query(request.value);
+      await withReader(async (connection) => {
+        const result = await connection.reader.query(request.value);
         if (!result.ok) return fail(result.status);
         io.out(`${formatResult(result.value, formatOf(options))}\n`);
         if (result.value.truncated) io.err(`virtualeyes: output cut at ${appliedRowCap(result.value)} rows (--max-rows)\n`);
+        // An empty answer about a time no recording covers says so.
+        const { at, from, to } = request.value;
+        const asked = at !== undefined ? [at, at] : from !== undefined ? [from, to ?? io.now()] : undefined;
+        if (result.value.rows.length === 0 && asked !== undefined) {
+          const note = await uncoveredNote(connection, asked[0]!, asked[1]!);
+          if (note !== undefined) io.err(`virtualeyes: ${note}\n`);
+        }
       });
     });
 
@@ -183,11 +197,14 @@ Examples:
       if (!window.ok) return fail(window.status, ExitCode.USAGE);
       const limit = options.limit === undefined ? undefined : positiveInt(options.limit, '--limit');
       if (limit !== undefined && !limit.ok) return fail(limit.status, ExitCode.USAGE);
-      await withReader(async ({ reader }) => {
+      await withReader(async (connection) => {
+        const { reader } = connection;
         const result = await psRows(reader, { at: at.value, stalenessMs: window.value, sort: options.sort, ...(limit === undefined ? {} : { limit: limit.value }), timeoutMs: 60_000 });
         if (!result.ok) return fail(result.status);
         if (result.value.rows.length === 0) {
-          return fail({ code: StatusCode.NOT_FOUND, message: `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`, retryable: false });
+          const uncovered = await uncoveredNote(connection, at.value, at.value);
+          const message = uncovered ?? `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`;
+          return fail({ code: StatusCode.NOT_FOUND, message, retryable: false });
         }
         if (result.value.truncated) io.err("virtualeyes: the store cut an answer at its row cap (maxRows); the list is incomplete\n");
         if (format !== Format.TABLE) {

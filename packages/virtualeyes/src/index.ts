@@ -12,5 +12,6 @@ export { escapeText, hasUnsafeChar, jsonText, truncateText } from './escape.js';
 export { cellText, csvField, displayCell, Format, formatBytes, formatDuration, formatResult, renderTable, rowObjects } from './format.js';
 export { psRows, PsSort, renderPs } from './ps.js';
 export type { PsRequest, PsResult } from './ps.js';
+export { notRecorded, recordedSpans } from './recordings.js';
 export { parseDuration, parseTime } from './time.js';
 export { VERSION } from './version.js';

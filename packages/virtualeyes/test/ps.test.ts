@@ -221,6 +221,18 @@ describe('the CLI over hostile recorded text', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('ps and query say when no recording covers the instant asked about', async () => {
+    const before = new Date(T0 - 3_600_000).toISOString();
+    const ps = await cli('ps', '--at', before);
+    expect(ps.code).toBe(1);
+    expect(ps.err).toMatch(/^virtualeyes: NOT_FOUND: no recording at 2026-11-22T04:00:00Z; recordings cover 2026-11-22T\S+–\S+\n$/);
+    const query = await cli('query', '--at', before, 'select pid from processes');
+    expect(query.code).toBe(0);
+    expect(query.err).toMatch(/^virtualeyes: no recording at 2026-11-22T04:00:00Z; recordings cover /);
+    // An answer with rows, or about a recorded time, carries no such note.
+    expect((await cli('query', '--at', at, 'select pid from processes')).err).toBe('');
+  });
+
   it('ps shows command lines, command names and the host escaped, and aligns the escaped text', async () => {
     const { code, out, err } = await cli('ps', '--at', at, '--sort', 'pid');
     expect(code).toBe(0);
