@@ -59,67 +59,46 @@ export interface DaemonMemory {
   readonly external: number;
 }
 
-/** JSON Schema of a QueryRequest body. */
-export const QUERY_REQUEST_SCHEMA: JsonSchema = Object.freeze({
-  type: 'object',
-  additionalProperties: false,
-  required: ['sql'],
-  properties: {
-    sql: { type: 'string', minLength: 1, maxLength: 100_000 },
-    at: { type: 'number' },
-    from: { type: 'number' },
-    to: { type: 'number' },
-    stalenessMs: { type: 'integer', minimum: 0 },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
-    maxRows: { type: 'integer', minimum: 1 },
-  },
-});
+/** The limits every reading request may ask for: a time limit (at most 10 minutes) and a row cap; the store caps both again. */
+const LIMITS = {
+  timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+  maxRows: { type: 'integer', minimum: 1 },
+} as const;
+
+/** An instant, epoch milliseconds; the store checks its range. */
+const INSTANT: JsonSchema = { type: 'number' };
 
 /** A table name as a request may give it: an identifier, which the store still looks up in its catalogue. */
 const TABLE_NAME: JsonSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' };
 
-/** JSON Schema of a SamplesRequest body. */
-export const SAMPLES_REQUEST_SCHEMA: JsonSchema = Object.freeze({
-  type: 'object',
-  additionalProperties: false,
-  required: ['table', 'at'],
-  properties: {
-    table: TABLE_NAME,
-    at: { type: 'number' },
-    stalenessMs: { type: 'integer', minimum: 0 },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
-    maxRows: { type: 'integer', minimum: 1 },
-  },
+/** A host name to filter by. */
+const HOST: JsonSchema = { type: 'string', minLength: 1, maxLength: 255 };
+
+/** How far back a sample may be. */
+const STALENESS: JsonSchema = { type: 'integer', minimum: 0 };
+
+/** A closed request schema: the given properties, `required` among them, nothing else. */
+function request(required: readonly string[], properties: Record<string, JsonSchema>): JsonSchema {
+  return Object.freeze({ type: 'object', additionalProperties: false, required, properties: { ...properties, ...LIMITS } });
+}
+
+/** JSON Schema of a QueryRequest body. */
+export const QUERY_REQUEST_SCHEMA: JsonSchema = request(['sql'], {
+  sql: { type: 'string', minLength: 1, maxLength: 100_000 },
+  at: INSTANT,
+  from: INSTANT,
+  to: INSTANT,
+  stalenessMs: STALENESS,
 });
+
+/** JSON Schema of a SamplesRequest body. */
+export const SAMPLES_REQUEST_SCHEMA: JsonSchema = request(['table', 'at'], { table: TABLE_NAME, at: INSTANT, stalenessMs: STALENESS });
 
 /** JSON Schema of a StatesRequest body. */
-export const STATES_REQUEST_SCHEMA: JsonSchema = Object.freeze({
-  type: 'object',
-  additionalProperties: false,
-  required: ['table', 'at'],
-  properties: {
-    table: TABLE_NAME,
-    at: { type: 'number' },
-    host: { type: 'string', minLength: 1, maxLength: 255 },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
-    maxRows: { type: 'integer', minimum: 1 },
-  },
-});
+export const STATES_REQUEST_SCHEMA: JsonSchema = request(['table', 'at'], { table: TABLE_NAME, at: INSTANT, host: HOST });
 
 /** JSON Schema of a VersionsRequest body. */
-export const VERSIONS_REQUEST_SCHEMA: JsonSchema = Object.freeze({
-  type: 'object',
-  additionalProperties: false,
-  required: ['table', 'from', 'to'],
-  properties: {
-    table: TABLE_NAME,
-    from: { type: 'number' },
-    to: { type: 'number' },
-    host: { type: 'string', minLength: 1, maxLength: 255 },
-    timeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
-    maxRows: { type: 'integer', minimum: 1 },
-  },
-});
+export const VERSIONS_REQUEST_SCHEMA: JsonSchema = request(['table', 'from', 'to'], { table: TABLE_NAME, from: INSTANT, to: INSTANT, host: HOST });
 
 const HTTP_STATUS: Readonly<Record<StatusCode, number>> = {
   OK: 200,
