@@ -103,6 +103,15 @@ export async function inTransaction<T>(connection: DuckDBConnection, work: () =>
   }
 }
 
+/** The refusal of a store whose layout is newer than this sink knows: it says what to do, and that nothing was changed. */
+export function newerLayout(version: number, source: string, op: string): Status {
+  return fail(
+    StatusCode.UNSUPPORTED,
+    `the store was written by a newer sink-duckdb (layout version ${version}; this one knows up to ${FORMAT_VERSION}): install a newer @virtualeyes/sink-duckdb, or give this one another path; the file is left as it is`,
+    { source, op, retryable: false },
+  );
+}
+
 /**
  * Creates or upgrades the layout for `tables`, closes versions an earlier session left open
  * and records a new session for `host`. A table that cannot be stored is reported in
@@ -135,15 +144,7 @@ export async function prepareStore(
     (error) => classifyDuckDbError(error, 'create store layout', source),
   );
   if (!base.ok) return base;
-  if (base.value > FORMAT_VERSION) {
-    return {
-      ok: false,
-      status: fail(StatusCode.UNSUPPORTED, `the store uses layout version ${base.value}; this sink knows up to ${FORMAT_VERSION}`, {
-        source,
-        op: 'start',
-      }),
-    };
-  }
+  if (base.value > FORMAT_VERSION) return { ok: false, status: newerLayout(base.value, source, 'start') };
 
   const unusable = new Map<string, Status>();
   const known = await fromPromise(readMetaTables(connection), (error) => classifyDuckDbError(error, 'read table metadata', source));

@@ -28,11 +28,11 @@ import {
 } from '@virtualeyes/core';
 import { parseConfig, STORE_NAME, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
-import { readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
+import { newerLayout, readMetaTables, readPhysicalColumns, selectRows, type MetaTable } from './layout.js';
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { runSamples, runStates, runVersions } from './samples.js';
-import { historyTable, META_SCHEMA, quoteText, SAMPLES_TABLE, StoreColumn, timeColumnsOf } from './sql.js';
+import { FORMAT_VERSION, historyTable, META_SCHEMA, quoteText, SAMPLES_TABLE, StoreColumn, timeColumnsOf } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
 
 /** What a reader reads through. */
@@ -208,19 +208,21 @@ export const createReader: ReaderFactory<DuckDbConfig> = async (rawConfig, deps)
     safely(() => instance.closeSync());
     return OK;
   };
-  const recording = await isRecording(pool);
-  if (!recording.ok || !recording.value) {
+  const recording = await recordingLayout(pool);
+  if (!recording.ok || recording.value === undefined || recording.value > FORMAT_VERSION) {
     await release();
-    return recording.ok
-      ? { ok: false, status: fail(StatusCode.NOT_FOUND, `${path} is not a virtualeyes recording`, { source: STORE_NAME, op: 'open store' }) }
-      : recording;
+    if (!recording.ok) return recording;
+    // A newer layout may mean what this reader would misread: refused, as the writer refuses it.
+    if (recording.value !== undefined) return { ok: false, status: newerLayout(recording.value, STORE_NAME, 'open store') };
+    return { ok: false, status: fail(StatusCode.NOT_FOUND, `${path} is not a virtualeyes recording`, { source: STORE_NAME, op: 'open store' }) };
   }
   deps.logger.debug('Opened store read-only', { path });
   const limiter = createStoreLimiter(config, pool, deps.clock);
   return { ok: true, value: createStoreReader({ path, config, pool, limiter, clock: deps.clock, source: STORE_NAME }, release) };
 };
 
-async function isRecording(pool: ConnectionPool): Promise<Result<boolean>> {
+/** The layout version of the store the pool reads, or undefined when it is not a recording. */
+async function recordingLayout(pool: ConnectionPool): Promise<Result<number | undefined>> {
   const connection = await pool.open();
   if (!connection.ok) return connection;
   try {
@@ -230,7 +232,10 @@ async function isRecording(pool: ConnectionPool): Promise<Result<boolean>> {
           connection.value,
           `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = '${META_SCHEMA}' AND table_name = 'tables'`,
         );
-        return Number(rows[0]?.[0] ?? 0) > 0;
+        if (Number(rows[0]?.[0] ?? 0) === 0) return undefined;
+        const version = await selectRows(connection.value, `SELECT max(format_version) FROM ${META_SCHEMA}.store`);
+        const value = version[0]?.[0];
+        return value === null || value === undefined ? FORMAT_VERSION : Number(value);
       },
       (error) => classifyDuckDbError(error, 'open store'),
     );
