@@ -180,8 +180,14 @@ export interface QueryRequest {
   readonly from?: number;
   /** End of a range (inclusive). */
   readonly to?: number;
-  /** How far before `at` a metric sample may be and still count. */
+  /** How far before `at` a metric sample may be and still count (and, for rates, how far before a sample the one before it). */
   readonly stalenessMs?: number;
+  /**
+   * With `from` and `to`: metric tables (and their rates) in buckets of this many milliseconds
+   * (an integer of at least 1000), one row per host, entity and bucket with min/avg/max/last
+   * values and counter rates; state and event tables are unaffected.
+   */
+  readonly stepMs?: number;
   /** Query time limit. */
   readonly timeoutMs?: number;
   /** Row limit; the result says when it truncated. */
@@ -319,6 +325,146 @@ export interface VersionsRequest {
 }
 
 /**
+ * What a slice is: a piece of a recording that answers every as-of question about the instants
+ * in [from, to] (with a staleness of at most `stalenessMs`) as the whole recording does. Times are
+ * epoch milliseconds.
+ */
+export interface SliceScope {
+  /** First instant the slice answers for. */
+  readonly from: number;
+  /** Last instant the slice answers for (never past the end of the recording when it was planned). */
+  readonly to: number;
+  /** The longest staleness window its as-of answers hold for. */
+  readonly stalenessMs: number;
+  /** The longest keyframe interval the recording was written with: how far before a sample its rows may lie. */
+  readonly keyframeMs: number;
+  /** The recorded tables it holds. */
+  readonly tables: readonly string[];
+}
+
+/** What a part of a slice is: a recorded table, or one of the two logs an as-of read needs besides it. */
+export type SlicePartKind = TableKind | 'samples' | 'sessions';
+
+/** One column of a slice part. */
+export interface SliceColumn {
+  /** Column name. */
+  readonly name: string;
+  /** Value type. */
+  readonly type: ColumnType;
+  /** Unit of the value, if it has one. */
+  readonly unit?: string;
+  /** What the column holds. */
+  readonly description: string;
+  /** True when the probe declared it nullable. */
+  readonly nullable?: boolean;
+  /** True for a column the store adds (`host`, `ts`, `valid_from`, `valid_to`, `_gone`, the logs' columns) rather than the probe declares. */
+  readonly added?: boolean;
+}
+
+/** One part of a slice: its rows are one file of an exported slice. */
+export interface SlicePart {
+  /** A recorded table's name, or `vw_meta.samples` / `vw_meta.sessions`. */
+  readonly name: string;
+  /** What the part is. */
+  readonly kind: SlicePartKind;
+  /** What a row is. */
+  readonly description: string;
+  /** How its rows relate to time, for someone reading the file elsewhere (what a metric row, a tombstone or a version means). */
+  readonly semantics: string;
+  /** Key columns (a recorded table's; empty for the logs). */
+  readonly key: readonly string[];
+  /** Every column, in file order. */
+  readonly columns: readonly SliceColumn[];
+  /** The column its rows are ordered and paged by. */
+  readonly timeColumn: string;
+  /** Earliest instant its rows reach back to: `from` less the lookback an as-of read at `from` needs. */
+  readonly since: number;
+}
+
+/** The request for a slice's plan: which instants and tables. Times are epoch milliseconds. */
+export interface SlicePlanRequest {
+  /** First instant to answer for. */
+  readonly from: number;
+  /** Last instant; cut to the end of the recording (now, or its last write when that is later). */
+  readonly to: number;
+  /** The staleness window the answers must hold for. Default: the store's. */
+  readonly stalenessMs?: number;
+  /** Only these recorded tables. Default: every one. */
+  readonly tables?: readonly string[];
+  /** Time limit. */
+  readonly timeoutMs?: number;
+}
+
+/** What a slice holds, part by part; its rows are then read with {@link SliceRequest}s. */
+export interface SlicePlan {
+  /** The instants, staleness and tables, as the store settled them. */
+  readonly scope: SliceScope;
+  /** The sessions log first, then the sample log (when a metric table is held), then the tables. */
+  readonly parts: readonly SlicePart[];
+}
+
+/** One page of one part of a slice. */
+export interface SliceRequest {
+  /** The plan's scope, unchanged. */
+  readonly scope: SliceScope;
+  /** The part's name. */
+  readonly part: string;
+  /** Where to go on: the `next` of the previous page; absent for the first. */
+  readonly cursor?: string;
+  /** Most rows of the page; the store caps it, and ends a page early at its result-byte limit. */
+  readonly maxRows?: number;
+  /** Time limit. */
+  readonly timeoutMs?: number;
+}
+
+/** A page of a slice part: rows in the part's column order, ordered by its time column. */
+export interface SlicePage {
+  /** The page's columns (the part's, in order). */
+  readonly columns: readonly ResultColumn[];
+  /** Rows; timestamps as ISO-8601 UTC with microseconds, big integers as strings, non-finite floats as `NaN`/`Infinity`/`-Infinity`. */
+  readonly rows: readonly (readonly Cell[])[];
+  /** The cursor of the next page; absent on the last one. */
+  readonly next?: string;
+  /** Time the store spent, milliseconds. */
+  readonly elapsedMs: number;
+}
+
+/** Rows going into one file of a slice, page by page. */
+export interface SliceFileWriter {
+  /** Adds rows (in the columns' order). */
+  append(rows: readonly (readonly Cell[])[]): Promise<Status>;
+  /** Writes the file; the number of rows in it. */
+  finish(): Promise<Result<number>>;
+  /** Drops what was appended and removes what was written; safe after finish. */
+  abort(): Promise<void>;
+}
+
+/** A new store being loaded with a slice, part by part. */
+export interface SliceLoader {
+  /** The store file being created. */
+  readonly path: string;
+  /** Adds rows of a part (in the part's column order); values may also be given as their text (CSV). INVALID_ARGUMENT for a value that is not of its column's type. */
+  append(part: string, rows: readonly (readonly Cell[])[]): Promise<Status>;
+  /** Adds every row of a Parquet file written by {@link SliceFiles.createParquetWriter}; the number of rows. */
+  appendParquet(part: string, file: string): Promise<Result<number>>;
+  /** Makes the store durable and closes it; its path. */
+  finish(): Promise<Result<string>>;
+  /** Closes and removes the store being created; safe after finish fails. */
+  abort(): Promise<void>;
+}
+
+/**
+ * What a store package exports as `sliceFiles` so that a tool writes and loads slices without
+ * knowing the store's dialect: Parquet files, and a new store loaded with a slice's rows.
+ */
+export interface SliceFiles<C = Record<string, unknown>> {
+  /** A writer of one Parquet file at `path` (which must not exist) with `columns`. */
+  createParquetWriter(path: string, columns: readonly SliceColumn[]): Promise<Result<SliceFileWriter>>;
+  /** Creates the store `config` names in `deps.dataDir`, laid out for `plan`; refused when a store with data is there. */
+  createLoader(config: C, deps: ReaderDeps, plan: SlicePlan): Promise<Result<SliceLoader>>;
+}
+
+/**
  * Read-only access to a store: SQL with time travel, the questions every store answers without
  * SQL (so a tool need not know the store's dialect), the table catalogue, store facts.
  */
@@ -335,6 +481,10 @@ export interface StoreReader {
   tables(): Promise<Result<readonly StoredTable[]>>;
   /** Path, size and recorded time span. */
   info(): Promise<Result<StoreInfo>>;
+  /** What a slice of [from, to] holds. Optional: a store that cannot export slices omits it (and `slice`). */
+  slicePlan?(request: SlicePlanRequest): Promise<Result<SlicePlan>>;
+  /** One page of one part of a slice planned with {@link StoreReader.slicePlan}. */
+  slice?(request: SliceRequest): Promise<Result<SlicePage>>;
   /** Releases the reader; safe to call twice. */
   close(): Promise<Status>;
 }

@@ -45,6 +45,11 @@ export interface ColumnDef {
   readonly description: string;
   /** Whether rows may carry null (key columns never may). */
   readonly nullable?: boolean;
+  /**
+   * A cumulative counter since an origin (boot, the process's start): only its change over time
+   * means something, so stores derive per-second rates from it. Numeric and never a key column.
+   */
+  readonly counter?: true;
 }
 
 /** What a column may say besides its name, type and description. */
@@ -53,6 +58,8 @@ export interface ColumnOptions {
   readonly unit?: string;
   /** Rows may carry null here (never in a key column). */
   readonly nullable?: boolean;
+  /** A cumulative counter since an origin: only its change over time means something; stores derive per-second rates. */
+  readonly counter?: boolean;
 }
 
 function builder(type: ColumnType): (name: string, description: string, options?: ColumnOptions) => ColumnDef {
@@ -62,12 +69,13 @@ function builder(type: ColumnType): (name: string, description: string, options?
     description,
     ...(options.unit === undefined ? {} : { unit: options.unit }),
     ...(options.nullable === true ? { nullable: true } : {}),
+    ...(options.counter === true ? { counter: true } : {}),
   });
 }
 
 /**
  * Column builders, one per {@link ColumnType}: `column.int64('rss', 'Resident set size.', { unit: 'bytes' })`.
- * They build plain {@link ColumnDef}s (no unit or nullable key when not given), so a schema
+ * They build plain {@link ColumnDef}s (no unit, nullable or counter key when not given), so a schema
  * reads as a list and two probes declare the same column the same way.
  */
 export const column = {
@@ -126,6 +134,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const KINDS: ReadonlySet<string> = new Set(Object.values(TableKind));
 const TYPES: ReadonlySet<string> = new Set(Object.values(ColumnType));
+const NUMERIC: ReadonlySet<string> = new Set([ColumnType.INT32, ColumnType.INT64, ColumnType.FLOAT64]);
 
 /** Checks a schema's names, kinds, types and keys; returns INVALID_ARGUMENT naming the problem. */
 export function validateSchema(schema: TableSchema): Status {
@@ -141,12 +150,14 @@ export function validateSchema(schema: TableSchema): Status {
     if (RESERVED_COLUMNS.includes(column.name)) return bad(`column '${column.name}' is reserved`);
     if (seen.has(column.name)) return bad(`column '${column.name}' declared twice`);
     if (!TYPES.has(column.type)) return bad(`column '${column.name}' has unknown type '${String(column.type)}'`);
+    if (column.counter === true && !NUMERIC.has(column.type)) return bad(`counter column '${column.name}' must be int32, int64 or float64, not ${column.type}`);
     seen.add(column.name);
   }
   for (const key of schema.key) {
     const column = schema.columns.find((candidate) => candidate.name === key);
     if (column === undefined) return bad(`key column '${key}' is not declared`);
     if (column.nullable === true) return bad(`key column '${key}' must not be nullable`);
+    if (column.counter === true) return bad(`key column '${key}' cannot be a counter`);
   }
   if (schema.defaultIntervalMs !== undefined && !(schema.defaultIntervalMs > 0)) {
     return bad('defaultIntervalMs must be positive');

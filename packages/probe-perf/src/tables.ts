@@ -21,11 +21,11 @@ function counterColumns(summed: string): ColumnDef[] {
     column.int64(
       'value',
       `The count scaled by time_enabled / time_running (the raw count when never multiplexed), cumulative since opened_at${summed}; nanoseconds for cpu-clock and task-clock. Null when the counter never ran (time_running 0).`,
-      { nullable: true },
+      { nullable: true, counter: true },
     ),
-    column.int64('raw', `The count as the kernel read it, unscaled, cumulative since opened_at${summed}.`),
-    column.int64('time_enabled', `Time the counter was enabled since opened_at${summed}.`, { unit: 'ns' }),
-    column.int64('time_running', `Time the counter was actually counting on the PMU${summed}; less than time_enabled when multiplexed.`, { unit: 'ns' }),
+    column.int64('raw', `The count as the kernel read it, unscaled, cumulative since opened_at${summed}.`, { counter: true }),
+    column.int64('time_enabled', `Time the counter was enabled since opened_at${summed}.`, { unit: 'ns', counter: true }),
+    column.int64('time_running', `Time the counter was actually counting on the PMU${summed}; less than time_enabled when multiplexed.`, { unit: 'ns', counter: true }),
     column.float64('scale', 'time_enabled / time_running, the factor applied to raw: 1 when never multiplexed, null when the counter never ran.', { nullable: true }),
     column.text('group_leader', 'The event leading the group this one was counted in (itself when counted alone): events of one group count over the same window, so their ratios are exact.'),
   ];
@@ -81,9 +81,9 @@ export const PERF_NUMA_TABLE: TableSchema = {
   defaultIntervalMs: 5000,
   columns: [
     column.int32('node', 'NUMA node number.'),
-    ...NUMASTAT.map(([name, description]) => column.int64(name, `${description} Cumulative since boot (numastat).`, { unit: 'pages' })),
-    column.int64('node_loads', "perf node-loads (memory loads served by a node) counted on this node's CPUs, scaled and summed; null where the event is unavailable or not configured.", { unit: 'count', nullable: true }),
-    column.int64('node_load_misses', "perf node-load-misses (loads served by a remote node) counted on this node's CPUs; null where unavailable.", { unit: 'count', nullable: true }),
+    ...NUMASTAT.map(([name, description]) => column.int64(name, `${description} Cumulative since boot (numastat).`, { unit: 'pages', counter: true })),
+    column.int64('node_loads', "perf node-loads (memory loads served by a node) counted on this node's CPUs, scaled and summed; null where the event is unavailable or not configured.", { unit: 'count', nullable: true, counter: true }),
+    column.int64('node_load_misses', "perf node-load-misses (loads served by a remote node) counted on this node's CPUs; null where unavailable.", { unit: 'count', nullable: true, counter: true }),
   ],
 };
 

@@ -68,7 +68,7 @@ export const CPU_TABLE: TableSchema = {
   defaultIntervalMs: 1000,
   columns: [
     column.text('cpu', "Logical CPU number ('0', '1'…), or 'all' for the sum."),
-    ...CPU_TIMES.map(([name, description, nullable]) => column.int64(name, `${description} Cumulative since boot.`, { unit: 'ms', nullable })),
+    ...CPU_TIMES.map(([name, description, nullable]) => column.int64(name, `${description} Cumulative since boot.`, { unit: 'ms', nullable, counter: true })),
   ],
 };
 
@@ -148,10 +148,10 @@ export const LOAD_TABLE: TableSchema = {
     column.int32('procs_running', 'Tasks runnable now (procs_running).', { unit: 'count' }),
     column.int32('procs_blocked', 'Tasks blocked on I/O now (procs_blocked).', { unit: 'count' }),
     column.int32('tasks', 'Tasks (threads) that exist now, from /proc/loadavg.', { unit: 'count' }),
-    column.int64('context_switches', 'Context switches since boot (ctxt).', { unit: 'count' }),
-    column.int64('forks', 'Tasks created since boot (processes).', { unit: 'count' }),
-    column.int64('interrupts', 'Hardware interrupts serviced since boot (intr).', { unit: 'count' }),
-    column.int64('softirqs', 'Soft interrupts serviced since boot (softirq).', { unit: 'count', nullable: true }),
+    column.int64('context_switches', 'Context switches since boot (ctxt).', { unit: 'count', counter: true }),
+    column.int64('forks', 'Tasks created since boot (processes).', { unit: 'count', counter: true }),
+    column.int64('interrupts', 'Hardware interrupts serviced since boot (intr).', { unit: 'count', counter: true }),
+    column.int64('softirqs', 'Soft interrupts serviced since boot (softirq).', { unit: 'count', nullable: true, counter: true }),
   ],
 };
 
@@ -192,21 +192,21 @@ export const PROCESS_STATS_TABLE: TableSchema = {
   defaultIntervalMs: 5000,
   columns: [
     ...PROCESS_KEY,
-    column.int64('utime', 'CPU time in user mode since the process started.', { unit: 'ms' }),
-    column.int64('stime', 'CPU time in kernel mode since the process started.', { unit: 'ms' }),
+    column.int64('utime', 'CPU time in user mode since the process started.', { unit: 'ms', counter: true }),
+    column.int64('stime', 'CPU time in kernel mode since the process started.', { unit: 'ms', counter: true }),
     column.int64('rss', 'Resident memory (VmRSS); 0 for kernel threads and zombies.', { unit: 'bytes' }),
     column.int64('vsize', 'Virtual memory size.', { unit: 'bytes' }),
     column.int32('threads', 'Threads in the process.', { unit: 'count' }),
     column.text('state', 'One-letter state: R running, S sleeping, D disk wait, Z zombie, T stopped, I idle…'),
     column.int32('nice', 'Nice value, -20 (favoured) to 19.'),
-    column.int64('minflt', 'Minor page faults (no disk read) since start.', { unit: 'count' }),
-    column.int64('majflt', 'Major page faults (disk read) since start.', { unit: 'count' }),
-    column.int64('read_bytes', 'Bytes the process caused to be read from storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true }),
-    column.int64('write_bytes', 'Bytes the process caused to be written to storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true }),
-    column.int64('read_chars', 'Bytes read through read() and similar calls, page cache hits included (rchar).', { unit: 'bytes', nullable: true }),
-    column.int64('write_chars', 'Bytes written through write() and similar calls (wchar).', { unit: 'bytes', nullable: true }),
-    column.int64('voluntary_ctxt_switches', 'Context switches where the process gave up the CPU (waiting).', { unit: 'count' }),
-    column.int64('nonvoluntary_ctxt_switches', 'Context switches where the process was preempted.', { unit: 'count' }),
+    column.int64('minflt', 'Minor page faults (no disk read) since start.', { unit: 'count', counter: true }),
+    column.int64('majflt', 'Major page faults (disk read) since start.', { unit: 'count', counter: true }),
+    column.int64('read_bytes', 'Bytes the process caused to be read from storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true, counter: true }),
+    column.int64('write_bytes', 'Bytes the process caused to be written to storage; null when /proc/PID/io is unreadable.', { unit: 'bytes', nullable: true, counter: true }),
+    column.int64('read_chars', 'Bytes read through read() and similar calls, page cache hits included (rchar).', { unit: 'bytes', nullable: true, counter: true }),
+    column.int64('write_chars', 'Bytes written through write() and similar calls (wchar).', { unit: 'bytes', nullable: true, counter: true }),
+    column.int64('voluntary_ctxt_switches', 'Context switches where the process gave up the CPU (waiting).', { unit: 'count', counter: true }),
+    column.int64('nonvoluntary_ctxt_switches', 'Context switches where the process was preempted.', { unit: 'count', counter: true }),
   ],
 };
 

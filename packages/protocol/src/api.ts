@@ -23,6 +23,10 @@ export const ApiRoute = {
   STATES: '/v1/states',
   /** POST a VersionsRequest: a QueryResult (the versions of a state table valid at some time in a range). */
   VERSIONS: '/v1/versions',
+  /** POST a SlicePlanRequest: a SlicePlan (what a slice of a range holds, part by part). */
+  SLICE_PLAN: '/v1/slice/plan',
+  /** POST a SliceRequest: a SlicePage (one page of one part; at most the store's maxRows rows and about its maxResultBytes). */
+  SLICE: '/v1/slice',
 } as const;
 
 /** What GET /v1/status returns. */
@@ -89,6 +93,8 @@ export const QUERY_REQUEST_SCHEMA: JsonSchema = request(['sql'], {
   from: INSTANT,
   to: INSTANT,
   stalenessMs: STALENESS,
+  // Buckets of a range, milliseconds; the store checks it further (with from and to, at most 10 000 buckets).
+  stepMs: { type: 'integer', minimum: 1000 },
 });
 
 /** JSON Schema of a SamplesRequest body. */
@@ -99,6 +105,29 @@ export const STATES_REQUEST_SCHEMA: JsonSchema = request(['table', 'at'], { tabl
 
 /** JSON Schema of a VersionsRequest body. */
 export const VERSIONS_REQUEST_SCHEMA: JsonSchema = request(['table', 'from', 'to'], { table: TABLE_NAME, from: INSTANT, to: INSTANT, host: HOST });
+
+/** The recorded tables a slice holds. */
+const SLICE_TABLES: JsonSchema = { type: 'array', maxItems: 1024, items: TABLE_NAME };
+
+/** JSON Schema of a SlicePlanRequest body (a time limit, no row cap). */
+export const SLICE_PLAN_REQUEST_SCHEMA: JsonSchema = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: { from: INSTANT, to: INSTANT, stalenessMs: STALENESS, tables: SLICE_TABLES, timeoutMs: LIMITS.timeoutMs },
+});
+
+/** JSON Schema of a SliceRequest body: the plan's scope as the store gave it, a part, and the cursor of the previous page. */
+export const SLICE_REQUEST_SCHEMA: JsonSchema = request(['scope', 'part'], {
+  scope: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['from', 'to', 'stalenessMs', 'keyframeMs', 'tables'],
+    properties: { from: INSTANT, to: INSTANT, stalenessMs: STALENESS, keyframeMs: STALENESS, tables: SLICE_TABLES },
+  },
+  part: { type: 'string', minLength: 1, maxLength: 136, pattern: '^(vw_meta\\.)?[A-Za-z_][A-Za-z0-9_]*$' },
+  cursor: { type: 'string', maxLength: 64, pattern: '^-?[0-9]{1,20}:[0-9]{1,15}$' },
+});
 
 const HTTP_STATUS: Readonly<Record<StatusCode, number>> = {
   OK: 200,

@@ -19,6 +19,10 @@ import {
   type Result,
   type Samples,
   type SamplesRequest,
+  type SlicePage,
+  type SlicePlan,
+  type SlicePlanRequest,
+  type SliceRequest,
   type StatesRequest,
   type Status,
   type StoredTable,
@@ -154,6 +158,10 @@ export interface DaemonClient extends StoreReader {
   readonly socket: string;
   /** The daemon's status. */
   status(): Promise<Result<DaemonStatus>>;
+  /** What a slice holds: the daemon's store answers, or UNSUPPORTED when it cannot export. */
+  slicePlan(request: SlicePlanRequest): Promise<Result<SlicePlan>>;
+  /** One page of a slice part. */
+  slice(request: SliceRequest): Promise<Result<SlicePage>>;
 }
 
 /**
@@ -174,6 +182,8 @@ export function createDaemonClient(target: DaemonTarget): DaemonClient {
     samples: (body: SamplesRequest) => open('samples', () => callPatiently<Samples>(to, 'POST', ApiRoute.SAMPLES, body)),
     states: (body: StatesRequest) => open('states', () => callPatiently<QueryResult>(to, 'POST', ApiRoute.STATES, body)),
     versions: (body: VersionsRequest) => open('versions', () => callPatiently<QueryResult>(to, 'POST', ApiRoute.VERSIONS, body)),
+    slicePlan: (body: SlicePlanRequest) => open('slice plan', () => callPatiently<SlicePlan>(to, 'POST', ApiRoute.SLICE_PLAN, body)),
+    slice: (body: SliceRequest) => open('slice', () => callPatiently<SlicePage>(to, 'POST', ApiRoute.SLICE, body)),
     tables: () =>
       open('list tables', async () => {
         const result = await callPatiently<{ tables: StoredTable[] }>(to, 'GET', ApiRoute.TABLES);

@@ -15,7 +15,16 @@ export {
   TOKEN_FILE_NAME,
 } from './host-config.js';
 export type { ApiConfig, ConfigOverrides, HostConfig, TcpApiConfig } from './host-config.js';
-export { ApiRoute, httpStatusOf, QUERY_REQUEST_SCHEMA, SAMPLES_REQUEST_SCHEMA, STATES_REQUEST_SCHEMA, VERSIONS_REQUEST_SCHEMA } from './api.js';
+export {
+  ApiRoute,
+  httpStatusOf,
+  QUERY_REQUEST_SCHEMA,
+  SAMPLES_REQUEST_SCHEMA,
+  SLICE_PLAN_REQUEST_SCHEMA,
+  SLICE_REQUEST_SCHEMA,
+  STATES_REQUEST_SCHEMA,
+  VERSIONS_REQUEST_SCHEMA,
+} from './api.js';
 export { BUSY_RETRIES, callDaemon, createDaemonClient } from './client.js';
 export type { DaemonClient, DaemonEndpoint, DaemonTarget } from './client.js';
 export type { DaemonMemory, DaemonStatus } from './api.js';

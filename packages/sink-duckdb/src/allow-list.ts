@@ -9,6 +9,7 @@ import { fail, fromPromise, fromThrowable, StatusCode, type Status } from '@virt
 import { STORE_NAME } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS } from './functions.js';
+import { TIERS_SCHEMA } from './layout.js';
 import { HISTORY_SCHEMA, META_SCHEMA } from './sql.js';
 
 /** The message of every refused non-SELECT or multi-statement query. */
@@ -18,7 +19,10 @@ export const ONLY_SELECT = 'only one read-only SELECT statement is allowed';
 export const NO_PARAMETERS = 'query parameters ($1, ?) are not supported';
 
 /** The store's own tables a query may read besides the recorded ones, as `vw_meta.<name>`. */
-export const META_TABLES: readonly string[] = ['samples', 'sessions', 'tables'];
+export const META_TABLES: readonly string[] = ['retention', 'samples', 'sessions', 'tables', 'tiers'];
+
+/** A tier table's name, `<recorded table>_<seconds>s`, as a query may read it in `vw_tiers`. */
+const TIER_NAME = /^(.+)_\d+s$/;
 
 /** JSON as `json_serialize_sql` produces it. */
 type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
@@ -322,7 +326,7 @@ function checkFunction(node: Node, allowed: ReadonlySet<string>): string | undef
   return qualifierOk && allowed.has(name.toLowerCase()) ? undefined : `function ${qualified} is not allowed in queries`;
 }
 
-/** A table must be a recorded table (bare or in `history`), `vw_meta.samples`/`sessions`/`tables`, or a CTE in scope. */
+/** A table must be a recorded table (bare or in `history`), a tier of one in `vw_tiers`, one of {@link META_TABLES} in `vw_meta`, or a CTE in scope. */
 function checkTable(node: Node, context: Context): string | undefined {
   const name = String(node['table_name'] ?? '');
   const schema = String(node['schema_name'] ?? '');
@@ -333,6 +337,7 @@ function checkTable(node: Node, context: Context): string | undefined {
     if (where === '' && (context.ctes.has(table) || context.recorded.has(table))) return undefined;
     if (where === HISTORY_SCHEMA && context.recorded.has(table)) return undefined;
     if (where === META_SCHEMA && META.has(table)) return undefined;
+    if (where === TIERS_SCHEMA && context.recorded.has(TIER_NAME.exec(table)?.[1] ?? '')) return undefined;
   }
   return `table ${[catalog, schema, name].filter((part) => part !== '').join('.')} is not a recorded table`;
 }

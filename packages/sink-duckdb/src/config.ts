@@ -1,11 +1,34 @@
 /**
  * Options of the DuckDB store: where the file lives, how much memory and how many threads
- * DuckDB may use, the limits of queries (time, rows, bytes, how many at once) and the
- * time-travel defaults. The JSON Schema is the single source of validation and defaults
- * (and of the README's generated block).
+ * DuckDB may use, the limits of queries (time, rows, bytes, how many at once), the
+ * time-travel defaults, and how long data is kept (retention, downsampled tiers). The JSON
+ * Schema is the single source of shapes and defaults (and of the README's generated block);
+ * {@link checkConfig} then reads the durations and sizes it holds as text.
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import { validateOptions, type JsonSchema, type Result } from '@virtualeyes/core';
+import { fail, jsonPath, OK, StatusCode, validateOptions, type JsonSchema, type Result, type Status } from '@virtualeyes/core';
+
+/** How long one table's data is kept, or the default of every table: text as written in the config. */
+export interface RetentionLimits {
+  /** Oldest data kept: a duration (`7d`, `12h`, `1y`) or `forever`. */
+  readonly maxAge: string;
+  /** Most bytes one table's rows may take: a size (`2GB`, `512MiB`) or `unlimited`. */
+  readonly maxBytes: string;
+}
+
+/** Retention: the default of every table and per-table overrides (a field left out takes the default). */
+export interface RetentionConfig extends RetentionLimits {
+  /** Per-table overrides, by table name. */
+  readonly tables: Readonly<Record<string, Partial<RetentionLimits>>>;
+}
+
+/** One downsampled tier of every metric table: its bucket and how long its rows are kept. */
+export interface TierConfig {
+  /** Bucket width, a duration of whole seconds (`1m`, `1h`). */
+  readonly step: string;
+  /** How long the tier's rows are kept: a duration or `forever`. */
+  readonly keep: string;
+}
 
 /** The store's options, after defaults. */
 export interface DuckDbConfig {
@@ -35,7 +58,31 @@ export interface DuckDbConfig {
   readonly maxQueuedQueries: number;
   /** Longest a call waits for a free slot before it is refused, milliseconds. */
   readonly queueWaitMs: number;
+  /** How long raw rows are kept, per table. */
+  readonly retention: RetentionConfig;
+  /** Downsampled tiers of metric tables, finest first. */
+  readonly tiers: readonly TierConfig[];
+  /** Least time between two runs of the writer's rollup and retention, milliseconds (0: never). */
+  readonly maintenanceIntervalMs: number;
 }
+
+/** Milliseconds per duration unit. A year is 365 days. */
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+
+/** How a duration is written, for descriptions and refusals. */
+const DURATION_TEXT = 'a whole number and a unit (ms, s, m, h, d, w, y; a year is 365 days), e.g. 90s, 12h, 7d, 1y';
+
+/** The word for "no age limit" in maxAge and keep. */
+export const FOREVER = 'forever';
+
+/** The word for "no size limit" in maxBytes. */
+export const UNLIMITED = 'unlimited';
+
+/** Bytes per size unit (DuckDB's reading: KB = 1000, KiB = 1024). */
+const SIZE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3, TIB: 1024 ** 4 };
+
+/** Longest duration accepted (100 years): beyond it, epoch arithmetic leaves DuckDB's time range. */
+const MAX_DURATION_MS = 100 * 31_536_000_000;
 
 /** Defaults of every option. */
 export const DEFAULT_CONFIG: DuckDbConfig = Object.freeze({
@@ -52,6 +99,9 @@ export const DEFAULT_CONFIG: DuckDbConfig = Object.freeze({
   maxConcurrentQueries: 2,
   maxQueuedQueries: 16,
   queueWaitMs: 750,
+  retention: Object.freeze({ maxAge: '7d', maxBytes: 'unlimited', tables: Object.freeze({}) }),
+  tiers: Object.freeze([Object.freeze({ step: '1m', keep: '30d' }), Object.freeze({ step: '1h', keep: '1y' })]),
+  maintenanceIntervalMs: 60_000,
 });
 
 /** Ceiling of `maxResultBytes`: a whole result is held in memory and sent as one JSON answer. */
@@ -160,12 +210,137 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       default: DEFAULT_CONFIG.queueWaitMs,
       description: 'Longest a call waits for a slot before it is refused with UNAVAILABLE (retryable, with retryAfterMs).',
     },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      default: { maxAge: DEFAULT_CONFIG.retention.maxAge, maxBytes: DEFAULT_CONFIG.retention.maxBytes, tables: {} },
+      description:
+        'How long raw rows are kept (history tables and the sample log); metric tables stay readable past it from their tiers. The writer deletes older rows continuously.',
+      properties: {
+        maxAge: {
+          type: 'string',
+          default: DEFAULT_CONFIG.retention.maxAge,
+          description: `Oldest raw data kept, for every table without its own: ${DURATION_TEXT}, or "forever".`,
+        },
+        maxBytes: {
+          type: 'string',
+          default: DEFAULT_CONFIG.retention.maxBytes,
+          description:
+            'Most bytes the raw rows of each table may take (each table on its own; tiers not counted): a size such as 2GB or 512MiB, or "unlimited". Past it the oldest rows go.',
+        },
+        tables: {
+          type: 'object',
+          default: {},
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { maxAge: { type: 'string' }, maxBytes: { type: 'string' } },
+          },
+          description: 'Per-table maxAge and maxBytes, by table name, e.g. {"process_stats": {"maxAge": "2d"}}; what a table leaves out takes the defaults above.',
+        },
+      },
+    },
+    tiers: {
+      type: 'array',
+      maxItems: 8,
+      default: DEFAULT_CONFIG.tiers.map((tier) => ({ ...tier })),
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['step', 'keep'],
+        properties: { step: { type: 'string' }, keep: { type: 'string' } },
+      },
+      description:
+        'Downsampled tiers of every metric table, finest first: {"step": bucket width in whole seconds, a multiple of the previous step, "keep": how long, or "forever"}. Each holds per entity and bucket the min, avg, max and last value (rates of counters) in vw_tiers.<table>_<seconds>s; [] turns them off.',
+    },
+    maintenanceIntervalMs: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      default: DEFAULT_CONFIG.maintenanceIntervalMs,
+      description: 'Least time between two runs of the rollup into the tiers and of retention, which run in the writer after a write; 0 turns both off.',
+    },
   },
 });
 
 /** Validates raw options and fills defaults; INVALID_CONFIG names the JSON path of a bad value. */
 export function parseConfig(raw: unknown): Result<DuckDbConfig> {
-  return validateOptions<DuckDbConfig>(CONFIG_SCHEMA, raw);
+  const parsed = validateOptions<DuckDbConfig>(CONFIG_SCHEMA, raw);
+  if (!parsed.ok) return parsed;
+  const checked = checkConfig(parsed.value);
+  return checked.code === StatusCode.OK ? parsed : { ok: false, status: checked };
+}
+
+/** A duration in milliseconds (`7d` → 604 800 000), Infinity for `forever`, or undefined when the text is not one. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === FOREVER) return Number.POSITIVE_INFINITY;
+  const match = /^(\d+)\s*(ms|s|m|h|d|w|y)$/.exec(trimmed);
+  if (match === null) return undefined;
+  const ms = Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? Number.NaN);
+  return Number.isSafeInteger(ms) && ms <= MAX_DURATION_MS ? ms : undefined;
+}
+
+/** A size in bytes (`2GB` → 2e9, `512MiB` → 536 870 912), Infinity for `unlimited`, or undefined when the text is not one. */
+export function parseSize(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (trimmed === UNLIMITED) return Number.POSITIVE_INFINITY;
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)$/i.exec(trimmed);
+  if (match === null) return undefined;
+  const bytes = Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? '').toUpperCase()] ?? Number.NaN));
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** A table name as core allows it (snake_case). */
+const TABLE_NAME = /^[a-z][a-z0-9_]*$/;
+
+/** Finest bucket a tier may have: the tier table's name counts whole seconds. */
+const MIN_STEP_MS = 1000;
+
+/**
+ * Checks what the schema holds as text: every duration and size, and that each tier's step is
+ * whole seconds, longer than and a multiple of the previous one (so every bucket lies in one
+ * bucket of the next tier). INVALID_CONFIG names the JSON path of the first bad value.
+ */
+export function checkConfig(config: Pick<DuckDbConfig, 'retention' | 'tiers'>): Status {
+  const bad = (path: string, message: string): Status => fail(StatusCode.INVALID_CONFIG, `${path}: ${message}`, { op: 'validate config', retryable: false });
+  const duration = (path: string, text: string, forever: boolean): Status | undefined => {
+    const ms = parseDuration(text);
+    if (ms === undefined) return bad(path, `${JSON.stringify(text)} is not a duration: write ${DURATION_TEXT}${forever ? ', or "forever"' : ''}`);
+    if (!forever && !Number.isFinite(ms)) return bad(path, 'must be a finite duration');
+    if (ms === 0) return bad(path, `must be longer than 0${forever ? '; "forever" keeps everything' : ''}`);
+    return undefined;
+  };
+  const size = (path: string, text: string): Status | undefined => {
+    const bytes = parseSize(text);
+    if (bytes === undefined) return bad(path, `${JSON.stringify(text)} is not a size: write a number and a unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 2GB or 512MiB, or "unlimited"`);
+    return bytes < 65_536 ? bad(path, 'must be at least 64KiB (one block of the store)') : undefined;
+  };
+  const { retention, tiers } = config;
+  const limits: [string, Partial<RetentionLimits>][] = [
+    ['$.retention', retention],
+    ...Object.entries(retention.tables).map(([name, table]): [string, Partial<RetentionLimits>] => [jsonPath('$.retention.tables', '', name), table]),
+  ];
+  for (const name of Object.keys(retention.tables)) {
+    if (!TABLE_NAME.test(name)) return bad(jsonPath('$.retention.tables', '', name), 'is not a table name (lower case letters, digits and _, starting with a letter)');
+  }
+  for (const [path, table] of limits) {
+    const problem = (table.maxAge === undefined ? undefined : duration(`${path}.maxAge`, table.maxAge, true)) ?? (table.maxBytes === undefined ? undefined : size(`${path}.maxBytes`, table.maxBytes));
+    if (problem !== undefined) return problem;
+  }
+  let previous: { readonly ms: number; readonly text: string } | undefined;
+  for (const [index, tier] of tiers.entries()) {
+    const path = `$.tiers[${index}]`;
+    const problem = duration(`${path}.step`, tier.step, false) ?? duration(`${path}.keep`, tier.keep, true);
+    if (problem !== undefined) return problem;
+    const ms = parseDuration(tier.step) ?? 0;
+    if (ms < MIN_STEP_MS || ms % MIN_STEP_MS !== 0) return bad(`${path}.step`, `${JSON.stringify(tier.step)} is not a whole number of seconds (at least 1s)`);
+    if (previous !== undefined && (ms <= previous.ms || ms % previous.ms !== 0)) {
+      return bad(`${path}.step`, `${JSON.stringify(tier.step)} must be longer than and a multiple of the previous tier's step ${JSON.stringify(previous.text)}: tiers go finest first, each rolled up from the one before`);
+    }
+    previous = { ms, text: tier.step };
+  }
+  return OK;
 }
 
 /** The store file's absolute path for `config` in `dataDir`. */

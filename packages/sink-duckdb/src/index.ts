@@ -4,11 +4,12 @@
  * any instant or over any range. Defines the sink with core's plugin kit (manifest, createSink
  * and createReader for the loader and the CLI).
  */
-import { defineSink } from '@virtualeyes/core';
+import { defineSink, type SliceFiles } from '@virtualeyes/core';
 import { CONFIG_SCHEMA, STORE_NAME, type DuckDbConfig } from './config.js';
 import { identity } from './identity.js';
 import { createReader } from './reader.js';
 import { createStoreSink } from './sink.js';
+import { createParquetWriter, createSliceLoader } from './slice.js';
 
 export { createReader } from './reader.js';
 export { CONFIG_SCHEMA, DEFAULT_CONFIG, parseConfig, storePath } from './config.js';
@@ -17,6 +18,10 @@ export { classifyDuckDbError } from './errors.js';
 export { ONLY_SELECT } from './query.js';
 export { checkQuery, NO_PARAMETERS } from './allow-list.js';
 export { ALLOWED_FUNCTIONS, ALLOWED_TABLE_FUNCTIONS, REFUSED_FUNCTIONS } from './functions.js';
+export { createParquetWriter, createSliceLoader, isoMicros, parseIsoMicros, SlicePartName } from './slice.js';
+
+/** Slice files for tools, found by name as the module's `sliceFiles`: Parquet files of a slice's parts, and a new store loaded with a slice. */
+export const sliceFiles: SliceFiles<DuckDbConfig> = { createParquetWriter, createLoader: createSliceLoader };
 
 /**
  * The manifest the loader reads, and createSink, which takes options already validated and

@@ -64,6 +64,15 @@ export interface PreparedStore {
   readonly recovered: number;
 }
 
+/** Schema holding the downsampled tiers of metric tables, `vw_tiers.<table>_<seconds>s` (docs/storage.md). */
+export const TIERS_SCHEMA = 'vw_tiers';
+
+/** `vw_meta.tiers`: per metric table and tier, how far it is rolled up and from when it keeps rows. */
+export const TIERS_TABLE = `${META_SCHEMA}.tiers`;
+
+/** `vw_meta.retention`: per table, the instant from which its raw rows answer exactly (older ones were deleted). */
+export const RETENTION_TABLE = `${META_SCHEMA}.retention`;
+
 /** Statements creating the schemas and metadata tables; idempotent. */
 const CREATE_META = [
   `CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA}`,
@@ -74,6 +83,10 @@ const CREATE_META = [
   // Layout 2: the keyframe interval each session wrote metric tables with (NULL before), bounding how old a row an as-of read may need.
   `ALTER TABLE ${META_SCHEMA}.sessions ADD COLUMN IF NOT EXISTS keyframe_ms BIGINT`,
   `CREATE TABLE IF NOT EXISTS ${SAMPLES_TABLE} (table_name VARCHAR NOT NULL, host VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, keyframe_ms BIGINT NOT NULL)`,
+  // Retention and tiers (still layout 2: a reader that ignores them reads the retained raw rows as before).
+  `CREATE SCHEMA IF NOT EXISTS ${TIERS_SCHEMA}`,
+  `CREATE TABLE IF NOT EXISTS ${TIERS_TABLE} (table_name VARCHAR NOT NULL, step_ms BIGINT NOT NULL, keep_ms BIGINT, rolled_to TIMESTAMPTZ, dirty_from TIMESTAMPTZ, kept_from TIMESTAMPTZ, updated_at TIMESTAMPTZ NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${RETENTION_TABLE} (table_name VARCHAR NOT NULL, raw_from TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
 ];
 
 /** How a session ended, in `vw_meta.sessions.stop_reason`. */

@@ -1,18 +1,23 @@
 /**
  * Time-travel SQL on one fresh connection: only a single SELECT passes, unqualified names resolve
  * to `history` (or, with `at` or a range, to temporary views of the rows valid then), and the
- * query is held to its time limit, `maxRows` and `maxResultBytes`. The as-of definitions live
- * here once, for those views and for the reader's samples and states questions alike.
+ * query is held to its time limit, `maxRows` and `maxResultBytes`. The views and the reader's
+ * samples and states questions are built here from the as-of definitions of asof.ts; the
+ * `<table>_rates` views come from rates.ts and the `stepMs` buckets from steps.ts.
  */
 import { StatementType, type DuckDBConnection, type DuckDBResult } from '@duckdb/node-api';
 import { fail, StatusCode, type Clock, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
 import { checkQuery, NO_PARAMETERS, ONLY_SELECT } from './allow-list.js';
+import { AS_OF, entityColumns, lastSampleTimes, recentAt, rowsAsOf, running, stopsAt } from './asof.js';
 import type { DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { readMetaTables, type MetaTable } from './layout.js';
 import { FUTURE_SKEW_MS, MAX_TIME_MS, MIN_TIME_MS, readRows } from './limits.js';
-import { HISTORY_SCHEMA, historyTable, META_SCHEMA, MetricColumn, microsOf, quoteIdent, quoteText, SAMPLES_TABLE, StoreColumn, timeLiteral } from './sql.js';
+import { ratesAtSql, ratesRangeSql, ratesViews, whyNoRates } from './rates.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, MetricColumn, quoteIdent, StoreColumn, timeLiteral } from './sql.js';
+import { bucketCount, MAX_STEP_BUCKETS, MIN_STEP_MS, stepSql } from './steps.js';
 import { safely } from './store.js';
+import { tierViews } from './tiers.js';
 
 // The gate's refusal message lives with the gate; re-exported here where callers always found it.
 export { ONLY_SELECT };
@@ -22,6 +27,9 @@ export type TimeWindow =
   | { readonly kind: 'all' }
   | { readonly kind: 'at'; readonly at: number; readonly stalenessMs: number }
   | { readonly kind: 'range'; readonly from?: number; readonly to?: number };
+
+/** A range in buckets of `stepMs` (a QueryRequest's `stepMs`): both bounds given. */
+export type StepWindow = { readonly kind: 'range'; readonly from: number; readonly to: number; readonly stepMs: number };
 
 /** What a query needs besides its connection. */
 export interface QueryContext {
@@ -37,7 +45,7 @@ export interface QueryContext {
 export async function runQuery(connection: DuckDBConnection, request: QueryRequest, context: QueryContext): Promise<Result<QueryResult>> {
   const checked = checkRequest(request, context);
   if (!checked.ok) return checked;
-  const { window, timeoutMs, maxRows, future } = checked.value;
+  const { window, step, stalenessMs, timeoutMs, maxRows, future } = checked.value;
   const started = context.clock.monotonic();
   return withTimeLimit(connection, timeoutMs, 'query', context, async () => {
     if (future !== undefined && (await isPastRecording(connection, future.value))) {
@@ -46,11 +54,16 @@ export async function runQuery(connection: DuckDBConnection, request: QueryReque
     await connection.run(`SET search_path = '${HISTORY_SCHEMA}'`);
     // Every table in vw_meta.tables exists: its row is written in the transaction creating it.
     const meta = await readMetaTables(connection);
-    const gate = await checkQuery(connection, request.sql, new Set(meta.keys()), context.source);
-    if (gate !== undefined) return { ok: false, status: gate };
-    if (window.kind !== 'all') {
-      const views = timeViews(meta, window, request.sql, await readKeyframeBound(connection));
-      if (views !== '') await connection.run(views);
+    const rates = ratesViews(meta);
+    const gate = await checkQuery(connection, request.sql, new Set([...meta.keys(), ...rates.keys()]), context.source);
+    if (gate !== undefined) return { ok: false, status: explainRefusal(gate, meta) };
+    const views = mentionedViews(meta, rates, window, request.sql);
+    if (views.length > 0) {
+      const sql = timeViews(views, { window, ...(step === undefined ? {} : { step }), stalenessMs, keyframeMs: await readKeyframeBound(connection) });
+      await connection.run(sql);
+      // A metric table whose raw rows retention deleted over the window reads its tiers instead (tiers.ts).
+      const tiered = await tierViews(connection, window, request.sql, stalenessMs, step?.stepMs);
+      if (tiered !== '') await connection.run(tiered);
     }
     const extracted = await connection.extractStatements(request.sql);
     if (extracted.count !== 1) return { ok: false, status: invalid(ONLY_SELECT, context.source) };
@@ -130,6 +143,10 @@ export async function fetchResult(connection: DuckDBConnection, result: DuckDBRe
 
 interface CheckedRequest {
   readonly window: TimeWindow;
+  /** With `stepMs`: the range and its step (the window is that range). */
+  readonly step?: StepWindow;
+  /** How far before a sample the one before it may lie (for rates), and with `at` the window's staleness. */
+  readonly stalenessMs: number;
   readonly timeoutMs: number;
   readonly maxRows: number;
   /** `at` or `from` when it is later than the clock: refused unless the recording reaches it. */
@@ -156,13 +173,36 @@ export function checkRequest(request: QueryRequest, context: QueryContext): Resu
   if (request.from !== undefined && request.to !== undefined && request.from > request.to) return bad('from is after to');
   const start = request.at !== undefined ? ({ name: 'at', value: request.at } as const) : request.from === undefined ? undefined : ({ name: 'from', value: request.from } as const);
   const future = start !== undefined && isFuture(start.value, context) ? start : undefined;
+  const stepped = checkStep(request);
+  if (typeof stepped === 'string') return bad(stepped);
   const window: TimeWindow =
     request.at !== undefined
       ? { kind: 'at', at: request.at, stalenessMs: stalenessAt(request.at, request.stalenessMs, config) }
       : ranged
         ? { kind: 'range', ...(request.from === undefined ? {} : { from: request.from }), ...(request.to === undefined ? {} : { to: request.to }) }
         : { kind: 'all' };
-  return { ok: true, value: { window, ...capsOf(request, config), ...(future === undefined ? {} : { future }) } };
+  // Also bounds how far before a sample of a range the one a rate starts from may lie.
+  const stalenessMs = window.kind === 'at' ? window.stalenessMs : request.from === undefined ? (request.stalenessMs ?? config.stalenessMs) : stalenessAt(request.from, request.stalenessMs, config);
+  const step = stepped === undefined ? {} : { step: stepped };
+  return { ok: true, value: { window, ...step, stalenessMs, ...capsOf(request, config), ...(future === undefined ? {} : { future }) } };
+}
+
+/**
+ * The request's step, checked: an integer of at least {@link MIN_STEP_MS}, with `from` and `to`
+ * and at most {@link MAX_STEP_BUCKETS} buckets between them; undefined without one, and the
+ * refusal's message when it is refused.
+ */
+function checkStep(request: QueryRequest): StepWindow | string | undefined {
+  const { stepMs, from, to } = request;
+  if (stepMs === undefined) return undefined;
+  if (!(Number.isInteger(stepMs) && stepMs >= MIN_STEP_MS)) return `stepMs must be an integer >= ${MIN_STEP_MS} (one second)`;
+  if (request.at !== undefined) return 'stepMs buckets a range: give from and to, not at';
+  if (from === undefined || to === undefined) return 'stepMs needs a range: give both from and to';
+  const buckets = bucketCount(from, to, stepMs);
+  if (buckets > MAX_STEP_BUCKETS) {
+    return `stepMs ${stepMs} cuts the range into ${buckets} buckets, more than ${MAX_STEP_BUCKETS}: use a longer step or a shorter range`;
+  }
+  return { kind: 'range', from, to, stepMs };
 }
 
 /** An instant question's fields (samples, states), checked, with the configured defaults and caps applied. */
@@ -250,18 +290,62 @@ export async function readKeyframeBound(connection: DuckDBConnection): Promise<n
   return Number(reader.getRowsJS()[0]?.[0] ?? 0);
 }
 
+/** A view a query mentions: its name, the table it reads, and whether it is that table's rates. */
+interface MentionedView {
+  /** The view's name: the table's, or a rates view's. */
+  readonly name: string;
+  /** The stored table it reads. */
+  readonly table: MetaTable;
+  /** True for the table's rates view. */
+  readonly rates: boolean;
+}
+
 /**
- * Statements creating a temporary view for `window` per stored table the SQL mentions, named
- * like the table. Binding a view costs about a millisecond, so unmentioned tables get none; a
- * name that only appears in a string or comment merely costs an unused view.
+ * The views `sql` needs: with a time window, one per stored table it mentions, named like the
+ * table; in every window, one per rates view it mentions. Binding a view costs about a
+ * millisecond, so unmentioned tables get none; a name that only appears in a string or comment
+ * merely costs an unused view.
  */
-function timeViews(meta: ReadonlyMap<string, MetaTable>, window: Exclude<TimeWindow, { kind: 'all' }>, sql: string, keyframeMs: number): string {
-  const statements: string[] = [];
-  for (const table of meta.values()) {
-    if (!mentions(sql, table.name)) continue;
-    statements.push(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(table.name)} AS ${viewBody(table, window, keyframeMs)}`);
+function mentionedViews(meta: ReadonlyMap<string, MetaTable>, rates: ReadonlyMap<string, MetaTable>, window: TimeWindow, sql: string): MentionedView[] {
+  const views: MentionedView[] = [];
+  if (window.kind !== 'all') {
+    for (const table of meta.values()) if (mentions(sql, table.name)) views.push({ name: table.name, table, rates: false });
   }
-  return statements.join(';\n');
+  for (const [name, table] of rates) if (mentions(sql, name)) views.push({ name, table, rates: true });
+  return views;
+}
+
+/** What the views of one query are built for. */
+interface ViewWindow {
+  /** The query's instant or range. */
+  readonly window: TimeWindow;
+  /** Buckets instead of rows, for metric tables and their rates. */
+  readonly step?: StepWindow;
+  /** Staleness of the instant, or of the sample a rate starts from. */
+  readonly stalenessMs: number;
+  /** {@link readKeyframeBound}'s. */
+  readonly keyframeMs: number;
+}
+
+/** Statements creating the temporary `views`. */
+function timeViews(views: readonly MentionedView[], built: ViewWindow): string {
+  return views.map((view) => `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view.name)} AS ${mentionedBody(view, built)}`).join(';\n');
+}
+
+/** The SELECT behind one mentioned view: buckets with a step, else rates, else the rows of the window. */
+function mentionedBody({ table, rates }: MentionedView, { window, step, stalenessMs, keyframeMs }: ViewWindow): string {
+  if (step !== undefined && table.kind === 'metric') return stepSql(table, { ...step, stalenessMs, keyframeMs });
+  if (window.kind === 'at') return rates ? ratesAtSql(table, window.at, window.stalenessMs, keyframeMs) : viewBody(table, window, keyframeMs);
+  // Without a window, only rates views are made: the tables themselves read history.
+  if (rates || window.kind === 'all') return ratesRangeSql(table, window.kind === 'range' ? window : {}, stalenessMs, keyframeMs);
+  return viewBody(table, window, keyframeMs);
+}
+
+/** The gate's refusal, with why a `<table>_rates` it names does not exist when the table does. */
+function explainRefusal(status: Status, meta: ReadonlyMap<string, MetaTable>): Status {
+  const refused = /^table ([A-Za-z0-9_]+) is not a recorded table$/.exec(status.message)?.[1];
+  const why = refused === undefined ? undefined : whyNoRates(refused, meta);
+  return why === undefined ? status : { ...status, message: `${status.message}: ${why}` };
 }
 
 /**
@@ -313,7 +397,7 @@ export function samplesSql(
   const times = lastSampleTimes(table.name, { at }, stalenessMs);
   const current = `${rowsAsOf(table, times, { from: at - stalenessMs - keyframeMs, to: at }, false)}${order}`;
   // The sample before lies after at − 2·staleness: the current one lies after at − staleness.
-  const before = rowsAsOf(table, lastSampleTimes(table.name, { before: 'cur', at }, stalenessMs), { from: at - 2 * stalenessMs - keyframeMs, to: at }, false);
+  const before = rowsAsOf(table, lastSampleTimes(table.name, { before: 'cur', from: at - stalenessMs, to: at }, stalenessMs), { from: at - 2 * stalenessMs - keyframeMs, to: at }, false);
   return { current, previous: `WITH cur AS (${times}) ${before}${order}` };
 }
 
@@ -329,97 +413,9 @@ export function versionsSql(table: Pick<MetaTable, 'name' | 'kind' | 'key' | 'co
   return `SELECT * FROM (${overlapping}) AS v${byHost ? ` WHERE v.${StoreColumn.HOST} = $1` : ''}${orderBy('v', table)}, v.${StoreColumn.VALID_FROM}`;
 }
 
-/**
- * The instant a host's last sample is taken at: one for every host (the sample may lie at it),
- * or each host's own `ts` in a relation in scope (strictly before it), all of them at or before `at`.
- */
-type SampleBound = { readonly at: number } | { readonly before: string; readonly at: number };
-
-/**
- * The one definition of a host's last sample, over the sample log: per host, `(host, ts)` of its
- * latest batch of `table` within the staleness window before the bound, unless that host's
- * recorder stopped between the batch and the bound (while vwatchd was stopped, metric and event
- * tables are empty, as state tables are). With `at` the window is (at − staleness, at]; with
- * `before` it is (ts − staleness, ts). Also `keyframe_ms`, the keyframe interval the sample was
- * written with, and `stopped`, the host's last stop before it (NULL if none): the entity rows of
- * the sample lie in [ts − keyframe_ms, ts] and after `stopped`.
- */
-function lastSampleTimes(table: string, bound: SampleBound, stalenessMs: number): string {
-  const columns = `m.host, max(m.ts) AS ts, arg_max(m.keyframe_ms, m.ts) AS keyframe_ms, s.stopped`;
-  const ofTable = `m.table_name = ${quoteText(table)}`;
-  if (!('before' in bound)) {
-    const at = timeLiteral(bound.at);
-    return (
-      `SELECT ${columns} FROM ${SAMPLES_TABLE} AS m LEFT JOIN (${stopsAt(at)}) AS s ON m.host = s.host ` +
-      `WHERE ${ofTable} AND ${recentAt({ at: bound.at, stalenessMs }, 'm.ts')} AND ${running('m')} GROUP BY m.host, s.stopped`
-    );
-  }
-  const relation = bound.before;
-  const stops =
-    `SELECT i.host, max(x.stopped_at) AS stopped FROM ${relation} AS i JOIN ${META_SCHEMA}.sessions AS x ` +
-    `ON x.host = i.host AND x.stopped_at <= i.ts GROUP BY i.host`;
-  // Integer microseconds, as timeLiteral does: no interval arithmetic that could depend on the TimeZone setting.
-  const earliest = `make_timestamptz(epoch_us(i.ts) - ${microsOf(stalenessMs).toString()}::BIGINT)`;
-  // Implied by the per-host bounds, but constant, so DuckDB skips the row groups outside it. Its
-  // start may lie before year 1 (the staleness reaches back to year 1 at most): DuckDB holds that.
-  const span = `m.ts > ${timeLiteral(bound.at - 2 * stalenessMs)} AND m.ts <= ${timeLiteral(bound.at)}`;
-  return (
-    `SELECT ${columns} FROM ${SAMPLES_TABLE} AS m JOIN ${relation} AS i ON m.host = i.host ` +
-    `LEFT JOIN (${stops}) AS s ON m.host = s.host ` +
-    `WHERE ${ofTable} AND ${span} AND m.ts < i.ts AND m.ts > ${earliest} AND ${running('m')} GROUP BY m.host, s.stopped`
-  );
-}
-
-/** Alias of the rows an as-of read answers, for its ORDER BY. */
-const AS_OF = 'q';
-
-/** Column carrying the sample instant through the inner query of {@link rowsAsOf}. */
-const SAMPLE_TS = '_sample_ts';
-
-/**
- * Every entity of each sample `times` names (per host: `ts`, `keyframe_ms`, `stopped`), with the
- * values of its last stored row in [ts − keyframe_ms, ts] after the stop, unless that row is a
- * tombstone; `ts` is the sample's, and with `changedAt` the row's own time follows as
- * `_changed_at`. All rows at the entity's latest time count, as layout 1 kept duplicate keys.
- * `span` is a constant superset of every host's bounds, so DuckDB skips row groups outside it.
- */
-function rowsAsOf(table: Pick<MetaTable, 'name' | 'key' | 'columns'>, times: string, span: { readonly from: number; readonly to: number }, changedAt: boolean): string {
-  const stored = new Set(table.columns.map((column) => column.name));
-  const entity = [StoreColumn.HOST, ...table.key.filter((key) => stored.has(key))].map((column) => `r.${quoteIdent(column)}`).join(', ');
-  const gone = quoteIdent(MetricColumn.GONE);
-  const earliest = `make_timestamptz(epoch_us(t.ts) - t.keyframe_ms * 1000)`;
-  const rows =
-    `SELECT r.*, t.ts AS ${SAMPLE_TS} FROM ${historyTable(table.name)} AS r JOIN (${times}) AS t ON r.host = t.host ` +
-    `WHERE r.ts >= ${timeLiteral(span.from)} AND r.ts <= ${timeLiteral(span.to)} AND r.ts <= t.ts AND r.ts >= ${earliest} ` +
-    `AND (t.stopped IS NULL OR r.ts > t.stopped) QUALIFY r.ts = max(r.ts) OVER (PARTITION BY ${entity})`;
-  const own = changedAt ? `, ${AS_OF}.ts AS ${quoteIdent(MetricColumn.CHANGED_AT)}` : '';
-  return (
-    `SELECT ${AS_OF}.host, ${AS_OF}.${SAMPLE_TS} AS ts, ${AS_OF}.* EXCLUDE (host, ts, ${gone}, ${SAMPLE_TS})${own} ` +
-    `FROM (${rows}) AS ${AS_OF} WHERE ${AS_OF}.${gone} IS NOT TRUE`
-  );
-}
-
-/** `column` within the staleness window of the instant; with no staleness, exactly at it. */
-function recentAt(window: { readonly at: number; readonly stalenessMs: number }, column: string): string {
-  const at = timeLiteral(window.at);
-  return window.stalenessMs > 0 ? `${column} > ${timeLiteral(window.at - window.stalenessMs)} AND ${column} <= ${at}` : `${column} = ${at}`;
-}
-
-/** Per host, its recorder's last stop at or before the instant `at` (a SQL time). */
-function stopsAt(at: string): string {
-  return `SELECT host, max(stopped_at) AS stopped FROM ${META_SCHEMA}.sessions WHERE stopped_at IS NOT NULL AND stopped_at <= ${at} GROUP BY host`;
-}
-
-/** True for a row of `alias` recorded after its host's last stop `s.stopped` (or with none). */
-function running(alias: string): string {
-  return `(s.stopped IS NULL OR ${alias}.ts > s.stopped)`;
-}
-
 /** ` ORDER BY` host, then the table's key columns, of `alias`: a stable order, so a truncated answer is a prefix. */
 function orderBy(alias: string, table: Pick<MetaTable, 'key' | 'columns'>): string {
-  // Every declared column stays in the file, so a key column is always there; the check keeps a damaged catalogue out of the SQL.
-  const stored = new Set(table.columns.map((column) => column.name));
-  const columns = [StoreColumn.HOST, ...table.key.filter((key) => stored.has(key))];
+  const columns = entityColumns(table);
   return ` ORDER BY ${columns.map((column) => `${alias}.${quoteIdent(column)}`).join(', ')}`;
 }
 

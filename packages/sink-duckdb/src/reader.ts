@@ -17,6 +17,8 @@ import {
   type QueryRequest,
   type ReaderDeps,
   type SamplesRequest,
+  type SlicePlanRequest,
+  type SliceRequest,
   type StatesRequest,
   type VersionsRequest,
   type ReaderFactory,
@@ -32,6 +34,7 @@ import { newerLayout, readMetaTables, readPhysicalColumns, selectRows, type Meta
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { runQuery } from './query.js';
 import { runSamples, runStates, runVersions } from './samples.js';
+import { runSlice, runSlicePlan } from './slice.js';
 import { FORMAT_VERSION, historyTable, META_SCHEMA, quoteText, SAMPLES_TABLE, StoreColumn, timeColumnsOf } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
 
@@ -99,6 +102,8 @@ export function createStoreReader(backend: ReaderBackend, release: () => Promise
     samples: (request: SamplesRequest) => withConnection('samples', (connection) => runSamples(connection, request, backend)),
     states: (request: StatesRequest) => withConnection('states', (connection) => runStates(connection, request, backend)),
     versions: (request: VersionsRequest) => withConnection('versions', (connection) => runVersions(connection, request, backend)),
+    slicePlan: (request: SlicePlanRequest) => withConnection('slice plan', (connection) => runSlicePlan(connection, request, backend)),
+    slice: (request: SliceRequest) => withConnection('slice', (connection) => runSlice(connection, request, backend)),
     tables: () => withConnection('list tables', storedTables),
     info: () =>
       withConnection('info', async (connection) => {

@@ -2,7 +2,9 @@
  * The DuckDB sink: opens the store file, declares the tables, and writes each call's batches
  * in one transaction — events appended, metric samples stored only when an entity appears,
  * changes, disappears or is due for a keyframe (every sample instant goes to the sample log),
- * state tables as versions. Closing closes every open version.
+ * state tables as versions. Closing closes every open version. After writes, at most every
+ * `maintenanceIntervalMs`, it rolls metric tables into their tiers and applies retention
+ * (retention.ts).
  */
 import { mkdir, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -26,13 +28,14 @@ import {
 } from '@virtualeyes/core';
 import { planRows, planTombstones, planValues, type RowAppender } from './append.js';
 import { diffMetricBatch, type StoredSample } from './changes.js';
-import { DEFAULT_FILE_NAME, storePath, type DuckDbConfig } from './config.js';
+import { checkConfig, DEFAULT_FILE_NAME, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { inTransaction, prepareStore, StopReason, type TableLayout } from './layout.js';
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { createStoreReader } from './reader.js';
+import { createMaintenance, type Maintenance } from './retention.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, SAMPLES_NAME, StoreColumn, timeLiteral } from './sql.js';
-import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, type ConnectionPool } from './store.js';
+import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, WAL_CHECKPOINT_BYTES, type ConnectionPool } from './store.js';
 import { createOverlay, diffStateBatch, type OpenVersion, type Overlay, type VersionOverlay } from './versions.js';
 
 /** Mode of the store directory when the sink creates it. */
@@ -90,6 +93,8 @@ interface OpenStore {
   readonly keyframeMs: number;
   /** Latest write (or batch time) recorded in the session row, epoch milliseconds. */
   lastWriteAt: number;
+  /** Rollup into the tiers and retention. */
+  readonly maintenance: Maintenance;
 }
 
 /**
@@ -98,6 +103,9 @@ interface OpenStore {
  * instance name.
  */
 export const createStoreSink: PlatformFactory<DuckDbConfig, SinkImpl> = (config, deps) => {
+  // The schema checked the options' shapes; durations, sizes and tiers are checked here, as parseConfig does.
+  const checked = checkConfig(config);
+  if (checked.code !== StatusCode.OK) return { ok: false, status: checked };
   const path = storePath(config, deps.dataDir);
   const source = deps.name;
   let store: OpenStore | undefined;
@@ -139,6 +147,9 @@ export const createStoreSink: PlatformFactory<DuckDbConfig, SinkImpl> = (config,
         const written = await writeBatches(open, batches, deps);
         // Sorted, an entity's rows lie together: its unchanged columns become runs and its counters small steps (docs/storage.md).
         if (config.sortRows > 0) for (const table of open.tables.values()) if (table.unsorted.rows >= config.sortRows) await sortRows(open, table, deps);
+        // After a write that failed (a full disk, say) the maintenance waits: it would fail too.
+        if (isOk(written.result.status) && open.maintenance.due(deps.clock.now())) await maintain(open, deps);
+        await checkpointLongWal(open, deps);
         return written;
       });
       rowsWritten += outcome.rows;
@@ -234,6 +245,17 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
     });
   }
   for (const [name, status] of prepared.value.unusable) deps.logger.warn(`Table ${name} will not be stored: ${status.message}`);
+  for (const name of Object.keys(config.retention.tables)) {
+    if (!context.tables.some((table) => table.name === name)) deps.logger.warn(`retention.tables.${name} names no table the loaded probes declare; it applies once one does`);
+  }
+  const maintenance = createMaintenance(config, {
+    source: deps.name,
+    logger: deps.logger,
+    now: () => deps.clock.now(),
+    monotonic: () => deps.clock.monotonic(),
+    checkpointRoom,
+  });
+  await maintenance.load(connection.value);
   deps.logger.info('Store opened', { path, tables: tables.size, session: prepared.value.sessionId, recoveredVersions: prepared.value.recovered });
   return {
     ok: true,
@@ -248,6 +270,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       sessionId: prepared.value.sessionId,
       keyframeMs: config.keyframeMs,
       lastWriteAt: now,
+      maintenance,
     },
   };
 }
@@ -344,6 +367,11 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
         if (changes.inserts.length > 0) await appendRows(store.connection, table, changes.inserts, micros);
       }
       if (sampled.length > 0) await logSamples(store.connection, sampled, deps.host, store.keyframeMs);
+      // A batch older than what a tier has rolled up: those buckets are rolled up again.
+      for (const sample of sampled) {
+        const late = store.maintenance.late(sample.table, sample.ts);
+        if (late !== undefined) await store.connection.run(late);
+      }
       await store.connection.run(`UPDATE ${META_SCHEMA}.sessions SET last_write_at = ${timeLiteral(writeAt)} WHERE id = ${store.sessionId}`);
     }),
     (error) => classifyDuckDbError(error, 'write', deps.name),
@@ -354,6 +382,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
   }
   for (const overlay of overlays.values()) overlay.commit();
   for (const overlay of stored.values()) overlay.commit();
+  for (const { batch } of accepted) store.maintenance.wrote(batch.table, batch.ts);
   for (const sample of sampled) {
     sample.unsorted.from = Math.min(sample.unsorted.from ?? sample.ts, sample.ts);
     sample.unsorted.rows += sample.rows;
@@ -480,6 +509,39 @@ async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps
   }
   const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, `sort ${name}`, deps.name));
   if (!checkpoint.ok) deps.logger.debug(`No checkpoint after sorting ${name}: ${checkpoint.status.message}`);
+}
+
+/**
+ * Rolls the metric tables into their tiers and applies retention, on the writer's connection
+ * between two writes. Never rejects; failures were logged by the maintenance itself.
+ */
+async function maintain(store: OpenStore, deps: PluginDeps): Promise<void> {
+  const report = await store.maintenance.run(store);
+  deps.logger.debug('Maintenance ran', {
+    tierRows: report.tierRows,
+    deletedRows: report.deletedRows,
+    failures: report.failures.length,
+    rollupMs: Math.round(report.rollupMs),
+    retentionMs: Math.round(report.retentionMs),
+  });
+}
+
+/**
+ * Checkpoints once the WAL holds {@link WAL_CHECKPOINT_BYTES}, as DuckDB would on its own (its
+ * automatic checkpoint is off for the writer, store.ts), but only when the disk has room: out of
+ * disk the rows stay in the WAL and a later write tries again. A failure is logged, not returned:
+ * the rows are committed either way.
+ */
+async function checkpointLongWal(store: OpenStore, deps: PluginDeps): Promise<void> {
+  const wal = await stat(`${store.path}.wal`).catch(() => undefined);
+  if (wal === undefined || wal.size < WAL_CHECKPOINT_BYTES) return;
+  const room = await checkpointRoom(store.path);
+  if (room !== undefined) {
+    deps.logger.debug(`No checkpoint of a ${wal.size}-byte WAL: ${room}`);
+    return;
+  }
+  const done = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'checkpoint', deps.name));
+  if (!done.ok) deps.logger.warn(`Checkpoint of a ${wal.size}-byte WAL failed: ${done.status.message}`);
 }
 
 /** Free space a checkpoint needs beyond the WAL's size: a few blocks of metadata and headers. */

@@ -59,8 +59,18 @@ export function instanceOptions(config: MemoryOptions, mode: AccessMode, path?: 
     // The file is read only by this package's DuckDB: use its newest compression and layout.
     storage_compatibility_version: 'latest',
     default_block_size: String(BLOCK_SIZE),
+    // DuckDB checkpoints on its own when the WAL passes this, inside whichever commit crosses it,
+    // and a checkpoint that runs out of disk invalidates the database (FATAL until reopened). The
+    // writer checkpoints at WAL_CHECKPOINT_BYTES itself, after checking the disk has room (sink.ts).
+    ...(mode === AccessMode.READ_WRITE ? { checkpoint_threshold: NO_AUTO_CHECKPOINT } : {}),
   };
 }
+
+/** DuckDB's automatic checkpoint threshold for the writer: never reached, so no checkpoint happens unchecked. */
+const NO_AUTO_CHECKPOINT = '1TB';
+
+/** WAL size at which the writer checkpoints (DuckDB's own default threshold). */
+export const WAL_CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 /**
  * DuckDB's buffer of a streaming result on query connections. Its default (976 KiB) is counted

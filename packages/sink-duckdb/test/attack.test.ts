@@ -238,10 +238,12 @@ describe('after the attacks', () => {
           'history.os',
           'history.process_stats',
           'history.processes',
+          'vw_meta.retention',
           'vw_meta.samples',
           'vw_meta.sessions',
           'vw_meta.store',
           'vw_meta.tables',
+          'vw_meta.tiers',
         ]);
         const settings = await connection.runAndReadAll("SELECT current_setting('enable_external_access'), current_setting('lock_configuration')");
         expect(settings.getRowsJS()).toEqual([[false, true]]);

@@ -10,6 +10,8 @@ import { loadHostConfig, type ConfigOverrides, type HostConfig } from '@virtuale
 import { connect, type Connection } from './client.js';
 import { escapeText, jsonText } from './escape.js';
 import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { Format, formatResult, renderTable } from './format.js';
 import { psRows, PsSort, renderPs } from './ps.js';
 import { notRecorded } from './recordings.js';
@@ -31,6 +33,9 @@ export interface Io {
 }
 
 const DEFAULT_STALENESS = '5m';
+
+/** The shortest `--step`: the store's least `stepMs`. */
+const MIN_STEP_MS = 1000;
 
 /** The longest query a request may ask for: `timeoutMs`'s maximum in core's QUERY_REQUEST_SCHEMA. */
 export const LONGEST_QUERY_MS = 600_000;
@@ -105,6 +110,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .option('--from <time>', 'start of a range: metric rows in it, state rows overlapping it')
     .option('--to <time>', 'end of a range (default: now)')
     .option('--staleness <duration>', 'with --at, how old the last metric sample may be', DEFAULT_STALENESS)
+    .option('--step <duration>', 'with --from: metric tables in buckets of this length (at least 1s): per entity and bucket, samples, min/avg/max/last and counter rates')
     .option('--timeout <duration>', "query time limit; a longer one is cut to 10m, and to the store's queryTimeoutMs", '30s')
     .option('--max-rows <n>', "stop after this many rows; a larger number is cut to the store's maxRows", '100000')
     .addOption(formatOption())
@@ -120,9 +126,11 @@ JSON escapes them as \\u escapes; CSV keeps the data exact, in quoted fields.
 
 Examples:
   virtualeyes query --at "10s ago" "select count(*) from processes"
-  virtualeyes query --from "1h ago" "select ts, load1 from load order by ts" --format csv`,
+  virtualeyes query --from "1h ago" "select ts, load1 from load order by ts" --format csv
+  virtualeyes query --at "10s ago" "select pid, utime + stime as cpu_ms_per_s from process_rates order by 2 desc limit 5"
+  virtualeyes query --from "1h ago" --step 1m "select ts, cpu, user_rate, idle_rate from cpu where cpu = 'all' order by ts"`,
     )
-    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string } & FormatOptions) => {
+    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; step?: string; timeout: string; maxRows: string } & FormatOptions) => {
       const request = buildRequest(sql, options, io.now());
       if (!request.ok) return fail(request.status, ExitCode.USAGE);
       await withReader(async (connection) => {
@@ -288,6 +296,11 @@ Examples:
       });
     });
 
+  // Slices: export writes one (through the daemon or from the file), import loads one into a new store.
+  const sliceContext = { io, fail, usageExit: ExitCode.USAGE, withReader };
+  program.addCommand(exportCommand(sliceContext).copyInheritedSettings(program));
+  program.addCommand(importCommand(sliceContext).copyInheritedSettings(program));
+
   try {
     await program.parseAsync(argv as string[], { from: 'node' });
   } catch (error) {
@@ -300,7 +313,7 @@ Examples:
 /** Turns the query command's options into a request; INVALID_ARGUMENT for unreadable times. */
 export function buildRequest(
   sql: string,
-  options: { at?: string; from?: string; to?: string; staleness: string; timeout: string; maxRows: string },
+  options: { at?: string; from?: string; to?: string; staleness: string; step?: string; timeout: string; maxRows: string },
   now: number,
 ): Result<QueryRequest> {
   const staleness = parseDuration(options.staleness);
@@ -312,6 +325,7 @@ export function buildRequest(
   // A longer --timeout is capped, not refused: the store caps it again at its own limit.
   const timeoutMs = Math.min(LONGEST_QUERY_MS, Math.max(1, Math.round(timeout.value)));
   const base = { sql, stalenessMs: Math.round(staleness.value), timeoutMs, maxRows: maxRows.value };
+  if (options.step !== undefined && options.from === undefined) return usage(options.at === undefined ? '--step needs --from' : '--step buckets a range: use --from/--to, not --at');
   if (options.at !== undefined) {
     if (options.from !== undefined || options.to !== undefined) return usage('use either --at or --from/--to, not both');
     const at = parseTime(options.at, now);
@@ -324,7 +338,10 @@ export function buildRequest(
     const to = parseTime(options.to ?? 'now', now);
     if (!to.ok) return to;
     if (to.value < from.value) return usage('--to is before --from');
-    return { ok: true, value: { ...base, from: from.value, to: to.value } };
+    const step = options.step === undefined ? undefined : parseDuration(options.step);
+    if (step !== undefined && !step.ok) return step;
+    if (step !== undefined && !(step.value >= MIN_STEP_MS)) return usage(`--step must be at least 1s, got '${options.step ?? ''}'`);
+    return { ok: true, value: { ...base, from: from.value, to: to.value, ...(step === undefined ? {} : { stepMs: Math.round(step.value) }) } };
   }
   return { ok: true, value: base };
 }

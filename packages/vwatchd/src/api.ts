@@ -1,8 +1,8 @@
 /**
  * The daemon's local API: HTTP over a Unix socket (mode 0660, never world-writable) and, when
  * the config turns it on, over TCP with a bearer token, both served by one request handler:
- * health, status, the table catalogue, read-only queries, and the samples, states and versions
- * questions every store answers. Request bodies are size-limited and validated; every failure
+ * health, status, the table catalogue, read-only queries, the samples, states and versions
+ * questions every store answers, and slices (a plan, then pages) for `virtualeyes export`. Request bodies are size-limited and validated; every failure
  * answers `{ "status": Status }` with a matching HTTP status.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
@@ -13,6 +13,8 @@ import {
   httpStatusOf,
   QUERY_REQUEST_SCHEMA,
   SAMPLES_REQUEST_SCHEMA,
+  SLICE_PLAN_REQUEST_SCHEMA,
+  SLICE_REQUEST_SCHEMA,
   STATES_REQUEST_SCHEMA,
   VERSIONS_REQUEST_SCHEMA,
   type DaemonStatus,
@@ -28,11 +30,13 @@ import {
   ok,
   OK,
   StatusCode,
+  type Cell,
   type Logger,
   type QueryRequest,
-  type QueryResult,
   type Result,
   type SamplesRequest,
+  type SlicePlanRequest,
+  type SliceRequest,
   type StatesRequest,
   type Status,
   type StoreReader,
@@ -259,6 +263,10 @@ async function handle(
     send(response, 200, { tables: tables.value });
     return;
   }
+  if (method === 'POST' && (route === ApiRoute.SLICE_PLAN || route === ApiRoute.SLICE)) {
+    await handleSlice(route, request, response, deps, validator, reject);
+    return;
+  }
   if (method === 'POST' && (route === ApiRoute.QUERY || route === ApiRoute.SAMPLES || route === ApiRoute.STATES || route === ApiRoute.VERSIONS)) {
     const op = route === ApiRoute.QUERY ? 'query' : route === ApiRoute.SAMPLES ? 'samples' : route === ApiRoute.STATES ? 'states' : 'versions';
     const body = await readJson(request);
@@ -295,6 +303,42 @@ async function handle(
       ? fail(StatusCode.INVALID_ARGUMENT, `${method} is not allowed on ${route ?? ''}`, { op: 'route' })
       : fail(StatusCode.NOT_FOUND, `no such endpoint: ${route ?? ''}`, { op: 'route' }),
   );
+}
+
+/**
+ * A slice's plan or one of its pages. The daemon only reads: the client writes the files. A page
+ * is at most the store's maxRows rows and ends early at about its maxResultBytes, so a big slice
+ * is many small answers, each streamed like a query result.
+ */
+async function handleSlice(
+  route: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  deps: ApiDeps,
+  validator: ReturnType<typeof createOptionsValidator>,
+  reject: (status: Status, code?: number) => void,
+): Promise<void> {
+  const plan = route === ApiRoute.SLICE_PLAN;
+  const op = plan ? 'slice plan' : 'slice';
+  const body = await readJson(request);
+  if (!body.ok) return reject(body.status, body.status.op === TOO_LARGE_OP ? HTTP_PAYLOAD_TOO_LARGE : undefined);
+  const asked = validator.validate<SlicePlanRequest & SliceRequest>(plan ? SLICE_PLAN_REQUEST_SCHEMA : SLICE_REQUEST_SCHEMA, body.value, '$');
+  if (!asked.ok) return reject(fail(StatusCode.INVALID_ARGUMENT, asked.status.message, { op }));
+  const store = deps.reader();
+  if (store === undefined) return reject(noStore(deps.starting()));
+  if (store.slicePlan === undefined || store.slice === undefined) return reject(fail(StatusCode.UNSUPPORTED, 'the running store cannot export slices', { op }));
+  const started = performance.now();
+  if (plan) {
+    const planned = await store.slicePlan(asked.value);
+    deps.logger.debug('Query answered', { op, ms: Math.round(performance.now() - started), ok: planned.ok });
+    if (!planned.ok) return reject(planned.status);
+    send(response, 200, planned.value);
+    return;
+  }
+  const page = await store.slice(asked.value);
+  deps.logger.debug('Query answered', { op, ms: Math.round(performance.now() - started), ok: page.ok });
+  if (!page.ok) return reject(page.status);
+  await sendResults(response, { result: page.value });
 }
 
 function noStore(starting: boolean): Status {
@@ -349,16 +393,21 @@ function readJson(request: IncomingMessage): Promise<Result<unknown>> {
   });
 }
 
+/** An answer holding rows (a QueryResult, a slice page): its other fields go first, then the rows. */
+interface RowsAnswer {
+  readonly rows: readonly (readonly Cell[])[];
+}
+
 /** Rows serialized per piece of a streamed query answer. */
 const ROWS_PER_PIECE = 1000;
 
 /**
  * Writes query answers as JSON, but piece by piece, waiting for the socket to drain: one JSON
  * string of a 16 MiB result (and the buffer it is built in) would double the heap the rows
- * already take. `{ result }` is sent as the bare QueryResult; several results (the two of a
+ * already take. `{ result }` is sent as the bare answer; several results (the two of a
  * samples answer) as an object with one field per result.
  */
-async function sendResults(response: ServerResponse, results: Readonly<Record<string, QueryResult>>): Promise<void> {
+async function sendResults(response: ServerResponse, results: Readonly<Record<string, RowsAnswer>>): Promise<void> {
   if (response.headersSent) return;
   response.writeHead(200, { 'content-type': 'application/json' });
   const write = (text: string): Promise<void> =>
@@ -371,7 +420,7 @@ async function sendResults(response: ServerResponse, results: Readonly<Record<st
       response.once('drain', done);
       response.once('close', done);
     });
-  const writeResult = async (result: QueryResult): Promise<void> => {
+  const writeResult = async (result: RowsAnswer): Promise<void> => {
     const { rows, ...rest } = result;
     const head = JSON.stringify(rest);
     // `rest` is a non-empty object: its JSON ends with `}`, and the rows go in as the last field.
