@@ -4,7 +4,7 @@
  * one) and one without (memory), 1 Hz samples over two recordings with a stop between them, a
  * missing sample, an idle, a busy, a new, a reset, an exiting and a late process.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Batch, Cell, Row, TableSchema } from '@virtualeyes/core';
 import { iso, SECOND, startSink, T0, type Started } from './helpers.js';
 
@@ -261,4 +261,26 @@ export function compareRows(table: TableSchema): (a: Record<string, Cell>, b: Re
 /** The same rows with numbers rounded to 12 significant digits, so float sums compare across orders of addition. */
 export function rounded(rows: readonly Record<string, Cell>[]): Record<string, Cell>[] {
   return rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, typeof value === 'number' ? Number(value.toPrecision(12)) : value])));
+}
+
+/** The workload recorded twice, by change and with every row (`keyframeMs: 0`), before the file's tests; both closed after them. */
+export function useRecordedWorkload(newPath: () => string): { readonly changeOnly: Started; readonly everyRow: Started } {
+  const stores: { changeOnly?: Started; everyRow?: Started } = {};
+  beforeAll(async () => {
+    stores.changeOnly = await recordWorkload(newPath());
+    stores.everyRow = await recordWorkload(newPath(), { keyframeMs: 0 });
+  });
+  afterAll(async () => {
+    await stores.changeOnly?.sink.close();
+    await stores.everyRow?.sink.close();
+  });
+  const started = (store: Started | undefined): Started => store ?? expect.fail('the workload is recorded before the tests');
+  return {
+    get changeOnly() {
+      return started(stores.changeOnly);
+    },
+    get everyRow() {
+      return started(stores.everyRow);
+    },
+  };
 }

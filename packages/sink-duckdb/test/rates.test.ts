@@ -3,24 +3,15 @@
 // first sample after a restart, never across a stop) and over a range (one row per stored row,
 // each equal to the instant rate at its time), the same from a change-only store and from one
 // that stores every row; which names exist, and the refusals.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { column, validateSchema, type Cell } from '@virtualeyes/core';
-import { compareRows, CPU, expectedRatesAt, expectedRatesEverySample, PROCESS_STATS, recordWorkload, rounded } from './counters.js';
+import { compareRows, CPU, expectedRatesAt, expectedRatesEverySample, PROCESS_STATS, rounded, useRecordedWorkload } from './counters.js';
 import { iso, rowsOf, SECOND, T0, useTempDir, type Started } from './helpers.js';
 
 const newPath = useTempDir('sink-duckdb-rates-');
 const at = (seconds: number): number => T0 + seconds * SECOND;
 
-let changeOnly: Started;
-let everyRow: Started;
-beforeAll(async () => {
-  changeOnly = await recordWorkload(newPath());
-  everyRow = await recordWorkload(newPath(), { keyframeMs: 0 });
-});
-afterAll(async () => {
-  await changeOnly.sink.close();
-  await everyRow.sink.close();
-});
+const recorded = useRecordedWorkload(newPath);
 
 /** `SELECT *` of a rates view, ordered by key. */
 async function ratesOf(store: Started, view: string, window: { at?: number; from?: number; to?: number }, order = 'pid'): Promise<Record<string, Cell>[]> {
@@ -29,7 +20,7 @@ async function ratesOf(store: Started, view: string, window: { at?: number; from
 
 describe('rates at an instant', () => {
   it('gives an idle process 0, a busy one its exact rate, a new one and a reset NULL', async () => {
-    const rows = await ratesOf(changeOnly, 'process_rates', { at: at(8.5) });
+    const rows = await ratesOf(recorded.changeOnly, 'process_rates', { at: at(8.5) });
     expect(rows.map((row) => [row['pid'], row['utime'], row['read_bytes']])).toEqual([
       [1, 0, 0],
       [2, 50, 4096],
@@ -40,12 +31,12 @@ describe('rates at an instant', () => {
       [5, 0, null],
     ]);
     expect(rows[0]).toEqual({ host: 'host-a', ts: iso(at(8)), interval_s: 1, pid: 1, utime: 0, read_bytes: 0, rss: 1000, share: 0, state: 'S' });
-    const fresh = await ratesOf(changeOnly, 'process_rates', { at: at(5) });
+    const fresh = await ratesOf(recorded.changeOnly, 'process_rates', { at: at(5) });
     expect(fresh.find((row) => row['pid'] === 3)).toMatchObject({ utime: null, rss: 3000, interval_s: 1 });
   });
 
   it('spans a missing sample with the interval between the two that were taken', async () => {
-    const rows = await ratesOf(changeOnly, 'process_rates', { at: at(16) });
+    const rows = await ratesOf(recorded.changeOnly, 'process_rates', { at: at(16) });
     expect(rows.map((row) => [row['pid'], row['interval_s'], row['utime']])).toEqual([
       [1, 2, 0],
       [2, 2, 50],
@@ -55,15 +46,15 @@ describe('rates at an instant', () => {
   });
 
   it('never pairs samples across a stop: nothing while stopped, NULL at the first sample after it', async () => {
-    expect(await ratesOf(changeOnly, 'process_rates', { at: at(25) })).toEqual([]);
-    const restarted = await ratesOf(changeOnly, 'process_rates', { at: at(30) });
+    expect(await ratesOf(recorded.changeOnly, 'process_rates', { at: at(25) })).toEqual([]);
+    const restarted = await ratesOf(recorded.changeOnly, 'process_rates', { at: at(30) });
     expect(restarted.map((row) => [row['pid'], row['interval_s'], row['utime'], row['rss']])).toEqual([
       [1, null, null, 1000],
       [2, null, null, 2000],
       [3, null, null, 3000],
       [4, null, null, 4001],
     ]);
-    expect((await ratesOf(changeOnly, 'process_rates', { at: at(31) })).map((row) => row['utime'])).toEqual([0, 50, 10, 20]);
+    expect((await ratesOf(recorded.changeOnly, 'process_rates', { at: at(31) })).map((row) => row['utime'])).toEqual([0, 50, 10, 20]);
   });
 
   it('answers every instant as computed from the batches, from a change-only and an every-row store alike', async () => {
@@ -71,7 +62,7 @@ describe('rates at an instant', () => {
     for (const seconds of instants) {
       for (const [view, table, order] of [['process_rates', 'process_stats', 'pid'], ['process_stats_rates', 'process_stats', 'pid'], ['cpu_rates', 'cpu', 'cpu']] as const) {
         const expected = rounded(expectedRatesAt(table, at(seconds)).sort(compareRows(table === 'cpu' ? CPU : PROCESS_STATS)));
-        for (const store of [changeOnly, everyRow]) {
+        for (const store of [recorded.changeOnly, recorded.everyRow]) {
           expect(rounded(await ratesOf(store, view, { at: at(seconds) }, order)), `${view} at ${seconds} s`).toEqual(expected);
         }
       }
@@ -81,7 +72,7 @@ describe('rates at an instant', () => {
 
 describe('rates over a range', () => {
   it('holds one row per stored row of values, each with the rate of its last interval', async () => {
-    const rows = await ratesOf(changeOnly, 'process_rates', { from: at(0), to: at(60) });
+    const rows = await ratesOf(recorded.changeOnly, 'process_rates', { from: at(0), to: at(60) });
     const idle = rows.filter((row) => row['pid'] === 1);
     // Its first row, then a keyframe every 10 s (the first after a start has no rate), each with rate 0.
     expect(idle.map((row) => [row['ts'], row['utime'], row['interval_s']])).toEqual([
@@ -100,11 +91,11 @@ describe('rates over a range', () => {
     const key = (row: Record<string, Cell>): string => `${String(row['ts'])}/${String(row['pid'])}`;
     const byKey = new Map(everySample.map((row) => [key(row), row]));
     for (const row of rounded(rows)) expect(row, key(row)).toEqual(byKey.get(key(row)));
-    expect(rounded(await ratesOf(everyRow, 'process_rates', { from: at(0), to: at(60) }))).toEqual(everySample.sort(compareRows(PROCESS_STATS)));
+    expect(rounded(await ratesOf(recorded.everyRow, 'process_rates', { from: at(0), to: at(60) }))).toEqual(everySample.sort(compareRows(PROCESS_STATS)));
   });
 
   it('cuts the range at its bounds and reads the whole history without a time', async () => {
-    const inRange = await ratesOf(everyRow, 'cpu_rates', { from: at(9), to: at(11) }, 'cpu');
+    const inRange = await ratesOf(recorded.everyRow, 'cpu_rates', { from: at(9), to: at(11) }, 'cpu');
     expect(inRange.map((row) => [row['cpu'], row['ts'], row['user'], row['idle']])).toEqual([
       ['0', iso(at(9)), 10, 90],
       ['0', iso(at(10)), 10, 90],
@@ -113,7 +104,7 @@ describe('rates over a range', () => {
       ['all', iso(at(10)), 20, 180],
       ['all', iso(at(11)), 20, 180],
     ]);
-    const all = await ratesOf(everyRow, 'cpu_rates', {}, 'cpu');
+    const all = await ratesOf(recorded.everyRow, 'cpu_rates', {}, 'cpu');
     expect(all).toHaveLength(2 * (20 + 21));
     expect(rounded(all)).toEqual(rounded(expectedRatesEverySample('cpu', at(0), at(60)).sort(compareRows(CPU))));
   });
@@ -122,10 +113,10 @@ describe('rates over a range', () => {
 describe('which rates views exist', () => {
   it('has <table>_rates for every metric table with counters, and process_rates', async () => {
     for (const sql of ['SELECT count(*) AS n FROM cpu_rates', 'SELECT count(*) AS n FROM process_stats_rates', 'SELECT count(*) AS n FROM process_rates']) {
-      expect((await rowsOf(changeOnly.reader, { sql, at: at(40) }))[0]?.['n'], sql).toBeGreaterThan(0);
+      expect((await rowsOf(recorded.changeOnly.reader, { sql, at: at(40) }))[0]?.['n'], sql).toBeGreaterThan(0);
     }
     // Joined with the table itself, in one query.
-    const joined = await rowsOf(changeOnly.reader, { sql: 'SELECT s.pid, s.utime AS total, r.utime AS rate FROM process_stats s JOIN process_rates r USING (host, pid) ORDER BY pid', at: at(40) });
+    const joined = await rowsOf(recorded.changeOnly.reader, { sql: 'SELECT s.pid, s.utime AS total, r.utime AS rate FROM process_stats s JOIN process_rates r USING (host, pid) ORDER BY pid', at: at(40) });
     expect(joined.map((row) => [row['pid'], row['total'], row['rate']])).toEqual([
       [1, 100, 0],
       [2, 3000, 50],
@@ -141,14 +132,14 @@ describe('which rates views exist', () => {
     ['SELECT * FROM nothing_rates', 'table nothing_rates is not a recorded table'],
   ])('refuses %s', async (sql, message) => {
     for (const window of [{}, { at: at(40) }, { from: at(0), to: at(60) }]) {
-      const result = await changeOnly.reader.query({ sql, ...window });
+      const result = await recorded.changeOnly.reader.query({ sql, ...window });
       expect(result.ok).toBe(false);
       if (!result.ok) expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', message });
     }
   });
 
   it('has no history.<table>_rates', async () => {
-    const result = await changeOnly.reader.query({ sql: 'SELECT * FROM history.cpu_rates', at: at(40) });
+    const result = await recorded.changeOnly.reader.query({ sql: 'SELECT * FROM history.cpu_rates', at: at(40) });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.status.code).toBe('INVALID_ARGUMENT');
   });
@@ -166,7 +157,7 @@ describe('counter columns', () => {
   });
 
   it('reach the reader through vw_meta.tables', async () => {
-    const [row] = await rowsOf(changeOnly.reader, { sql: "SELECT columns FROM vw_meta.tables WHERE name = 'cpu'" });
+    const [row] = await rowsOf(recorded.changeOnly.reader, { sql: "SELECT columns FROM vw_meta.tables WHERE name = 'cpu'" });
     expect(JSON.parse(String(row?.['columns']))).toEqual(CPU.columns);
   });
 });

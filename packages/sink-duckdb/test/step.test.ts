@@ -5,24 +5,15 @@
 // the recorder's stop, a missing sample, an entity appearing mid-bucket, partial buckets at the
 // range's ends; an entity of partial batches aging out as the --at view has it; state tables
 // untouched; and the refusals.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Cell, QueryRequest } from '@virtualeyes/core';
-import { compareRows, COUNTER_TABLES, expectedSteps, METRIC, recordWorkload, rounded } from './counters.js';
+import { compareRows, COUNTER_TABLES, expectedSteps, METRIC, rounded, useRecordedWorkload } from './counters.js';
 import { iso, rowsOf, SECOND, startSink, T0, useTempDir, type Started } from './helpers.js';
 
 const newPath = useTempDir('sink-duckdb-step-');
 const at = (seconds: number): number => T0 + seconds * SECOND;
 
-let changeOnly: Started;
-let everyRow: Started;
-beforeAll(async () => {
-  changeOnly = await recordWorkload(newPath());
-  everyRow = await recordWorkload(newPath(), { keyframeMs: 0 });
-});
-afterAll(async () => {
-  await changeOnly.sink.close();
-  await everyRow.sink.close();
-});
+const recorded = useRecordedWorkload(newPath);
 
 /** `SELECT *` of `view` in steps, ordered by host, key and bucket. */
 async function stepsOf(store: Started, view: string, request: Omit<QueryRequest, 'sql'>): Promise<Record<string, Cell>[]> {
@@ -32,7 +23,7 @@ async function stepsOf(store: Started, view: string, request: Omit<QueryRequest,
 
 describe('metric tables in steps', () => {
   it('gives an idle process its value as min, avg, max and last, with as many samples as it was seen at', async () => {
-    const rows = await stepsOf(changeOnly, 'process_stats', { from: at(0), to: at(60), stepMs: 60 * SECOND });
+    const rows = await stepsOf(recorded.changeOnly, 'process_stats', { from: at(0), to: at(60), stepMs: 60 * SECOND });
     const idle = rows.find((row) => row['pid'] === 1);
     // One bucket: 20 samples before the stop, 21 after; from 3 stored rows and 3 keyframes.
     expect(idle).toEqual({
@@ -51,7 +42,7 @@ describe('metric tables in steps', () => {
   });
 
   it('starts a bucket rate from the sample before the bucket, or from the first sample of a new entity', async () => {
-    const rows = await stepsOf(changeOnly, 'process_stats', { from: at(0), to: at(60), stepMs: 7 * SECOND });
+    const rows = await stepsOf(recorded.changeOnly, 'process_stats', { from: at(0), to: at(60), stepMs: 7 * SECOND });
     const of = (pid: number, start: number) => rows.find((row) => row['pid'] === pid && row['ts'] === iso(at(start)));
     // pid 3 appears at 5 s, in the bucket [0, 7): two samples, 10 ms a second between them.
     expect(of(3, 0)).toMatchObject({ samples: 2, utime: 20, utime_rate: 10, rss_avg: 3000 });
@@ -62,7 +53,7 @@ describe('metric tables in steps', () => {
     expect(of(2, 14)).toMatchObject({ samples: 6, utime_rate: 50 });
     expect(of(2, 28)).toMatchObject({ samples: 5, utime: 1000 + 50 * 34, utime_rate: 50 });
     // cpu 'all' gains 5 ms of user time at 41 s: [35, 42) counts it over the 7 s from 34 s.
-    const cpu = await stepsOf(changeOnly, 'cpu', { from: at(0), to: at(60), stepMs: 7 * SECOND });
+    const cpu = await stepsOf(recorded.changeOnly, 'cpu', { from: at(0), to: at(60), stepMs: 7 * SECOND });
     expect(cpu.find((row) => row['cpu'] === 'all' && row['ts'] === iso(at(35)))).toMatchObject({ samples: 7, user: 825, user_rate: (825 - 680) / 7, idle_rate: 180 });
     // pid 6 starts at 33 s: its first bucket has two samples, rate 3.
     expect(of(6, 28)).toMatchObject({ samples: 2, utime: 3, utime_rate: 3, rss_min: 6033, rss_max: 6034, rss_avg: 6033.5 });
@@ -81,7 +72,7 @@ describe('metric tables in steps', () => {
     for (const [from, to, step] of cases) {
       for (const table of METRIC.values()) {
         const expected = rounded(expectedSteps(table.name, at(from), at(to), step * SECOND).sort(compareRows(table)));
-        for (const store of [changeOnly, everyRow]) {
+        for (const store of [recorded.changeOnly, recorded.everyRow]) {
           const answer = await stepsOf(store, table.name, { from: at(from), to: at(to), stepMs: step * SECOND });
           expect(rounded(answer), `${table.name} ${from}-${to} s by ${step} s`).toEqual(expected);
         }
@@ -91,16 +82,16 @@ describe('metric tables in steps', () => {
 
   it('gives a rates view the same buckets as its table', async () => {
     const request = { from: at(0), to: at(60), stepMs: 10 * SECOND };
-    const table = await stepsOf(changeOnly, 'cpu', request);
+    const table = await stepsOf(recorded.changeOnly, 'cpu', request);
     expect(table.length).toBeGreaterThan(10);
-    expect(await stepsOf(changeOnly, 'cpu_rates', request)).toEqual(table);
-    expect(await stepsOf(changeOnly, 'process_rates', request)).toEqual(await stepsOf(changeOnly, 'process_stats', request));
+    expect(await stepsOf(recorded.changeOnly, 'cpu_rates', request)).toEqual(table);
+    expect(await stepsOf(recorded.changeOnly, 'process_rates', request)).toEqual(await stepsOf(recorded.changeOnly, 'process_stats', request));
   });
 
   it('leaves state tables as they are in a range', async () => {
     const sql = 'SELECT pid, comm, valid_from FROM processes ORDER BY valid_from';
     const range = { from: at(0), to: at(60) };
-    expect(await rowsOf(changeOnly.reader, { sql, ...range, stepMs: 10 * SECOND })).toEqual(await rowsOf(changeOnly.reader, { sql, ...range }));
+    expect(await rowsOf(recorded.changeOnly.reader, { sql, ...range, stepMs: 10 * SECOND })).toEqual(await rowsOf(recorded.changeOnly.reader, { sql, ...range }));
   });
 });
 
@@ -139,13 +130,13 @@ describe('refusals', () => {
     ['a fraction', { from: at(0), to: at(60), stepMs: 1500.5 }, 'stepMs must be an integer >= 1000 (one second)'],
     ['too many buckets', { from: at(0), to: at(10_000), stepMs: SECOND }, 'stepMs 1000 cuts the range into 10001 buckets, more than 10000: use a longer step or a shorter range'],
   ])('refuses a step %s', async (_name, window, message) => {
-    const result = await changeOnly.reader.query({ sql: 'SELECT * FROM cpu', ...window });
+    const result = await recorded.changeOnly.reader.query({ sql: 'SELECT * FROM cpu', ...window });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', message });
   });
 
   it('takes the most buckets it allows', async () => {
-    const rows = await rowsOf(changeOnly.reader, { sql: 'SELECT count(*) AS n FROM cpu', from: at(0), to: at(9_999), stepMs: SECOND });
+    const rows = await rowsOf(recorded.changeOnly.reader, { sql: 'SELECT count(*) AS n FROM cpu', from: at(0), to: at(9_999), stepMs: SECOND });
     expect(rows).toEqual([{ n: 2 * (20 + 21) }]);
   });
 });
