@@ -132,3 +132,21 @@ export async function count(reader: StoreReader, sql: string, window: Omit<Query
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** A clock the test sets; timers are real (only query time limits use them). */
+export function manualClock(start: number): { readonly clock: Clock; set(ms: number): void } {
+  let now = start;
+  return {
+    clock: {
+      now: () => now,
+      monotonic: () => performance.now(),
+      setTimer: (fn, ms) => {
+        const timer = setTimeout(fn, ms);
+        return { cancel: () => clearTimeout(timer) };
+      },
+    },
+    set: (ms) => {
+      now = ms;
+    },
+  };
+}

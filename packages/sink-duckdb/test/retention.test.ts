@@ -4,32 +4,14 @@
 // table under its budget; and its options are refused with messages naming what to write.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Batch, Cell, Clock, Row, StoreReader } from '@virtualeyes/core';
+import type { Batch, Cell, Row, StoreReader } from '@virtualeyes/core';
 import { createTestDeps } from '@virtualeyes/core/testing';
 import { DEFAULT_CONFIG, parseConfig, parseDuration, parseSize } from '../src/config.js';
 import { createSink } from '../src/index.js';
 import { tableBytes } from '../src/retention.js';
-import { count, EXITS, iso, PROCESS_STATS, PROCESSES, rowsOf, SECOND, startSink, T0, useTempDir, type Started } from './helpers.js';
+import { count, EXITS, iso, PROCESS_STATS, PROCESSES, rowsOf, SECOND, startSink, T0, useTempDir, manualClock, type Started } from './helpers.js';
 
 const newPath = useTempDir('sink-duckdb-retention-');
-
-/** A clock the test sets; timers are real (only query time limits use them). */
-function manualClock(start: number): { readonly clock: Clock; set(ms: number): void } {
-  let now = start;
-  return {
-    clock: {
-      now: () => now,
-      monotonic: () => performance.now(),
-      setTimer: (fn, ms) => {
-        const timer = setTimeout(fn, ms);
-        return { cancel: () => clearTimeout(timer) };
-      },
-    },
-    set: (ms) => {
-      now = ms;
-    },
-  };
-}
 
 /** A deterministic PRNG, so the workload is the same every run. */
 function random(seed: number): () => number {

@@ -5,9 +5,9 @@
 // whose raw rows retention deleted answers from the tier, and a rollup that fails keeps every raw row.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Batch, Cell, Clock, Row, TableSchema } from '@virtualeyes/core';
+import type { Batch, Cell, Row, TableSchema } from '@virtualeyes/core';
 import type { MemoryLogger } from '@virtualeyes/core/testing';
-import { count, iso, rowsOf, SECOND, startSink, T0, useTempDir, type Started } from './helpers.js';
+import { count, iso, rowsOf, SECOND, startSink, T0, useTempDir, manualClock, type Started } from './helpers.js';
 
 const newPath = useTempDir('sink-duckdb-tiers-');
 
@@ -27,24 +27,6 @@ const STATS: TableSchema = {
 
 /** An event table, written empty to make the sink run its maintenance at a later instant. */
 const TICKS: TableSchema = { name: 'ticks', kind: 'event', description: 'Nothing.', key: [], columns: [{ name: 'n', type: 'int32', description: 'Nothing.' }] };
-
-/** A clock the test sets; timers are real (only query time limits use them). */
-function manualClock(start: number): { readonly clock: Clock; set(ms: number): void } {
-  let now = start;
-  return {
-    clock: {
-      now: () => now,
-      monotonic: () => performance.now(),
-      setTimer: (fn, ms) => {
-        const timer = setTimeout(fn, ms);
-        return { cancel: () => clearTimeout(timer) };
-      },
-    },
-    set: (ms) => {
-      now = ms;
-    },
-  };
-}
 
 /** The test's tiers: 10 s and 1 min, so that minutes of data exercise both. */
 const TIERS = [
