@@ -163,6 +163,8 @@ const META: ReadonlySet<string> = new Set(META_TABLES);
 interface Context {
   /** Recorded table names, lower case. */
   readonly recorded: ReadonlySet<string>;
+  /** Views a query names bare only (the `<table>_rates` views), lower case: not in `history` and without tiers. */
+  readonly views: ReadonlySet<string>;
   /** CTE names in scope here, lower case. */
   readonly ctes: ReadonlySet<string>;
   /** JSON nesting so far. */
@@ -170,14 +172,17 @@ interface Context {
 }
 
 /**
- * Checks `sql` against the allow-list; undefined when it may run. Refusals are INVALID_ARGUMENT
- * naming the refused thing, from `source`; a failure of DuckDB itself is classified. Never rejects.
+ * Checks `sql` against the allow-list; undefined when it may run. `recordedTables` may be named
+ * bare or in `history` and have tiers in `vw_tiers`; `views` (the rates views) only bare. Refusals
+ * are INVALID_ARGUMENT naming the refused thing, from `source`; a failure of DuckDB itself is
+ * classified. Never rejects.
  */
 export async function checkQuery(
   connection: DuckDBConnection,
   sql: string,
   recordedTables: ReadonlySet<string>,
   source: string = STORE_NAME,
+  views: ReadonlySet<string> = new Set(),
 ): Promise<Status | undefined> {
   const serialized = await fromPromise(connection.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]), (error) =>
     classifyDuckDbError(error, 'query', source),
@@ -189,12 +194,13 @@ export async function checkQuery(
     () => invalid('the query cannot be checked: DuckDB did not serialize it', source),
   );
   if (!parsed.ok) return parsed.status;
-  const refusal = checkSerialized(parsed.value, new Set([...recordedTables].map((name) => name.toLowerCase())));
+  const lower = (names: ReadonlySet<string>): ReadonlySet<string> => new Set([...names].map((name) => name.toLowerCase()));
+  const refusal = checkSerialized(parsed.value, lower(recordedTables), lower(views));
   return refusal === undefined ? undefined : invalid(refusal, source);
 }
 
 /** The refusal for one `json_serialize_sql` answer, or undefined. */
-function checkSerialized(answer: Json, recorded: ReadonlySet<string>): string | undefined {
+function checkSerialized(answer: Json, recorded: ReadonlySet<string>, views: ReadonlySet<string>): string | undefined {
   if (!isNode(answer)) return 'the query cannot be checked: DuckDB did not serialize it';
   if (answer['error'] === true) {
     const message = firstLine(typeof answer['error_message'] === 'string' ? answer['error_message'] : 'unknown error');
@@ -210,7 +216,7 @@ function checkSerialized(answer: Json, recorded: ReadonlySet<string>): string | 
   if (!isNode(statement)) return ONLY_SELECT;
   const parameters = statement['named_param_map'];
   if (Array.isArray(parameters) && parameters.length > 0) return NO_PARAMETERS;
-  return visit(statement, { recorded, ctes: new Set(), depth: 0 });
+  return visit(statement, { recorded, views, ctes: new Set(), depth: 0 });
 }
 
 /** Walks every field of `value`; each object must be a known kind, and some kinds have rules. */
@@ -326,7 +332,7 @@ function checkFunction(node: Node, allowed: ReadonlySet<string>): string | undef
   return qualifierOk && allowed.has(name.toLowerCase()) ? undefined : `function ${qualified} is not allowed in queries`;
 }
 
-/** A table must be a recorded table (bare or in `history`), a tier of one in `vw_tiers`, one of {@link META_TABLES} in `vw_meta`, or a CTE in scope. */
+/** A table must be a recorded table (bare or in `history`), a tier of one in `vw_tiers`, a rates view (bare), one of {@link META_TABLES} in `vw_meta`, or a CTE in scope. */
 function checkTable(node: Node, context: Context): string | undefined {
   const name = String(node['table_name'] ?? '');
   const schema = String(node['schema_name'] ?? '');
@@ -334,7 +340,7 @@ function checkTable(node: Node, context: Context): string | undefined {
   const table = name.toLowerCase();
   if (catalog === '') {
     const where = schema.toLowerCase();
-    if (where === '' && (context.ctes.has(table) || context.recorded.has(table))) return undefined;
+    if (where === '' && (context.ctes.has(table) || context.recorded.has(table) || context.views.has(table))) return undefined;
     if (where === HISTORY_SCHEMA && context.recorded.has(table)) return undefined;
     if (where === META_SCHEMA && META.has(table)) return undefined;
     if (where === TIERS_SCHEMA && context.recorded.has(TIER_NAME.exec(table)?.[1] ?? '')) return undefined;

@@ -138,10 +138,13 @@ describe('which rates views exist', () => {
     }
   });
 
-  it('has no history.<table>_rates', async () => {
-    const result = await recorded.changeOnly.reader.query({ sql: 'SELECT * FROM history.cpu_rates', at: at(40) });
+  it.each([
+    ['history.cpu_rates', 'table history.cpu_rates is not a recorded table'],
+    ['vw_tiers.cpu_rates_60s', 'table vw_tiers.cpu_rates_60s is not a recorded table'],
+  ])('refuses %s at the gate: a rates view is named bare only', async (name, message) => {
+    const result = await recorded.changeOnly.reader.query({ sql: `SELECT * FROM ${name}`, at: at(40) });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.status.code).toBe('INVALID_ARGUMENT');
+    if (!result.ok) expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', message });
   });
 });
 
