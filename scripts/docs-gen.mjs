@@ -68,7 +68,7 @@ function tablesDoc(manifest, level = '###') {
         '',
         '| Column | Type | Unit | Description |',
         '| --- | --- | --- | --- |',
-        ...table.columns.map((c) => `| \`${c.name}\` | ${c.type}${c.nullable ? ' (nullable)' : ''} | ${escape(c.unit ?? '')} | ${escape(c.description)} |`),
+        ...table.columns.map((c) => `| \`${c.name}\` | ${c.type}${c.nullable ? ' (nullable)' : ''}${c.counter ? ', counter' : ''} | ${escape(c.unit ?? '')} | ${escape(c.description)} |`),
       ].join('\n');
     })
     .join('\n\n');

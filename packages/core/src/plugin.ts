@@ -234,6 +234,8 @@ export interface StoredTable {
     readonly name: string;
     readonly type: ColumnType;
     readonly unit?: string;
+    /** True for a cumulative counter: its per-second rates are in the `<table>_rates` view. */
+    readonly counter?: true;
     readonly description: string;
   }[];
   /** Stored rows (versions for state tables). */
@@ -357,6 +359,8 @@ export interface SliceColumn {
   readonly description: string;
   /** True when the probe declared it nullable. */
   readonly nullable?: boolean;
+  /** True for a cumulative counter (its rates are in the `<table>_rates` view). */
+  readonly counter?: boolean;
   /** True for a column the store adds (`host`, `ts`, `valid_from`, `valid_to`, `_gone`, the logs' columns) rather than the probe declares. */
   readonly added?: boolean;
 }

@@ -152,6 +152,7 @@ function describe(table: MetaTable): Omit<StoredTable, 'rows' | 'first' | 'last'
     name: column.name,
     type: column.type,
     ...optional('unit', column.unit),
+    ...(column.counter === true ? { counter: true as const } : {}),
     description: column.description,
   }));
   return { name: table.name, kind: table.kind, description: table.description, key: table.key, columns: [...added, ...declared] };

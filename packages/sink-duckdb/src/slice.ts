@@ -155,6 +155,7 @@ function partsOf(scope: SliceScope, meta: ReadonlyMap<string, MetaTable>, physic
         ...(column.unit === undefined ? {} : { unit: column.unit }),
         description: column.description,
         ...(column.nullable === true ? { nullable: true } : {}),
+        ...(column.counter === true ? { counter: true } : {}),
       }));
     const gone = table.kind === 'metric' && stored.has(MetricColumn.GONE) ? [GONE_COLUMN] : [];
     parts.push({
@@ -580,6 +581,7 @@ function schemaOf(part: SlicePart): TableSchema {
         description: column.description,
         ...(column.unit === undefined ? {} : { unit: column.unit }),
         ...(column.nullable === true ? { nullable: true } : {}),
+        ...(column.counter === true ? { counter: true as const } : {}),
       })),
   };
 }

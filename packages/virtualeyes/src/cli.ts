@@ -150,7 +150,7 @@ Examples:
 
   program
     .command('tables')
-    .description('List the recorded tables: kind, key, rows, time span, and every column with its type and unit')
+    .description('List the recorded tables: kind, key, rows, time span, and every column with its type, unit and whether it is a counter')
     .option('--brief', 'one line per table, without the columns')
     .addOption(formatOption())
     .addOption(jsonOption())
@@ -165,8 +165,8 @@ Examples:
         }
         if (format === Format.CSV) {
           // One row per column: the flat shape spreadsheets want.
-          const headers = ['table', 'kind', 'column', 'type', 'unit', 'description'];
-          const rows = tables.value.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', c.description]));
+          const headers = ['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'];
+          const rows = tables.value.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', String(c.counter === true), c.description]));
           io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
           return;
         }
@@ -183,7 +183,8 @@ Examples:
         if (options.brief === true) return;
         for (const table of tables.value) {
           io.out(`\n${escapeText(`${table.name} (${table.kind}${table.key.length === 0 ? '' : `, key ${table.key.join(', ')}`})`)}\n`);
-          io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.description]))}\n`);
+          io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'COUNTER', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.counter === true ? 'yes' : '', c.description]))}\n`);
+          if (table.columns.some((c) => c.counter === true)) io.out(`${escapeText(`Counters: per-second rates in ${table.name}_rates, and <counter>_rate with --step.`)}\n`);
         }
       });
     });

@@ -177,6 +177,7 @@ export const MANIFEST_SCHEMA: JsonSchema = Object.freeze({
                 unit: { type: 'string', maxLength: 64 },
                 description: TEXT,
                 nullable: { type: 'boolean' },
+                counter: { type: 'boolean' },
                 added: { type: 'boolean' },
               },
             },

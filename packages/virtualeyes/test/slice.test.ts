@@ -116,6 +116,8 @@ function questions(few: boolean): string[][] {
     asked.push(['query', '--json', '--at', at, 'select * from processes order by host, pid, start_time']);
     asked.push(['query', '--json', '--at', at, '--staleness', '30s', 'select pid, rss, _changed_at from process_stats order by pid']);
     asked.push(['ps', '--json', '--at', at, '--sort', 'pid']);
+    // The slice keeps which columns are counters, so its rates views exist and agree.
+    asked.push(['query', '--json', '--at', at, 'select * from process_rates order by host, pid, start_time']);
   }
   for (const [from, to] of [
     [FROM, TO],
@@ -124,6 +126,7 @@ function questions(few: boolean): string[][] {
     asked.push(['query', '--json', '--from', iso(from), '--to', iso(to), 'select * from process_stats order by all']);
     asked.push(['query', '--json', '--from', iso(from), '--to', iso(to), 'select * from processes order by all']);
     asked.push(['diff', '--json', '--from', iso(from), '--to', iso(to)]);
+    asked.push(['query', '--json', '--from', iso(from), '--to', iso(to), 'select * from cpu_rates order by all']);
   }
   return asked;
 }

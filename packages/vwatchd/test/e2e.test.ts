@@ -128,6 +128,17 @@ describe('vwatchd + virtualeyes end to end', () => {
     for (const name of ['system_info', 'cpu', 'memory', 'load', 'processes', 'process_stats']) expect(byName.get(name)?.rows, name).toBeGreaterThan(0);
     expect(byName.get('processes')?.kind).toBe('state');
     expect(byName.get('cpu')?.kind).toBe('metric');
+    // Counters are marked in every format: JSON, CSV and the human table with its rates view.
+    const stats = (JSON.parse(result.stdout) as { name: string; columns: { name: string; counter?: boolean }[] }[]).find((table) => table.name === 'process_stats');
+    expect(stats?.columns.filter((column) => column.counter === true).map((column) => column.name)).toEqual(expect.arrayContaining(['utime', 'stime', 'read_bytes']));
+    expect(stats?.columns.find((column) => column.name === 'rss')?.counter).toBeUndefined();
+    const csv = (await cli('tables', '--format', 'csv')).stdout.split(/\r?\n/);
+    expect(csv[0]).toBe('table,kind,column,type,unit,counter,description');
+    expect(csv.find((line) => line.startsWith('process_stats,metric,utime,'))).toMatch(/,true,/);
+    expect(csv.find((line) => line.startsWith('process_stats,metric,rss,'))).toMatch(/,false,/);
+    const human = (await cli('tables')).stdout;
+    expect(human).toMatch(/^utime +\S+ +\S+ +yes /m);
+    expect(human).toContain('Counters: per-second rates in process_stats_rates');
   });
 
   it('reports status: daemon up, plugins, rows written, store size', async () => {
