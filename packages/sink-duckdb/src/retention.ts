@@ -386,7 +386,9 @@ async function rollTier(connection: DuckDBConnection, job: RollupJob): Promise<R
           const target = tierTable(name, plan.stepMs);
           const select = index === 0 ? rawRollupSql(job.table, plan.stepMs, from, to, job.bounds) : tierRollupSql(shape, plan.stepMs, tierTable(name, plans[index - 1]?.stepMs ?? 0), from, to);
           await connection.run(`DELETE FROM ${target} WHERE ts >= ${timeLiteral(from)} AND ts < ${timeLiteral(to)}`);
-          rows = Number((await connection.run(`INSERT INTO ${target} BY NAME ${select}`)).rowsChanged);
+          // In entity order within the batch: an idle entity's buckets lie together and become runs (docs/storage.md).
+          const order = [StoreColumn.HOST, ...shape.key.map((column) => column.name), StoreColumn.TS].map(quoteIdent).join(', ');
+          rows = Number((await connection.run(`INSERT INTO ${target} BY NAME SELECT * FROM (${select}) ORDER BY ${order}`)).rowsChanged);
         }
         const keep = Number.isFinite(plan.keepMs) ? String(plan.keepMs) : 'NULL';
         if (state === undefined) await connection.run(`INSERT INTO ${TIERS_TABLE} VALUES ($1, ${plan.stepMs}, ${keep}, NULL, NULL, NULL, ${timeLiteral(now)})`, [name]);

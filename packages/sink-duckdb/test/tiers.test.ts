@@ -245,6 +245,19 @@ describe('tiers of a metric table', () => {
     expect(coarse.find((row) => row['ts'] === iso(T0) && row['pid'] === 2)?.['utime_rate']).toBeCloseTo(7, 9);
   });
 
+  it('stores each rollup in entity order, so an idle process\'s buckets lie together', async () => {
+    const stored = await rowsOf(store.reader, { sql: 'SELECT pid, ts FROM vw_tiers.process_stats_10s ORDER BY rowid' });
+    const buckets = new Set(stored.map((row) => row['ts'])).size;
+    // Where (pid, ts) goes back in file order, a new rollup began: one per ten buckets (and the late re-rollup), not one per bucket.
+    let runs = 1;
+    for (let index = 1; index < stored.length; index += 1) {
+      const [before, after] = [stored[index - 1]!, stored[index]!];
+      if (Number(after['pid']) < Number(before['pid']) || (after['pid'] === before['pid'] && String(after['ts']) <= String(before['ts']))) runs += 1;
+    }
+    expect(buckets).toBeGreaterThanOrEqual(15);
+    expect(runs).toBeLessThanOrEqual(Math.ceil(buckets / 10) + 2);
+  });
+
   it('records in vw_meta.tiers how far each tier is rolled up and what it keeps', async () => {
     expect(await rowsOf(store.reader, { sql: 'SELECT table_name, step_ms, keep_ms, rolled_to, dirty_from, kept_from FROM vw_meta.tiers ORDER BY step_ms' })).toEqual([
       { table_name: 'process_stats', step_ms: 10_000, keep_ms: null, rolled_to: iso(T0 + 290 * SECOND), dirty_from: null, kept_from: iso(T0) },
