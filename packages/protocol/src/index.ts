@@ -26,5 +26,7 @@ export {
   VERSIONS_REQUEST_SCHEMA,
 } from './api.js';
 export { BUSY_RETRIES, callDaemon, createDaemonClient } from './client.js';
+export { MIN_TOKEN_LENGTH, readTokenFile, TOKEN_FILE_MODE } from './token.js';
+export type { ReadTokenOptions } from './token.js';
 export type { DaemonClient, DaemonEndpoint, DaemonTarget } from './client.js';
 export type { DaemonMemory, DaemonStatus } from './api.js';

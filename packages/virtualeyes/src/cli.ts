@@ -7,7 +7,7 @@
 import { Command, type CommanderError, Option } from 'commander';
 import { formatStatus, StatusCode, type QueryRequest, type QueryResult, type Result, type Status } from '@virtualeyes/core';
 import { loadHostConfig, type ConfigOverrides, type HostConfig } from '@virtualeyes/protocol';
-import { connect, type Connection } from './client.js';
+import { connect, connectUrl, type Connection } from './client.js';
 import { escapeText, jsonText } from './escape.js';
 import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { exportCommand } from './export.js';
@@ -50,6 +50,8 @@ interface GlobalOptions {
   config?: string;
   dataDir?: string;
   socket?: string;
+  url?: string;
+  tokenFile?: string;
 }
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
@@ -68,6 +70,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .option('-c, --config <file>', 'vwatchd config file, to find the data directory and store (default: /etc/vwatchd.conf if it exists)')
     .option('-d, --data-dir <dir>', 'data directory (default: /var/lib/vwatchd as root, else $XDG_STATE_HOME/vwatchd)')
     .option('--socket <path>', 'vwatchd API socket (default: <data-dir>/vwatchd.sock)')
+    .option('--url <url>', "ask the daemon's TCP listener at http://host:port instead of the socket (its api.tcp; there is no offline fallback)")
+    .option('--token-file <file>', "with --url: the file holding the listener's bearer token, mode 0600 (default: the config's api.tcp.tokenFile, else <data-dir>/vwatchd.token)")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
@@ -82,7 +86,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     };
     const config = loadHostConfig(overrides);
     if (!config.ok) return fail(config.status, ExitCode.USAGE);
-    const connection = await connect(config.value);
+    if (globals.tokenFile !== undefined && globals.url === undefined) return fail({ code: StatusCode.INVALID_ARGUMENT, message: '--token-file goes with --url', retryable: false });
+    const connection = globals.url === undefined ? await connect(config.value) : await connectUrl(globals.url, globals.tokenFile, config.value);
     if (!connection.ok) return fail(connection.status);
     try {
       await body(connection.value, config.value);

@@ -3,8 +3,8 @@
 // without the right bearer token and real queries with it, keeps the socket's limits, serves
 // the Unix socket alongside, and closes the port on stop. Daemons started with a readable
 // token file, a remote host or a port in use refuse to start.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { createConnection, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callDaemon, createDaemonClient, type DaemonStatus } from '@virtualeyes/protocol';
 import { MAX_BODY_BYTES } from '../src/index.js';
-import { sleep, VWATCHD } from './helpers.js';
+import { sleep, VIRTUALEYES, VWATCHD } from './helpers.js';
 
 interface Daemon {
   readonly dataDir: string;
@@ -78,6 +78,13 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
+  });
+}
+
+/** The real virtualeyes CLI: exit code, stdout, stderr. */
+function virtualeyes(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [VIRTUALEYES, ...args], { timeout: 30_000 }, (error, out, err) => resolve({ code: error === null ? 0 : Number(error.code ?? 1), out, err }));
   });
 }
 
@@ -166,6 +173,62 @@ describe('vwatchd TCP listener', () => {
     const denied = await call(port, 'POST', '/v1/query', auth, JSON.stringify({ sql: "copy (select 1) to '/tmp/x.csv'" }));
     expect(denied.status).toBeGreaterThanOrEqual(400);
     expect((await call(port, 'GET', '/v1/nope', auth)).status).toBe(404);
+  });
+
+  it('answers the CLI over --url with the token file, by default the data directory\'s', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 've-tcp-cli-'));
+    try {
+      // A data directory without a daemon or store: every answer comes over TCP.
+      const copy = join(elsewhere, 'token');
+      writeFileSync(copy, `${token}\n`, { mode: 0o600 });
+      const ps = await virtualeyes('--data-dir', elsewhere, '--url', url, '--token-file', copy, 'ps', '--json');
+      expect([ps.code, ps.err]).toEqual([0, '']);
+      expect((JSON.parse(ps.out) as { pid: number }[]).length).toBeGreaterThan(1);
+      const counted = await virtualeyes('--data-dir', daemon.dataDir, '--socket', join(elsewhere, 'none.sock'), '--url', url, 'query', '--json', 'select count(*) as n from processes');
+      expect([counted.code, counted.err]).toEqual([0, '']);
+      expect((JSON.parse(counted.out) as { n: number }[])[0]!.n).toBeGreaterThan(1);
+      const status = await virtualeyes('--data-dir', elsewhere, '--url', url, '--token-file', copy, 'status', '--json');
+      expect((JSON.parse(status.out) as { running: boolean }).running).toBe(true);
+      expect(`${ps.out}${counted.out}${status.out}`).not.toContain(token);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses over --url, with one line: a wrong token, a loose or missing token file, a port nobody listens on', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 've-tcp-cli-'));
+    try {
+      const wrong = join(elsewhere, 'wrong');
+      writeFileSync(wrong, `${'x'.repeat(token.length)}\n`, { mode: 0o600 });
+      const loose = join(elsewhere, 'loose');
+      writeFileSync(loose, `${token}\n`);
+      chmodSync(loose, 0o644);
+      const closed = await new Promise<number>((resolve) => {
+        const server = createServer();
+        server.listen(0, '127.0.0.1', () => {
+          const { port: free } = server.address() as AddressInfo;
+          server.close(() => resolve(free));
+        });
+      });
+      const cases: [string[], number, string][] = [
+        [['--url', url, '--token-file', wrong], 1, `virtualeyes: vwatchd at ${url} refused the token: use the content of its api.tcp.tokenFile (--token-file)`],
+        [['--url', url, '--token-file', loose], 2, `virtualeyes: token file ${loose} has mode 0644; it must be 0600 or stricter (chmod 600 ${loose})`],
+        [['--url', url, '--token-file', join(elsewhere, 'none')], 2, `virtualeyes: no token file at ${join(elsewhere, 'none')}: pass --token-file with a copy (mode 0600) of the daemon's api.tcp.tokenFile`],
+        [['--url', `http://127.0.0.1:${closed}`, '--token-file', join(daemon.dataDir, 'vwatchd.token')], 1, `virtualeyes: vwatchd at http://127.0.0.1:${closed} did not answer`],
+        [['--url', 'https://127.0.0.1:1', '--token-file', join(daemon.dataDir, 'vwatchd.token')], 2, 'virtualeyes: vwatchd serves http:// only'],
+        [['--token-file', wrong], 2, 'virtualeyes: --token-file goes with --url'],
+      ];
+      for (const [args, code, line] of cases) {
+        const result = await virtualeyes('--data-dir', elsewhere, ...args, 'ps');
+        expect({ args, code: result.code, out: result.out }).toEqual({ args, code, out: '' });
+        expect(result.err.startsWith('virtualeyes: '), result.err).toBe(true);
+        expect(result.err, args.join(' ')).toContain(line.replace(/^virtualeyes: /, ''));
+        expect(result.err.trimEnd().split('\n')).toHaveLength(1);
+        expect(result.err).not.toContain(token);
+      }
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('still serves the Unix socket alongside', async () => {
