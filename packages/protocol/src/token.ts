@@ -24,6 +24,8 @@ export interface ReadTokenOptions {
   readonly source?: string;
   /** What names the file in a refusal's advice, e.g. `api.tcp.tokenFile` or `--token-file`. @default 'the token file' */
   readonly setting?: string;
+  /** True when a missing file is generated (vwatchd), so the advice may be to remove a bad one. */
+  readonly generates?: boolean;
 }
 
 /**
@@ -49,12 +51,12 @@ export function readTokenFile(path: string, options: ReadTokenOptions = {}): Res
     // fstat on the open descriptor: the file checked is the file read, whatever renames happen meanwhile.
     const stat = fstatSync(fd);
     if (!stat.isFile()) return err(refuse(`token file ${path} is not a regular file`));
-    if (stat.uid !== uid) return err(refuse(`token file ${path} is owned by uid ${stat.uid}, not by this user (uid ${uid}); chown it or remove it to have a new one generated`));
+    if (stat.uid !== uid) return err(refuse(`token file ${path} is owned by uid ${stat.uid}, not by this user (uid ${uid}); ${options.generates === true ? 'chown it or remove it to have a new one generated' : 'use a copy of your own (mode 0600)'}`));
     const mode = stat.mode & 0o7777;
     if ((mode & ~TOKEN_FILE_MODE) !== 0) return err(refuse(`token file ${path} has mode ${octal(mode)}; it must be 0600 or stricter (chmod 600 ${path})`));
     if (stat.size > MAX_TOKEN_FILE_BYTES) return err(refuse(`token file ${path} is over ${MAX_TOKEN_FILE_BYTES} bytes; it must hold one token on one line`));
     const text = readFileSync(fd, 'utf8').trim();
-    if (text.length < MIN_TOKEN_LENGTH) return err(refuse(`token file ${path} holds fewer than ${MIN_TOKEN_LENGTH} characters; remove it to have a random token generated`));
+    if (text.length < MIN_TOKEN_LENGTH) return err(refuse(`token file ${path} holds fewer than ${MIN_TOKEN_LENGTH} characters${options.generates === true ? '; remove it to have a random token generated' : ''}`));
     if (/\s/.test(text)) return err(refuse(`token file ${path} must hold one token on one line, without spaces`));
     return ok(text);
   } catch (error) {

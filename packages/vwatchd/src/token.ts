@@ -42,7 +42,7 @@ export interface TokenOptions {
  * read or replace: a looser mode, another owner, a symbolic link, not a regular file.
  */
 export function loadApiToken(path: string, options: TokenOptions): Result<LoadedToken> {
-  const read = readTokenFile(path, { ...(options.uid === undefined ? {} : { uid: options.uid }), source: 'vwatchd', setting: 'api.tcp.tokenFile' });
+  const read = readTokenFile(path, { ...(options.uid === undefined ? {} : { uid: options.uid }), source: 'vwatchd', setting: 'api.tcp.tokenFile', generates: true });
   if (!read.ok) return read;
   if (read.value !== undefined) return ok({ token: tokenOf(read.value), created: false });
   return options.create ? generate(path) : ok({ token: undefined, created: false });

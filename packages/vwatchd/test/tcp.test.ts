@@ -4,7 +4,7 @@
 // the Unix socket alongside, and closes the port on stop. Daemons started with a readable
 // token file, a remote host or a port in use refuse to start.
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { createConnection, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -218,6 +218,13 @@ describe('vwatchd TCP listener', () => {
         [['--url', 'https://127.0.0.1:1', '--token-file', join(daemon.dataDir, 'vwatchd.token')], 2, 'virtualeyes: vwatchd serves http:// only'],
         [['--token-file', wrong], 2, 'virtualeyes: --token-file goes with --url'],
       ];
+      // Another user's file (root can make one): the CLI says to use a copy of one's own, not to remove it.
+      if (process.getuid?.() === 0) {
+        const foreign = join(elsewhere, 'foreign');
+        writeFileSync(foreign, `${token}\n`, { mode: 0o600 });
+        chownSync(foreign, 65_534, 65_534);
+        cases.push([['--url', url, '--token-file', foreign], 2, `virtualeyes: token file ${foreign} is owned by uid 65534, not by this user (uid 0); use a copy of your own (mode 0600)`]);
+      }
       for (const [args, code, line] of cases) {
         const result = await virtualeyes('--data-dir', elsewhere, ...args, 'ps');
         expect({ args, code: result.code, out: result.out }).toEqual({ args, code, out: '' });
