@@ -5,7 +5,8 @@
 // the maintenance runs once per minute of data as it does in vwatchd. Reports each run's rollup and
 // retention time (median, max; and over the runs that rolled something, as the first tier rolls ten
 // minutes at once), the bytes of the raw table and of each tier after a checkpoint, and
-// a second pass with `retention.maxAge: 30m` for the cost of steady-state deletes.
+// a second pass with `retention.maxAge: 30m` (and the default rollup, just before retention) for
+// the cost of steady-state deletes. The first pass rolls each bucket as it completes (`rollup: immediate`).
 // `node bench/tiers.mjs` after a build (npx tsc -b packages/sink-duckdb).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,7 +146,8 @@ async function sizes(path) {
 const dir = mkdtempSync(join(tmpdir(), 'sink-duckdb-tiers-'));
 try {
   const kept = join(dir, 'kept.db');
-  const first = await record(kept, { retention: { maxAge: 'forever' } });
+  // Rolled as each bucket completes (`rollup: immediate`): the default would roll nothing while raw rows are kept forever.
+  const first = await record(kept, { retention: { maxAge: 'forever' }, rollup: 'immediate' });
   const trimmed = join(dir, 'trimmed.db');
   const second = await record(trimmed, { retention: { maxAge: '30m' } });
   const steady = second.runs.filter((run) => run.deletedRows > 0);

@@ -62,9 +62,22 @@ export interface DuckDbConfig {
   readonly retention: RetentionConfig;
   /** Downsampled tiers of metric tables, finest first. */
   readonly tiers: readonly TierConfig[];
+  /** When raw buckets are rolled into the first tier: just before retention deletes them, or as soon as they are complete. */
+  readonly rollup: Rollup;
   /** Least time between two runs of the writer's rollup and retention, milliseconds (0: never). */
   readonly maintenanceIntervalMs: number;
 }
+
+/** When the first tier rolls up the raw rows ({@link DuckDbConfig.rollup}). */
+export const Rollup = {
+  /** Buckets are rolled shortly before retention deletes their raw rows: until then the raw rows answer every query, and the tier costs nothing. */
+  BEFORE_RETENTION: 'before-retention',
+  /** Buckets are rolled as soon as they are complete. */
+  IMMEDIATE: 'immediate',
+} as const;
+
+/** One of the {@link Rollup} strings. */
+export type Rollup = (typeof Rollup)[keyof typeof Rollup];
 
 /** Milliseconds per duration unit. A year is 365 days. */
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
@@ -101,6 +114,7 @@ export const DEFAULT_CONFIG: DuckDbConfig = Object.freeze({
   queueWaitMs: 750,
   retention: Object.freeze({ maxAge: '7d', maxBytes: 'unlimited', tables: Object.freeze({}) }),
   tiers: Object.freeze([Object.freeze({ step: '1m', keep: '30d' }), Object.freeze({ step: '1h', keep: '1y' })]),
+  rollup: Rollup.BEFORE_RETENTION,
   maintenanceIntervalMs: 60_000,
 });
 
@@ -252,6 +266,13 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       },
       description:
         'Downsampled tiers of every metric table, finest first: {"step": bucket width in whole seconds, a multiple of the previous step, "keep": how long, or "forever"}. Each holds per entity and bucket the min, avg, max and last value (rates of counters) in vw_tiers.<table>_<seconds>s; [] turns them off.',
+    },
+    rollup: {
+      type: 'string',
+      enum: [Rollup.BEFORE_RETENTION, Rollup.IMMEDIATE],
+      default: DEFAULT_CONFIG.rollup,
+      description:
+        'When raw buckets go into the first tier: "before-retention" rolls them shortly before retention deletes their raw rows (queries read the raw rows until then, so the tier takes no space while it would answer nothing), "immediate" as soon as a bucket is complete.',
     },
     maintenanceIntervalMs: {
       type: 'integer',

@@ -1,6 +1,8 @@
 /**
  * The writer's maintenance, run after writes at most every `maintenanceIntervalMs`: it rolls the
- * complete buckets of every metric table into its tiers (tiers.ts), then deletes what retention
+ * complete buckets of every metric table into its tiers (tiers.ts) — by default only those within
+ * {@link ROLLUP_LEAD_MS} of where retention wants the raw boundary, as until then the raw rows
+ * answer every read — then deletes what retention
  * no longer keeps — raw rows older than each table's age cutoff or past its byte budget, and tier
  * rows past their `keep` — never a row an as-of read at a retained instant needs, and never a raw
  * or tier row not yet rolled into the next tier. Each step is its own transaction; a failure is
@@ -8,7 +10,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { fromPromise, type Logger, type Result, type Status } from '@virtualeyes/core';
-import { parseDuration, parseSize, type DuckDbConfig, type RetentionLimits } from './config.js';
+import { parseDuration, parseSize, Rollup, type DuckDbConfig, type RetentionLimits } from './config.js';
 import { classifyDuckDbError } from './errors.js';
 import { inTransaction, readMetaTables, RETENTION_TABLE, selectRows, TIERS_TABLE, type MetaTable } from './layout.js';
 import { historyTable, META_SCHEMA, quoteIdent, quoteText, SAMPLES_TABLE, StoreColumn, timeLiteral } from './sql.js';
@@ -68,6 +70,12 @@ export const FIRST_TIER_SPAN_MS = 3_600_000;
  * at once costs about as much as one (docs/storage.md). Reads compute what is not rolled yet.
  */
 export const FIRST_TIER_BATCH_MS = 600_000;
+
+/**
+ * With `rollup: "before-retention"`, the first tier rolls up to this far past the boundary
+ * retention wants: twice {@link FIRST_TIER_BATCH_MS}, so its batches stay ahead of the deletes.
+ */
+export const ROLLUP_LEAD_MS = 2 * FIRST_TIER_BATCH_MS;
 
 /** Most buckets one run rolls into a coarser tier. */
 export const COARSE_TIER_BUCKETS = 24;
@@ -214,6 +222,36 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
       }
       success('Maintenance');
       const { tables, states, rawFrom, bounds } = context.value;
+      const newestOf = async (table: MetaTable): Promise<Result<number | undefined>> => {
+        const known = newest.get(table.name);
+        if (known !== undefined) return { ok: true, value: known };
+        const found = await fromPromise(newestInstant(store.connection, table), (error) => classifyDuckDbError(error, `retain ${table.name}`, deps.source));
+        if (found.ok && found.value !== undefined) newest.set(table.name, found.value);
+        return found;
+      };
+      // Retention counts back from the clock, or from the table's newest data when that is older (an
+      // imported or long-stopped recording keeps its last `maxAge`), never from a batch stamped in the future.
+      const reference = new Map<string, number>();
+      // Per table, where retention wants its raw boundary: the first tier rolls up to a lead past it.
+      const wanted = new Map<string, Wanted>();
+      for (const table of tables.values()) {
+        const found = await newestOf(table);
+        if (!found.ok) {
+          failures.push(failure(found.status, `Retention of ${table.name}`));
+          continue;
+        }
+        if (found.value === undefined) continue;
+        const since = Math.min(now, found.value);
+        reference.set(table.name, since);
+        const want = await fromPromise(wantedBoundary(store.connection, table, retentionOf(config, table.name), since, bounds), (error) =>
+          classifyDuckDbError(error, `retain ${table.name}`, deps.source),
+        );
+        if (!want.ok) {
+          failures.push(failure(want.status, `Retention of ${table.name}`));
+          continue;
+        }
+        wanted.set(table.name, want.value);
+      }
       let tierRows = 0;
       for (const table of tables.values()) {
         if (table.kind !== 'metric' || plans.length === 0) continue;
@@ -222,8 +260,11 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
           warnOnce(`shape ${table.name}`, `${shape.message}; it is kept raw only`);
           continue;
         }
+        // Rolled before retention: up to a lead past the boundary retention wants, so it never waits for the tier.
+        const boundary = wanted.get(table.name)?.boundary ?? Number.NEGATIVE_INFINITY;
+        const rollBefore = config.rollup === Rollup.IMMEDIATE ? Number.POSITIVE_INFINITY : boundary + ROLLUP_LEAD_MS;
         for (const [index, plan] of plans.entries()) {
-          const rolled = await rollTier(store.connection, { table, shape: shape.value, plans, index, states, now, bounds, rawFrom: rawFrom.get(table.name), prepared });
+          const rolled = await rollTier(store.connection, { table, shape: shape.value, plans, index, states, now, bounds, rawFrom: rawFrom.get(table.name), prepared, rollBefore });
           const what = `Rollup of ${table.name} into ${tierName(table.name, plan.stepMs)}`;
           if (!rolled.ok) {
             failures.push(failure(rolled.status, what));
@@ -246,32 +287,14 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
       const rollupMs = deps.monotonic() - started;
       const retentionStarted = deps.monotonic();
       let deletedRows = 0;
-      const newestOf = async (table: MetaTable): Promise<Result<number | undefined>> => {
-        const known = newest.get(table.name);
-        if (known !== undefined) return { ok: true, value: known };
-        const found = await fromPromise(newestInstant(store.connection, table), (error) => classifyDuckDbError(error, `retain ${table.name}`, deps.source));
-        if (found.ok && found.value !== undefined) newest.set(table.name, found.value);
-        return found;
-      };
-      // Retention counts back from the clock, or from the table's newest data when that is older (an
-      // imported or long-stopped recording keeps its last `maxAge`), never from a batch stamped in the future.
-      const reference = new Map<string, number>();
-      for (const table of tables.values()) {
-        const found = await newestOf(table);
-        if (!found.ok) {
-          failures.push(failure(found.status, `Retention of ${table.name}`));
-          continue;
-        }
-        if (found.value !== undefined) reference.set(table.name, Math.min(now, found.value));
-      }
       for (const table of tables.values()) {
         const since = reference.get(table.name);
-        if (since === undefined) continue;
+        const want = wanted.get(table.name);
+        if (since === undefined || want === undefined) continue;
         // A metric table with tiers keeps its raw rows until its first tier has rolled them up.
         const tiered = table.kind === 'metric' && plans.length > 0;
         const first = tiered ? (states.get(table.name)?.find((state) => state.stepMs === plans[0]?.stepMs) ?? null) : undefined;
-        const policy = retentionOf(config, table.name);
-        const retained = await retainTable(store, { table, policy, now, since, bounds, rawFrom: rawFrom.get(table.name), firstTier: first, oldest }, deps);
+        const retained = await retainTable(store, { table, wanted: want, now, bounds, rawFrom: rawFrom.get(table.name), firstTier: first, oldest }, deps);
         const what = `Retention of ${table.name}`;
         if (!retained.ok) {
           failures.push(failure(retained.status, what));
@@ -330,6 +353,8 @@ interface RollupJob {
   readonly rawFrom: number | undefined;
   /** Tier tables already created or widened this session. */
   readonly prepared: Set<string>;
+  /** The first tier rolls only buckets before this instant (Infinity: every complete one; −Infinity: none yet). */
+  readonly rollBefore: number;
 }
 
 /** What one rollup wrote: its rows and the first bucket they went to. */
@@ -360,6 +385,11 @@ async function rollTier(connection: DuckDBConnection, job: RollupJob): Promise<R
   const state = tiers.find((tier) => tier.stepMs === plan.stepMs);
   const finer = index === 0 ? undefined : tiers.find((tier) => tier.stepMs === plans[index - 1]?.stepMs);
   let target = bucketStart(now - ROLLUP_GRACE_MS, plan.stepMs);
+  if (index === 0 && job.rollBefore < Number.POSITIVE_INFINITY) {
+    // Nothing retention will delete soon: the raw rows answer, and the tier waits (a late batch's buckets too).
+    if (!Number.isFinite(job.rollBefore)) return none;
+    target = Math.min(target, bucketStart(job.rollBefore, plan.stepMs));
+  }
   if (index > 0) {
     const mark = watermarkOf(finer);
     if (mark === undefined) return none;
@@ -372,6 +402,8 @@ async function rollTier(connection: DuckDBConnection, job: RollupJob): Promise<R
       const span = index === 0 ? Math.max(plan.stepMs, FIRST_TIER_SPAN_MS) : plan.stepMs * COARSE_TIER_BUCKETS;
       const to = Math.max(from, Math.min(target, from + span));
       if (state !== undefined && to === state.rolledTo && state.dirtyFrom === undefined) return none.value;
+      // A tier that never rolled is not created before it has a bucket to hold.
+      if (state === undefined && to <= from) return none.value;
       const batch = Math.max(plan.stepMs, Math.min(FIRST_TIER_BATCH_MS, 10 * plan.stepMs));
       if (index === 0 && state !== undefined && state.dirtyFrom === undefined && to - from < batch) return none.value;
       const key = `${tierName(name, plan.stepMs)} ${JSON.stringify(shape)}`;
@@ -479,14 +511,40 @@ async function firstBucket(connection: DuckDBConnection, job: RollupJob, finer: 
   return job.rawFrom === undefined || Number(first) >= job.rawFrom ? bucketStart(Number(first), stepMs) : Math.ceil(job.rawFrom / stepMs) * stepMs;
 }
 
+/** Where retention wants a table's raw boundary ({@link wantedBoundary}). */
+interface Wanted {
+  /** The boundary (−Infinity: nothing to delete). */
+  readonly boundary: number;
+  /** True when the byte budget, not the age, put it there: the store is then checkpointed so the freed blocks count. */
+  readonly trimmed: boolean;
+}
+
+/**
+ * Where retention wants a table's raw boundary B: the later of `since − maxAge` and the instant
+ * past which its rows fit 90 % of `maxBytes` (plus the table's {@link retentionMargins}), never
+ * past `since`. Asked before the rollup, so the first tier can roll up to a lead past it.
+ */
+async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, policy: RetentionPolicy, since: number, bounds: RawBounds): Promise<Wanted> {
+  const margins = retentionMargins(table.kind, bounds);
+  let boundary = Number.isFinite(policy.maxAgeMs) ? since - policy.maxAgeMs : Number.NEGATIVE_INFINITY;
+  let trimmed = false;
+  if (Number.isFinite(policy.maxBytes)) {
+    const over = await sizeBoundary(connection, table, policy.maxBytes);
+    if (over !== undefined && over + margins.rows > boundary) {
+      boundary = Math.min(over + margins.rows, since);
+      trimmed = true;
+    }
+  }
+  return { boundary, trimmed };
+}
+
 /** What {@link retainTable} works on. */
 interface RetentionJob {
   readonly table: MetaTable;
-  readonly policy: RetentionPolicy;
+  /** Where retention wants the boundary. */
+  readonly wanted: Wanted;
   /** The clock. */
   readonly now: number;
-  /** What ages count back from: the clock, or the table's newest data when older. */
-  readonly since: number;
   readonly bounds: RawBounds;
   /** The table's raw boundary so far, if trimmed before. */
   readonly rawFrom: number | undefined;
@@ -510,28 +568,20 @@ export function retentionMargins(kind: MetaTable['kind'], bounds: RawBounds): { 
 }
 
 /**
- * Applies one table's retention: its raw boundary B moves to the later of `now − maxAge` and
- * the instant past which its rows fit 90 % of `maxBytes`, but never past what its first tier
- * has rolled up (a rollup that fails keeps the raw rows), and never back. Rows older than B by
- * more than {@link retentionMargins} are deleted with the sample log's instants, and
- * `vw_meta.retention` records B, in one transaction; after trimming for size the store is
- * checkpointed (when the disk has room) so the freed blocks count. Resolves the rows deleted.
+ * Applies one table's retention: its raw boundary B moves to where retention wants it
+ * ({@link wantedBoundary}), but never past what its first tier has rolled up (a rollup that
+ * fails keeps the raw rows), and never back. Rows older than B by more than
+ * {@link retentionMargins} are deleted with the sample log's instants, and `vw_meta.retention`
+ * records B, in one transaction; after trimming for size the store is checkpointed (when the
+ * disk has room) so the freed blocks count. Resolves the rows deleted.
  */
 async function retainTable(store: MaintenanceStore, job: RetentionJob, deps: MaintenanceDeps): Promise<Result<number>> {
-  const { table, policy, now, since } = job;
+  const { table, now } = job;
   const op = `retain ${table.name}`;
   const classify = (error: unknown): Status => classifyDuckDbError(error, op, deps.source);
   const margins = retentionMargins(table.kind, job.bounds);
-  let boundary = Number.isFinite(policy.maxAgeMs) ? since - policy.maxAgeMs : Number.NEGATIVE_INFINITY;
-  let trimmed = false;
-  if (Number.isFinite(policy.maxBytes)) {
-    const over = await fromPromise(sizeBoundary(store.connection, table, policy.maxBytes), classify);
-    if (!over.ok) return over;
-    if (over.value !== undefined && over.value + margins.rows > boundary) {
-      boundary = Math.min(over.value + margins.rows, since);
-      trimmed = true;
-    }
-  }
+  let boundary = job.wanted.boundary;
+  const trimmed = job.wanted.trimmed;
   if (!Number.isFinite(boundary)) return { ok: true, value: 0 };
   if (job.firstTier !== undefined) {
     const mark = watermarkOf(job.firstTier ?? undefined);

@@ -178,7 +178,8 @@ const COLUMNS = 'host, ts, pid, samples, rss_min, rss_avg, rss_max, rss, utime, 
 
 describe('tiers of a metric table', () => {
   const batches = workload();
-  const config = { keyframeMs: 20 * SECOND, stalenessMs: 5 * SECOND, tiers: TIERS, retention: { maxAge: 'forever' }, maintenanceIntervalMs: 10 * SECOND };
+  // Rolled as soon as complete: with raw rows kept forever, the default would never roll.
+  const config = { keyframeMs: 20 * SECOND, stalenessMs: 5 * SECOND, tiers: TIERS, retention: { maxAge: 'forever' }, rollup: 'immediate', maintenanceIntervalMs: 10 * SECOND };
   let store: Started;
   const time = manualClock(T0);
 
@@ -335,6 +336,64 @@ describe('reading old data from the tiers', () => {
   });
 });
 
+describe('rolling up before retention (the default)', () => {
+  // A sample every 10 s for 45 minutes; staleness and keyframe to match.
+  const config = { keyframeMs: 60 * SECOND, stalenessMs: 15 * SECOND, tiers: TIERS, maintenanceIntervalMs: 10 * SECOND };
+  const batches = Array.from({ length: 270 }, (_, step): Batch => ({ table: STATS.name, ts: T0 + step * 10 * SECOND, snapshot: true, rows: rowsAt(step) }));
+  const write = async (retention: { maxAge: string }): Promise<Started & { path: string }> => {
+    const time = manualClock(T0);
+    const path = newPath();
+    const store = await startSink(path, { tables: [STATS, TICKS], clock: time.clock, config: { ...config, retention } });
+    for (const batch of batches) {
+      time.set(batch.ts);
+      expect((await store.sink.write([batch])).status.code).toBe('OK');
+    }
+    return { ...store, path };
+  };
+
+  it('rolls nothing while retention keeps every raw row: no tier table, and the raw rows answer a stepped range', async () => {
+    const store = await write({ maxAge: 'forever' });
+    try {
+      expect(await count(store.reader, 'SELECT count(*) FROM vw_meta.tiers')).toBe(0);
+      const stepped = await rowsOf(store.reader, { sql: 'SELECT ts, samples FROM process_stats WHERE pid = 1 ORDER BY ts', from: T0, to: T0 + 10 * 60 * SECOND - 1, stepMs: 60 * SECOND });
+      expect(stepped).toHaveLength(10);
+      expect(stepped.every((row) => row['samples'] === 6)).toBe(true);
+    } finally {
+      await store.sink.close();
+    }
+    const raw = await DuckDBInstance.create(store.path, { access_mode: 'READ_ONLY' });
+    const connection = await raw.connect();
+    const tables = await connection.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'vw_tiers'");
+    expect(Number(tables.getRowsJS()[0]?.[0])).toBe(0);
+    connection.disconnectSync();
+    raw.closeSync();
+  });
+
+  it('rolls the first tier to a lead of 20 minutes past the raw boundary, the coarser tiers after it, and retention follows', async () => {
+    const store = await write({ maxAge: '30m' });
+    try {
+      // The newest sample is at 2690 s: the boundary is 30 min before it, 890 s.
+      expect(await rowsOf(store.reader, { sql: 'SELECT raw_from FROM vw_meta.retention' })).toEqual([{ raw_from: iso(T0 + 890 * SECOND) }]);
+      const tiers = await rowsOf(store.reader, { sql: 'SELECT step_ms, epoch_ms(rolled_to) AS rolled, epoch_ms(kept_from) AS kept FROM vw_meta.tiers ORDER BY step_ms' });
+      expect(tiers.map((tier) => tier['step_ms'])).toEqual([10_000, 60_000]);
+      const [fine, coarse] = tiers.map((tier) => ({ rolled: Number(tier['rolled']), kept: Number(tier['kept']) }));
+      // Past the boundary, not past its lead (890 s + 20 min), and well short of the newest complete bucket.
+      expect(fine!.rolled).toBeGreaterThanOrEqual(T0 + 890 * SECOND);
+      expect(fine!.rolled).toBeLessThanOrEqual(T0 + (890 + 1200) * SECOND);
+      expect(fine!.kept).toBe(T0);
+      expect(coarse!.rolled).toBeLessThanOrEqual(fine!.rolled);
+      // No bucket at or past what it rolled.
+      expect(await count(store.reader, `SELECT count(*) FROM vw_tiers.process_stats_10s WHERE epoch_ms(ts) >= ${fine!.rolled}`)).toBe(0);
+      // The rows before the boundary answer from the tier, as the raw rows did: pid 1's six samples a minute.
+      const old = await rowsOf(store.reader, { sql: 'SELECT ts, samples FROM process_stats WHERE pid = 1 ORDER BY ts', from: T0, to: T0 + 10 * 60 * SECOND - 1, stepMs: 60 * SECOND });
+      expect(old).toHaveLength(10);
+      expect(old.every((row) => row['samples'] === 6)).toBe(true);
+    } finally {
+      await store.sink.close();
+    }
+  });
+});
+
 describe('a rollup that fails', () => {
   it('is logged and counted, and keeps every raw row past retention until it succeeds', async () => {
     const path = newPath();
@@ -365,10 +424,10 @@ describe('a rollup that fails', () => {
     // Warned once, then at debug with the count.
     const logged = (level: string) =>
       (store.deps.logger as MemoryLogger).records.filter((record) => record.level === level && record.message.startsWith('Rollup of process_stats into process_stats_10s failed'));
-    // Runs at 10 s, 20 s, … 190 s (the first an interval after the start).
+    // Runs at 20 s, 30 s, … 190 s (the one at 10 s has no complete bucket to roll, so it does not try).
     expect(logged('warn').length).toBe(1);
-    expect(logged('debug').length).toBe(18);
-    expect(logged('debug').at(-1)?.fields).toMatchObject({ failures: 19, times: 19 });
+    expect(logged('debug').length).toBe(17);
+    expect(logged('debug').at(-1)?.fields).toMatchObject({ failures: 18, times: 18 });
     // Once the name is free again the rollup catches up, and retention follows it.
     await store.sink.close();
     const fix = await DuckDBInstance.create(path);
