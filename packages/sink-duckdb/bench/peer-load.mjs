@@ -311,7 +311,8 @@ async function inspect(path, withGroups = false) {
 function byPart(storage, bytes, processSamples) {
   const of = (predicate) => Object.entries(storage.tables).filter(([name]) => predicate(name)).reduce((sum, [, table]) => sum + table.bytes, 0);
   const parts = {
-    process_stats: of((name) => name === 'history.process_stats'),
+    // Layout 3: a metric table's rows are in vw_raw (and, until moved, vw_stage); layout 2 kept them in history.
+    process_stats: of((name) => ['history.process_stats', 'vw_raw.process_stats', 'vw_stage.process_stats'].includes(name)),
     processes: of((name) => name === 'history.processes'),
     tiers: of((name) => name.startsWith('vw_tiers.')),
     sampleLog: of((name) => name === 'vw_meta.samples'),
@@ -360,7 +361,7 @@ async function hourCase(model, dir) {
   const bytes = fileBytes(path);
   const storage = await inspect(path, true);
   const every = await writeEveryRow(join(dir, 'every-row.db'), synthesize(model, { start, samples: HOUR_SAMPLES }));
-  const stats = storage.tables['history.process_stats'];
+  const stats = storage.tables['vw_raw.process_stats'] ?? storage.tables['history.process_stats'];
   const processes = storage.tables['history.processes'];
   const statsValues = written.processSamples * PROCESS_STATS.columns.length;
   const stateValues = written.processSamples * (PROCESSES.columns.length - PROCESSES.key.length);

@@ -454,8 +454,9 @@ async function processLoadCase(dir) {
   every.instance.closeSync();
   const inspect = await DuckDBInstance.create(changePath, { access_mode: 'READ_ONLY' });
   const connection = await inspect.connect();
-  const changeEncodings = await encodings(connection, 'history.process_stats');
-  const rowGroups = Number((await connection.runAndReadAll("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('history.process_stats')")).getRowsJS()[0][0]);
+  // Layout 3: the rows are in vw_raw.process_stats (the close moved the stage there).
+  const changeEncodings = await encodings(connection, 'vw_raw.process_stats');
+  const rowGroups = Number((await connection.runAndReadAll("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('vw_raw.process_stats')")).getRowsJS()[0][0]);
   const logEncodings = await encodings(connection, 'vw_meta.samples');
   connection.disconnectSync();
   inspect.closeSync();

@@ -133,7 +133,8 @@ async function sizes(path) {
   const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   const connection = await instance.connect();
   const out = {};
-  for (const table of ['history.process_stats', 'vw_meta.samples', 'vw_tiers.process_stats_60s', 'vw_tiers.process_stats_3600s']) {
+  // vw_raw.process_stats: the raw rows (layout 3; history.process_stats is its view with the empty stage).
+  for (const table of ['vw_raw.process_stats', 'vw_meta.samples', 'vw_tiers.process_stats_60s', 'vw_tiers.process_stats_3600s']) {
     const rows = Number((await connection.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRowsJS()[0][0]);
     const measured = await tableBytes(connection, table);
     out[table] = { rows, bytes: Math.round(measured.bytes), bytesPerRow: round(measured.bytes / Math.max(rows, 1)) };

@@ -14,9 +14,15 @@ import {
   historyTable,
   META_SCHEMA,
   MetricColumn,
+  physicalTables,
   quoteIdent,
   quoteText,
+  RAW_SCHEMA,
+  rawTable,
   SAMPLES_TABLE,
+  STAGE_SCHEMA,
+  stagedViewSql,
+  stageTable,
   StoreColumn,
   timeColumnsOf,
   timeLiteral,
@@ -36,6 +42,8 @@ export interface TableLayout {
   readonly schema: TableSchema;
   /** Every column of `history.<name>`, store-added ones included. */
   readonly columns: readonly PhysicalColumn[];
+  /** A metric table of layout 3: rows are appended to `vw_stage.<name>` and moved to `vw_raw.<name>` in entity order. */
+  readonly staged: boolean;
 }
 
 /** A table as `vw_meta.tables` records it. */
@@ -50,6 +58,8 @@ export interface MetaTable {
   readonly key: readonly string[];
   /** Declared columns (current and earlier versions), with units. */
   readonly columns: readonly ColumnDef[];
+  /** A metric table of layout 3: `history.<name>` is the view of `vw_raw.<name>` and `vw_stage.<name>` (optional: false). */
+  readonly staged?: boolean;
 }
 
 /** What {@link prepareStore} leaves behind. */
@@ -76,6 +86,9 @@ export const RETENTION_TABLE = `${META_SCHEMA}.retention`;
 /** Statements creating the schemas and metadata tables; idempotent. */
 const CREATE_META = [
   `CREATE SCHEMA IF NOT EXISTS ${HISTORY_SCHEMA}`,
+  // Layout 3: the two physical tables of a metric table (sql.ts).
+  `CREATE SCHEMA IF NOT EXISTS ${RAW_SCHEMA}`,
+  `CREATE SCHEMA IF NOT EXISTS ${STAGE_SCHEMA}`,
   `CREATE SCHEMA IF NOT EXISTS ${META_SCHEMA}`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.store (format_version INTEGER NOT NULL, created_at TIMESTAMPTZ NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.tables (name VARCHAR NOT NULL, kind VARCHAR NOT NULL, description VARCHAR NOT NULL, "key" VARCHAR NOT NULL, columns VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
@@ -148,7 +161,8 @@ export async function prepareStore(
         return FORMAT_VERSION;
       }
       if (Number(version) < FORMAT_VERSION) {
-        await upgradeMetricTables(connection);
+        // Layout 2 to 3 changes nothing stored: its metric tables stay single tables, new ones are staged.
+        if (Number(version) < 2) await upgradeMetricTables(connection);
         await connection.run(`INSERT INTO ${META_SCHEMA}.store VALUES (${FORMAT_VERSION}, ${timeLiteral(now)})`);
         return FORMAT_VERSION;
       }
@@ -196,6 +210,7 @@ export async function prepareStore(
 /** Every table recorded in `vw_meta.tables`, by name. */
 export async function readMetaTables(connection: DuckDBConnection): Promise<Map<string, MetaTable>> {
   const rows = await selectRows(connection, `SELECT name, kind, description, "key", columns FROM ${META_SCHEMA}.tables ORDER BY name`);
+  const staged = await readStagedTables(connection);
   const tables = new Map<string, MetaTable>();
   for (const [name, kind, description, key, columns] of rows) {
     tables.set(String(name), {
@@ -204,6 +219,7 @@ export async function readMetaTables(connection: DuckDBConnection): Promise<Map<
       description: String(description),
       key: JSON.parse(String(key)) as string[],
       columns: JSON.parse(String(columns)) as ColumnDef[],
+      staged: staged.has(String(name)),
     });
   }
   return tables;
@@ -211,10 +227,12 @@ export async function readMetaTables(connection: DuckDBConnection): Promise<Map<
 
 /** Physical columns of every table in the history schema, by table name. */
 export async function readPhysicalColumns(connection: DuckDBConnection): Promise<Map<string, PhysicalColumn[]>> {
+  // A staged table's columns are its raw table's (its view's, as DuckDB bound them, may lag an ALTER).
   const rows = await selectRows(
     connection,
     `SELECT table_name, column_name, data_type FROM duckdb_columns()
-     WHERE database_name = current_database() AND schema_name = '${HISTORY_SCHEMA}'
+     WHERE database_name = current_database() AND (schema_name = '${RAW_SCHEMA}' OR (schema_name = '${HISTORY_SCHEMA}'
+       AND table_name NOT IN (SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = '${RAW_SCHEMA}')))
      ORDER BY table_name, column_index`,
   );
   const tables = new Map<string, PhysicalColumn[]>();
@@ -224,6 +242,15 @@ export async function readPhysicalColumns(connection: DuckDBConnection): Promise
     tables.set(String(table), columns);
   }
   return tables;
+}
+
+/** The metric tables of layout 3: `history.<t>` is a view of `vw_raw.<t>` and `vw_stage.<t>`. */
+export async function readStagedTables(connection: DuckDBConnection): Promise<Set<string>> {
+  const rows = await selectRows(
+    connection,
+    `SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = '${HISTORY_SCHEMA}' AND NOT internal`,
+  );
+  return new Set(rows.map(([name]) => String(name)));
 }
 
 /** Creates or widens one table and records its schema, in a transaction of its own. */
@@ -254,19 +281,31 @@ async function declareTable(connection: DuckDBConnection, table: TableSchema, me
       // Last, as ALTER puts it in tables of layout 1: readers name it, never rely on its position.
       ...(table.kind === 'metric' ? [`${quoteIdent(MetricColumn.GONE)} BOOLEAN`] : []),
     ];
-    statements.push(`CREATE TABLE ${historyTable(table.name)} (${columns.join(', ')})`);
-  } else {
-    // An event table now declared as a metric one (or one of layout 1) gains the tombstone column.
-    if (table.kind === 'metric' && !existing.some((column) => column.name === MetricColumn.GONE)) {
-      statements.push(`ALTER TABLE ${historyTable(table.name)} ADD COLUMN ${quoteIdent(MetricColumn.GONE)} BOOLEAN`);
+    if (table.kind === 'metric') {
+      // Layout 3: appended to the stage, moved into the raw table in entity order; history.<t> reads both.
+      statements.push(`CREATE TABLE ${rawTable(table.name)} (${columns.join(', ')})`, `CREATE TABLE ${stageTable(table.name)} (${columns.join(', ')})`, stagedViewSql(table.name));
+    } else {
+      statements.push(`CREATE TABLE ${historyTable(table.name)} (${columns.join(', ')})`);
     }
+  } else {
+    const staged = await fromPromise(readStagedTables(connection), (error) => classifyDuckDbError(error, op, source));
+    if (!staged.ok) return staged.status;
+    // Both physical tables of a staged one change alike, so the view's `SELECT *` sees the same columns in each.
+    const targets = physicalTables(table.name, staged.value.has(table.name));
+    const alter = (change: string): void => {
+      for (const target of targets) statements.push(`ALTER TABLE ${target} ${change}`);
+    };
+    // An event table now declared as a metric one (or one of layout 1) gains the tombstone column.
+    if (table.kind === 'metric' && !existing.some((column) => column.name === MetricColumn.GONE)) alter(`ADD COLUMN ${quoteIdent(MetricColumn.GONE)} BOOLEAN`);
     const types = new Map(existing.map((column) => [column.name, column.type]));
     for (const column of table.columns) {
       const want = duckDbTypeOf(column.type);
       const have = types.get(column.name);
-      if (have === undefined) statements.push(`ALTER TABLE ${historyTable(table.name)} ADD COLUMN ${quoteIdent(column.name)} ${want}`);
-      else if (have !== want) statements.push(`ALTER TABLE ${historyTable(table.name)} ALTER COLUMN ${quoteIdent(column.name)} SET DATA TYPE ${want}`);
+      if (have === undefined) alter(`ADD COLUMN ${quoteIdent(column.name)} ${want}`);
+      else if (have !== want) alter(`ALTER COLUMN ${quoteIdent(column.name)} SET DATA TYPE ${want}`);
     }
+    // The view is bound again to the changed tables.
+    if (statements.length > 0 && staged.value.has(table.name)) statements.push(stagedViewSql(table.name, true));
   }
   const columns = mergeColumns(table.columns, meta?.columns ?? []);
   const done = await fromPromise(
@@ -298,11 +337,12 @@ async function readLayouts(
   unusable: ReadonlyMap<string, Status>,
 ): Promise<Map<string, TableLayout>> {
   const physical = await readPhysicalColumns(connection);
+  const staged = await readStagedTables(connection);
   const layouts = new Map<string, TableLayout>();
   for (const table of tables) {
     const columns = physical.get(table.name);
     if (unusable.has(table.name) || columns === undefined) continue;
-    layouts.set(table.name, { schema: table, columns });
+    layouts.set(table.name, { schema: table, columns, staged: staged.has(table.name) });
   }
   return layouts;
 }

@@ -12,8 +12,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { fromPromise, type Logger, type Result, type Status } from '@virtualeyes/core';
 import { parseDuration, parseSize, Rollup, type DuckDbConfig, type RetentionLimits } from './config.js';
 import { classifyDuckDbError } from './errors.js';
-import { inTransaction, readMetaTables, RETENTION_TABLE, selectRows, TIERS_TABLE, type MetaTable } from './layout.js';
-import { historyTable, META_SCHEMA, quoteIdent, quoteText, SAMPLES_TABLE, StoreColumn, timeLiteral } from './sql.js';
+import { inTransaction, readMetaTables, readStagedTables, RETENTION_TABLE, selectRows, TIERS_TABLE, type MetaTable } from './layout.js';
+import { historyTable, META_SCHEMA, physicalTables, quoteIdent, quoteText, SAMPLES_TABLE, StoreColumn, timeLiteral } from './sql.js';
 import {
   bucketStart,
   rawRollupSql,
@@ -92,6 +92,8 @@ export interface MaintenanceStore {
   readonly path: string;
   /** The writer's connection. */
   readonly connection: DuckDBConnection;
+  /** The writer's checkpoint (sink.ts: staged rows are moved first); rejects with DuckDB's error. */
+  readonly checkpoint: () => Promise<void>;
 }
 
 /** What one run did, for logs and tests. */
@@ -221,7 +223,7 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
         return { tierRows: 0, deletedRows: 0, failures, rollupMs: deps.monotonic() - started, retentionMs: 0 };
       }
       success('Maintenance');
-      const { tables, states, rawFrom, bounds } = context.value;
+      const { tables, states, rawFrom, bounds, staged } = context.value;
       const newestOf = async (table: MetaTable): Promise<Result<number | undefined>> => {
         const known = newest.get(table.name);
         if (known !== undefined) return { ok: true, value: known };
@@ -243,7 +245,7 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
         if (found.value === undefined) continue;
         const since = Math.min(now, found.value);
         reference.set(table.name, since);
-        const want = await fromPromise(wantedBoundary(store.connection, table, retentionOf(config, table.name), since, bounds), (error) =>
+        const want = await fromPromise(wantedBoundary(store.connection, table, staged.has(table.name), retentionOf(config, table.name), since, bounds), (error) =>
           classifyDuckDbError(error, `retain ${table.name}`, deps.source),
         );
         if (!want.ok) {
@@ -294,7 +296,7 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
         // A metric table with tiers keeps its raw rows until its first tier has rolled them up.
         const tiered = table.kind === 'metric' && plans.length > 0;
         const first = tiered ? (states.get(table.name)?.find((state) => state.stepMs === plans[0]?.stepMs) ?? null) : undefined;
-        const retained = await retainTable(store, { table, wanted: want, now, bounds, rawFrom: rawFrom.get(table.name), firstTier: first, oldest }, deps);
+        const retained = await retainTable(store, { table, staged: staged.has(table.name), wanted: want, now, bounds, rawFrom: rawFrom.get(table.name), firstTier: first, oldest }, deps);
         const what = `Retention of ${table.name}`;
         if (!retained.ok) {
           failures.push(failure(retained.status, what));
@@ -326,6 +328,8 @@ interface RunContext {
   readonly states: Map<string, TierState[]>;
   readonly rawFrom: ReadonlyMap<string, number>;
   readonly bounds: RawBounds;
+  /** The metric tables of layout 3 (two physical tables each). */
+  readonly staged: ReadonlySet<string>;
 }
 
 async function readContext(connection: DuckDBConnection, config: DuckDbConfig): Promise<RunContext> {
@@ -334,7 +338,8 @@ async function readContext(connection: DuckDBConnection, config: DuckDbConfig): 
   for (const state of await readTierStates(connection)) states.set(state.table, [...(states.get(state.table) ?? []), state]);
   const rawFrom = await readRawFrom(connection);
   const keyframe = await selectRows(connection, `SELECT coalesce(max(keyframe_ms), 0) FROM ${META_SCHEMA}.sessions`);
-  return { tables, states, rawFrom, bounds: { stalenessMs: config.stalenessMs, keyframeMs: Number(keyframe[0]?.[0] ?? 0) } };
+  const staged = await readStagedTables(connection);
+  return { tables, states, rawFrom, bounds: { stalenessMs: config.stalenessMs, keyframeMs: Number(keyframe[0]?.[0] ?? 0) }, staged };
 }
 
 /** What {@link rollTier} works on. */
@@ -492,7 +497,7 @@ async function sortTier(store: MaintenanceStore, shape: TierShape, stepMs: numbe
     deps.logger.debug(`No checkpoint after sorting ${tierName(shape.table, stepMs)}: ${room}`);
     return { ok: true, value: undefined };
   }
-  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, op, deps.source));
+  const checkpoint = await fromPromise(store.checkpoint(), (error) => classifyDuckDbError(error, op, deps.source));
   if (!checkpoint.ok) deps.logger.debug(`No checkpoint after sorting ${tierName(shape.table, stepMs)}: ${checkpoint.status.message}`);
   return { ok: true, value: undefined };
 }
@@ -524,12 +529,12 @@ interface Wanted {
  * past which its rows fit 90 % of `maxBytes` (plus the table's {@link retentionMargins}), never
  * past `since`. Asked before the rollup, so the first tier can roll up to a lead past it.
  */
-async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, policy: RetentionPolicy, since: number, bounds: RawBounds): Promise<Wanted> {
+async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, staged: boolean, policy: RetentionPolicy, since: number, bounds: RawBounds): Promise<Wanted> {
   const margins = retentionMargins(table.kind, bounds);
   let boundary = Number.isFinite(policy.maxAgeMs) ? since - policy.maxAgeMs : Number.NEGATIVE_INFINITY;
   let trimmed = false;
   if (Number.isFinite(policy.maxBytes)) {
-    const over = await sizeBoundary(connection, table, policy.maxBytes);
+    const over = await sizeBoundary(connection, table, staged, policy.maxBytes);
     if (over !== undefined && over + margins.rows > boundary) {
       boundary = Math.min(over + margins.rows, since);
       trimmed = true;
@@ -541,6 +546,8 @@ async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, po
 /** What {@link retainTable} works on. */
 interface RetentionJob {
   readonly table: MetaTable;
+  /** A metric table of layout 3: its rows are deleted from both physical tables. */
+  readonly staged: boolean;
   /** Where retention wants the boundary. */
   readonly wanted: Wanted;
   /** The clock. */
@@ -606,7 +613,7 @@ async function retainTable(store: MaintenanceStore, job: RetentionJob, deps: Mai
   const deleted = await fromPromise(
     inTransaction(store.connection, async () => {
       let rows = 0;
-      for (const statement of retentionDeletes(table, boundary, margins)) rows += Number((await store.connection.run(statement)).rowsChanged);
+      for (const statement of retentionDeletes(table, boundary, margins, job.staged)) rows += Number((await store.connection.run(statement)).rowsChanged);
       await store.connection.run(`DELETE FROM ${RETENTION_TABLE} WHERE table_name = $1`, [table.name]);
       await store.connection.run(`INSERT INTO ${RETENTION_TABLE} VALUES ($1, ${timeLiteral(boundary)}, ${timeLiteral(now)})`, [table.name]);
       return rows;
@@ -622,7 +629,7 @@ async function retainTable(store: MaintenanceStore, job: RetentionJob, deps: Mai
     deps.logger.debug(`No checkpoint after trimming ${table.name}: ${room}`);
     return deleted;
   }
-  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), classify);
+  const checkpoint = await fromPromise(store.checkpoint(), classify);
   if (!checkpoint.ok) deps.logger.debug(`No checkpoint after trimming ${table.name}: ${checkpoint.status.message}`);
   return deleted;
 }
@@ -651,13 +658,18 @@ async function oldestInstant(connection: DuckDBConnection, table: MetaTable): Pr
   return value === null || value === undefined ? undefined : Number(value);
 }
 
-/** The DELETE statements moving a table's raw boundary to `boundary` ({@link retentionMargins}). */
-export function retentionDeletes(table: Pick<MetaTable, 'name' | 'kind'>, boundary: number, margins: { readonly rows: number; readonly samples: number }): string[] {
+/** The DELETE statements moving a table's raw boundary to `boundary` ({@link retentionMargins}); a staged table's from both its physical tables. */
+export function retentionDeletes(
+  table: Pick<MetaTable, 'name' | 'kind'>,
+  boundary: number,
+  margins: { readonly rows: number; readonly samples: number },
+  staged = false,
+): string[] {
   const source = historyTable(table.name);
   if (table.kind === 'state') return [`DELETE FROM ${source} WHERE valid_to IS NOT NULL AND valid_to < ${timeLiteral(boundary)}`];
-  const rows = `DELETE FROM ${source} WHERE ts < ${timeLiteral(boundary - margins.rows)}`;
-  if (table.kind === 'event') return [rows];
-  return [rows, `DELETE FROM ${SAMPLES_TABLE} WHERE table_name = ${quoteText(table.name)} AND ts < ${timeLiteral(boundary - margins.samples)}`];
+  const rows = physicalTables(table.name, staged && table.kind === 'metric').map((target) => `DELETE FROM ${target} WHERE ts < ${timeLiteral(boundary - margins.rows)}`);
+  if (table.kind === 'event') return rows;
+  return [...rows, `DELETE FROM ${SAMPLES_TABLE} WHERE table_name = ${quoteText(table.name)} AND ts < ${timeLiteral(boundary - margins.samples)}`];
 }
 
 /**
@@ -665,8 +677,8 @@ export function retentionDeletes(table: Pick<MetaTable, 'name' | 'kind'>, bounda
  * which its oldest rows must go for the rest to fit {@link BUDGET_TARGET} of it (by row count,
  * rows weighing alike); undefined when it fits.
  */
-async function sizeBoundary(connection: DuckDBConnection, table: MetaTable, maxBytes: number): Promise<number | undefined> {
-  const measured = await tableBytes(connection, historyTable(table.name));
+async function sizeBoundary(connection: DuckDBConnection, table: MetaTable, staged: boolean, maxBytes: number): Promise<number | undefined> {
+  const measured = await physicalBytes(connection, physicalTables(table.name, staged && table.kind === 'metric'));
   if (measured.bytes <= maxBytes || measured.rows === 0) return undefined;
   const share = Math.min(1, 1 - (maxBytes * BUDGET_TARGET) / measured.bytes);
   // State tables: only closed versions can go, oldest end first.
@@ -685,6 +697,16 @@ export interface TableBytes {
   readonly storedBytes: number;
   /** Its live rows. */
   readonly rows: number;
+}
+
+/** The {@link tableBytes} of physical tables together (a staged metric table's two). */
+export async function physicalBytes(connection: DuckDBConnection, tables: readonly string[]): Promise<TableBytes> {
+  let sum: TableBytes = { bytes: 0, storedBytes: 0, rows: 0 };
+  for (const table of tables) {
+    const one = await tableBytes(connection, table);
+    sum = { bytes: sum.bytes + one.bytes, storedBytes: sum.storedBytes + one.storedBytes, rows: sum.rows + one.rows };
+  }
+  return sum;
 }
 
 /**

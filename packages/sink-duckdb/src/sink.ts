@@ -34,7 +34,7 @@ import { inTransaction, prepareStore, StopReason, type TableLayout } from './lay
 import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { createStoreReader } from './reader.js';
 import { createMaintenance, type Maintenance } from './retention.js';
-import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, SAMPLES_NAME, StoreColumn, timeLiteral } from './sql.js';
+import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, rawTable, SAMPLES_NAME, STAGE_SCHEMA, stageTable, StoreColumn, timeLiteral } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, WAL_CHECKPOINT_BYTES, type ConnectionPool } from './store.js';
 import { createOverlay, diffStateBatch, type OpenVersion, type Overlay, type VersionOverlay } from './versions.js';
 
@@ -95,6 +95,8 @@ interface OpenStore {
   lastWriteAt: number;
   /** Rollup into the tiers and retention. */
   readonly maintenance: Maintenance;
+  /** Rows after which a metric table's newest rows are put in entity order (the `sortRows` option; 0: never). */
+  readonly sortRows: number;
 }
 
 /**
@@ -163,7 +165,7 @@ export const createStoreSink: PlatformFactory<DuckDbConfig, SinkImpl> = (config,
         // short of space, the rows stay in the WAL (durable, replayed at the next open) and the caller retries.
         const room = await checkpointRoom(open.path);
         if (room !== undefined) return fail(StatusCode.UNAVAILABLE, room, { source, op: 'flush', retryable: true, retryAfterMs: 1000 });
-        const done = await fromPromise(open.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'flush', source));
+        const done = await fromPromise(checkpoint(open, deps), (error) => classifyDuckDbError(error, 'flush', source));
         return done.ok ? OK : done.status;
       });
     },
@@ -234,6 +236,11 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       const created = await fromPromise(connection.value.run(closer.create), (error) => classifyDuckDbError(error, `declare table ${layout.schema.name}`, deps.name));
       if (!created.ok) return abandon(created.status);
     }
+    // A staged table's stage may hold rows the WAL replayed after a crash: they are moved with the next ones.
+    const staged = layout.staged
+      ? await fromPromise(stagedRows(connection.value, layout.schema.name), (error) => classifyDuckDbError(error, `declare table ${layout.schema.name}`, deps.name))
+      : ({ ok: true, value: 0 } as const);
+    if (!staged.ok) return abandon(staged.status);
     tables.set(layout.schema.name, {
       layout,
       append: planRows(layout, deps.host),
@@ -241,7 +248,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       ...(layout.schema.kind === 'metric' ? { tombstone: planTombstones(layout, deps.host) } : {}),
       versions: new Map(),
       samples: new Map(),
-      unsorted: { from: undefined, rows: 0 },
+      unsorted: { from: undefined, rows: staged.value },
     });
   }
   for (const [name, status] of prepared.value.unusable) deps.logger.warn(`Table ${name} will not be stored: ${status.message}`);
@@ -271,6 +278,7 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
       keyframeMs: config.keyframeMs,
       lastWriteAt: now,
       maintenance,
+      sortRows: config.sortRows,
     },
   };
 }
@@ -411,7 +419,8 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
 
 /** Appends rows (and a metric table's tombstones) to a history table through one appender. */
 async function appendRows(connection: DuckDBConnection, table: WritableTable, rows: readonly Row[], micros: bigint, gone: readonly Row[] = []): Promise<void> {
-  const appender = await connection.createAppender(table.layout.schema.name, HISTORY_SCHEMA);
+  // A staged metric table's rows go to its stage; the writer moves them into vw_raw in entity order.
+  const appender = await connection.createAppender(table.layout.schema.name, table.layout.staged ? STAGE_SCHEMA : HISTORY_SCHEMA);
   try {
     for (const row of rows) table.append(appender, row, micros);
     if (table.tombstone !== undefined) for (const row of gone) table.tombstone(appender, row, micros);
@@ -476,9 +485,20 @@ async function closeVersions(connection: DuckDBConnection, closer: VersionCloser
  * logged and leaves the rows as they were: they stay correct, only larger.
  */
 async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps): Promise<void> {
+  const name = table.layout.schema.name;
+  if (table.layout.staged) {
+    // The checkpoint moves the stage into vw_raw first (see checkpoint).
+    const room = await checkpointRoom(store.path);
+    if (room !== undefined) {
+      deps.logger.debug(`Rows of ${name} stay in its stage: ${room}`);
+      return;
+    }
+    const done = await fromPromise(checkpoint(store, deps), (error) => classifyDuckDbError(error, `sort ${name}`, deps.name));
+    if (!done.ok) deps.logger.warn(`Rows of ${name} stay in its stage for now: ${done.status.message}`);
+    return;
+  }
   const from = table.unsorted.from;
   if (from === undefined || table.unsorted.rows === 0) return;
-  const name = table.layout.schema.name;
   const target = historyTable(name);
   const stored = new Set(table.layout.columns.map((column) => column.name));
   const order = [StoreColumn.HOST, ...table.layout.schema.key.filter((key) => stored.has(key)), StoreColumn.TS].map(quoteIdent).join(', ');
@@ -507,8 +527,68 @@ async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps
     deps.logger.debug(`No checkpoint after sorting ${name}: ${room}`);
     return;
   }
-  const checkpoint = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, `sort ${name}`, deps.name));
-  if (!checkpoint.ok) deps.logger.debug(`No checkpoint after sorting ${name}: ${checkpoint.status.message}`);
+  const done = await fromPromise(checkpoint(store, deps), (error) => classifyDuckDbError(error, `sort ${name}`, deps.name));
+  if (!done.ok) deps.logger.debug(`No checkpoint after sorting ${name}: ${done.status.message}`);
+}
+
+/** Rows in a staged table's stage. */
+async function stagedRows(connection: DuckDBConnection, name: string): Promise<number> {
+  const reader = await connection.runAndReadAll(`SELECT count(*) FROM ${stageTable(name)}`);
+  return Number(reader.getRowsJS()[0]?.[0] ?? 0);
+}
+
+/**
+ * Moves every row of a staged table's stage into its raw table, ordered by host, key and time, in
+ * one transaction (readers of `history.<t>` see each row once, before or after). Never checkpointed
+ * with rows, the stage's row groups are dropped whole, so the move leaves no free blocks; the moved
+ * rows are compressed in that order at the checkpoint that follows (docs/storage.md).
+ */
+async function moveStage(store: OpenStore, table: WritableTable): Promise<void> {
+  const name = table.layout.schema.name;
+  const stored = new Set(table.layout.columns.map((column) => column.name));
+  const order = [StoreColumn.HOST, ...table.layout.schema.key.filter((key) => stored.has(key)), StoreColumn.TS].map(quoteIdent).join(', ');
+  // `sortRows: 0` keeps arrival order (DuckDB's INSERT … SELECT preserves it).
+  const sorted = store.sortRows > 0 ? ` ORDER BY ${order}` : '';
+  await inTransaction(store.connection, async () => {
+    await store.connection.run(`INSERT INTO ${rawTable(name)} BY NAME SELECT * FROM ${stageTable(name)}${sorted}`);
+    await store.connection.run(`DELETE FROM ${stageTable(name)}`);
+  });
+  table.unsorted.from = undefined;
+  table.unsorted.rows = 0;
+}
+
+/**
+ * The writer's checkpoint: the stages of staged tables holding rows are moved first, so that no
+ * checkpoint writes them to the file. Rejects with DuckDB's error; callers convert it, and have
+ * checked the disk has room (a checkpoint out of disk invalidates the database).
+ */
+async function checkpoint(store: OpenStore, deps: PluginDeps): Promise<void> {
+  let moved = false;
+  // A move logs its rows in the WAL a second time: on a disk without room for that and the
+  // checkpoint after it, the stages are checkpointed where they are (their blocks come back at a
+  // later move) rather than the WAL left to grow.
+  const before = await walSize(store.path);
+  const tight = store.tables.size > 0 ? await checkpointRoom(store.path, 2) : undefined;
+  if (tight !== undefined) deps.logger.debug(`Stages checkpointed without a move: ${tight}`);
+  for (const table of tight === undefined ? store.tables.values() : []) {
+    if (!table.layout.staged || table.unsorted.rows === 0) continue;
+    // A failed move leaves the rows in the stage (its transaction rolled back): the checkpoint writes them there.
+    await moveStage(store, table).then(
+      () => (moved = true),
+      (error: unknown) => deps.logger.warn(`Rows of ${table.layout.schema.name} stay in its stage: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+  // The moves took disk for their WAL bytes, which the caller's check did not count (a checkpoint
+  // out of disk invalidates the database). The checkpoint still writes about what the WAL held
+  // before them: the moved rows instead of the stage's appends, which it drops.
+  const room = moved ? await checkpointRoom(store.path, 1, before) : undefined;
+  if (room !== undefined) {
+    deps.logger.debug(`No checkpoint after moving the stages: ${room}`);
+    return;
+  }
+  await store.connection.run('CHECKPOINT');
+  // Stages checkpointed unmoved count afresh, so a full stage does not ask for a checkpoint at every write; the next move takes them whole.
+  if (tight !== undefined) for (const table of store.tables.values()) if (table.layout.staged) table.unsorted.rows = 0;
 }
 
 /**
@@ -516,7 +596,7 @@ async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps
  * between two writes. Never rejects; failures were logged by the maintenance itself.
  */
 async function maintain(store: OpenStore, deps: PluginDeps): Promise<void> {
-  const report = await store.maintenance.run(store);
+  const report = await store.maintenance.run({ path: store.path, connection: store.connection, checkpoint: () => checkpoint(store, deps) });
   deps.logger.debug('Maintenance ran', {
     tierRows: report.tierRows,
     deletedRows: report.deletedRows,
@@ -540,7 +620,7 @@ async function checkpointLongWal(store: OpenStore, deps: PluginDeps): Promise<vo
     deps.logger.debug(`No checkpoint of a ${wal.size}-byte WAL: ${room}`);
     return;
   }
-  const done = await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'checkpoint', deps.name));
+  const done = await fromPromise(checkpoint(store, deps), (error) => classifyDuckDbError(error, 'checkpoint', deps.name));
   if (!done.ok) deps.logger.warn(`Checkpoint of a ${wal.size}-byte WAL failed: ${done.status.message}`);
 }
 
@@ -552,18 +632,24 @@ const CHECKPOINT_MARGIN_BYTES = 4 * 65_536;
  * it copies what the WAL holds into the file, so it needs about the WAL's size and a margin.
  * When the free space cannot be read, the checkpoint is tried.
  */
-export async function checkpointRoom(path: string): Promise<string | undefined> {
+export async function checkpointRoom(path: string, walFactor = 1, walBytes?: number): Promise<string | undefined> {
   const [fs, wal] = await Promise.all([statfs(dirname(path)).catch(() => undefined), stat(`${path}.wal`).catch(() => undefined)]);
   if (fs === undefined) return undefined;
   const free = Number(fs.bavail) * Number(fs.bsize);
-  const need = (wal?.size ?? 0) + CHECKPOINT_MARGIN_BYTES;
+  const need = Math.ceil((walBytes ?? wal?.size ?? 0) * walFactor) + CHECKPOINT_MARGIN_BYTES;
   if (free >= need) return undefined;
   return `the store's disk is full (No space left on device): ${free} bytes free where a checkpoint needs about ${need}; every written row stays in the WAL`;
 }
 
+/** The WAL's size now (0 when there is none). */
+async function walSize(path: string): Promise<number> {
+  return (await stat(`${path}.wal`).catch(() => undefined))?.size ?? 0;
+}
+
 /** Closes this session's open versions at the close time, ends the session and releases the file. */
 async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
-  // The rows since the last sort stay in time order: sorting them now would leave the replaced rows in the file until a later session's checkpoint reclaims them.
+  // A staged table's stage is moved by the close's checkpoint. A table of layout 2 keeps its rows
+  // since the last sort in time order: sorting them in place now would leave the replaced rows in the file.
   await store.pool.closeAll();
   const closeAt = Math.max(store.lastWriteAt, deps.clock.now());
   const states = [...store.tables.values()].filter((table) => table.closer !== undefined);
@@ -585,13 +671,13 @@ async function closeStore(store: OpenStore, deps: PluginDeps): Promise<Status> {
   for (const table of store.tables.values()) table.samples.clear();
   // Out of disk, a checkpoint would invalidate the database: the WAL keeps the rows for the next open instead.
   const room = await checkpointRoom(store.path);
-  const checkpoint =
+  const checkpointed =
     room === undefined
-      ? await fromPromise(store.connection.run('CHECKPOINT'), (error) => classifyDuckDbError(error, 'close', deps.name))
+      ? await fromPromise(checkpoint(store, deps), (error) => classifyDuckDbError(error, 'close', deps.name))
       : ({ ok: false, status: fail(StatusCode.UNAVAILABLE, room, { source: deps.name, op: 'close' }) } as const);
   safely(() => store.connection.disconnectSync());
   safely(() => store.instance.closeSync());
-  const status = !ended.ok ? ended.status : !checkpoint.ok ? checkpoint.status : OK;
+  const status = !ended.ok ? ended.status : !checkpointed.ok ? checkpointed.status : OK;
   if (isOk(status)) deps.logger.debug('Store closed', { session: store.sessionId });
   return status;
 }

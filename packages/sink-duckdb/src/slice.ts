@@ -36,7 +36,7 @@ import { classifyDuckDbError } from './errors.js';
 import { prepareStore, readMetaTables, readPhysicalColumns, type MetaTable, type PhysicalColumn } from './layout.js';
 import { cellBytes, FUTURE_SKEW_MS, MAX_TIME_MS, MIN_TIME_MS } from './limits.js';
 import { checkInstant, readKeyframeBound, withTimeLimit, type QueryContext } from './query.js';
-import { duckDbTypeOf, HISTORY_SCHEMA, historyTable, META_SCHEMA, MetricColumn, microsOf, quoteIdent, quoteText, SAMPLES_NAME, SAMPLES_TABLE, StoreColumn } from './sql.js';
+import { duckDbTypeOf, HISTORY_SCHEMA, historyTable, RAW_SCHEMA, META_SCHEMA, MetricColumn, microsOf, quoteIdent, quoteText, SAMPLES_NAME, SAMPLES_TABLE, StoreColumn } from './sql.js';
 import { AccessMode, openInstance, safely } from './store.js';
 
 /** The names of the two logs a slice holds besides its tables. */
@@ -777,7 +777,8 @@ export async function createSliceLoader(rawConfig: unknown, deps: ReaderDeps, pl
     const log = part.kind === 'sessions' ? SESSIONS_NAME : part.kind === 'samples' ? SAMPLES_NAME : undefined;
     const built =
       log === undefined
-        ? rowPlan(part.name, HISTORY_SCHEMA, part, physical.value.history.get(part.name) ?? [], source)
+        ? // A staged metric table (prepareStore made every new one so) is loaded straight into its raw table.
+          rowPlan(part.name, prepared.value.layouts.get(part.name)?.staged === true ? RAW_SCHEMA : HISTORY_SCHEMA, part, physical.value.history.get(part.name) ?? [], source)
         : rowPlan(log, META_SCHEMA, part, physical.value.logs.get(log) ?? [], source);
     if (!built.ok) {
       await remove();

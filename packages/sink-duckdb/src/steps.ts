@@ -8,7 +8,7 @@ import type { ColumnDef } from '@virtualeyes/core';
 import { entityColumns, lastSampleTimes, OF_TS, running, stopsOf } from './asof.js';
 import type { MetaTable } from './layout.js';
 import { isCounter } from './rates.js';
-import { historyTable, MetricColumn, microsOf, quoteIdent, quoteText, SAMPLES_TABLE, timeLiteral } from './sql.js';
+import { MetricColumn, microsOf, quoteIdent, quoteText, rowsWithIds, SAMPLES_TABLE, timeLiteral } from './sql.js';
 
 /** The shortest step: one second. */
 export const MIN_STEP_MS = 1000;
@@ -23,7 +23,7 @@ export const SAMPLES_COLUMN = 'samples';
 export const StepSuffix = { MIN: '_min', AVG: '_avg', MAX: '_max', RATE: '_rate' } as const;
 
 /** What a bucketed table is read from: a metric table's catalogue entry. */
-export type SteppedTable = Pick<MetaTable, 'name' | 'key' | 'columns'>;
+export type SteppedTable = Pick<MetaTable, 'name' | 'key' | 'columns' | 'staged'>;
 
 /** The range and step of a bucketed read, epoch milliseconds. */
 export interface StepRange {
@@ -76,7 +76,8 @@ export function stepSql(table: SteppedTable, range: StepRange): string {
   const entity = entityColumns(table).map(quoteIdent);
   const of = (alias: string): string => entity.map((column) => `${alias}.${column}`).join(', ');
   const gone = quoteIdent(MetricColumn.GONE);
-  const source = historyTable(table.name);
+  // Rows are joined back by id: a staged table's two physical tables get ids that never collide.
+  const source = rowsWithIds(table.name, table.staged === true);
   const span = `r.ts >= ${earliest} AND r.ts <= ${to}`;
   const gauges = shapes(table).filter(({ shape }) => shape === 'gauge');
   const keyframeEnd = `make_timestamptz(epoch_us(f.ts) + f._kf * 1000)`;
@@ -102,8 +103,8 @@ export function stepSql(table: SteppedTable, range: StepRange): string {
     // Stored rows, tombstones included, with the gauges (the other values join in last): the entity
     // (_e: its first row), the sample each row was stored at (none when a stop fell at it) and the
     // entity's next row, where the row stops holding.
-    `_rows AS (SELECT r.rowid AS _id, r.host, r.ts, r.${gone} AS _gone, l._n AS _lo, l._run_last, l.keyframe_ms AS _kf, ` +
-      `first_value(r.rowid) OVER e AS _e, lead(r.ts) OVER e AS _next_ts, lead(l._n) OVER e AS _next_n${gauges.map(({ column }) => `, r.${quoteIdent(column.name)}`).join('')} ` +
+    `_rows AS (SELECT r._rowid AS _id, r.host, r.ts, r.${gone} AS _gone, l._n AS _lo, l._run_last, l.keyframe_ms AS _kf, ` +
+      `first_value(r._rowid) OVER e AS _e, lead(r.ts) OVER e AS _next_ts, lead(l._n) OVER e AS _next_n${gauges.map(({ column }) => `, r.${quoteIdent(column.name)}`).join('')} ` +
       `FROM ${source} AS r LEFT JOIN _log AS l ON l.host = r.host AND l.ts = r.ts WHERE ${span} WINDOW e AS (PARTITION BY ${of('r')} ORDER BY r.ts))`,
     // Each row of values and the last sample it holds at: before the next row (a next row at a stop,
     // outside the log, ends the run too), within its run, and within its keyframe interval, which
@@ -129,8 +130,8 @@ export function stepSql(table: SteppedTable, range: StepRange): string {
   // Every join is on a column of e, so no join order DuckDB picks multiplies rows.
   const rates = shapes(table).some(({ shape }) => shape === 'counter');
   const joins = [
-    `JOIN ${source} AS r ON r.rowid = e._last_id`,
-    ...(rates ? [`JOIN ${source} AS b ON b.rowid = e._base_id JOIN _log AS t ON t._n = e._last_n JOIN _log AS s ON s._n = e._base_n`] : []),
+    `JOIN ${source} AS r ON r._rowid = e._last_id`,
+    ...(rates ? [`JOIN ${source} AS b ON b._rowid = e._base_id JOIN _log AS t ON t._n = e._last_n JOIN _log AS s ON s._n = e._base_n`] : []),
   ];
   // The same span as the rows': DuckDB skips the row groups outside it.
   const spans = [`r.ts >= ${earliest} AND r.ts <= ${to}`, ...(rates ? [`b.ts >= ${earliest} AND b.ts <= ${to}`] : [])];

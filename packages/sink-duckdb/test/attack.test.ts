@@ -244,6 +244,9 @@ describe('after the attacks', () => {
           'vw_meta.store',
           'vw_meta.tables',
           'vw_meta.tiers',
+          // The two physical tables of the metric table history.process_stats (layout 3).
+          'vw_raw.process_stats',
+          'vw_stage.process_stats',
         ]);
         const settings = await connection.runAndReadAll("SELECT current_setting('enable_external_access'), current_setting('lock_configuration')");
         expect(settings.getRowsJS()).toEqual([[false, true]]);

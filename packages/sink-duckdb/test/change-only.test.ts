@@ -179,14 +179,14 @@ describe('as-of reads over change-only storage', () => {
     const second = await startSink(path, { config, now: T0 + 420 * SECOND });
     for (const batch of batches.after) expect((await second.sink.write([batch])).status.code).toBe('OK');
     await second.clock.advance(T0 + 700 * SECOND - second.clock.now());
-    return second;
+    return { ...second, path };
   }
 
   // The same recording twice: by change (the default keyframe), and every row (keyframe 0), as layout 1 stored it.
   // And a third, sorted by entity every 500 rows, to prove the rewrite changes only where rows lie.
-  let changeOnly: Started;
-  let everyRow: Started;
-  let sorted: Started;
+  let changeOnly: Started & { path: string };
+  let everyRow: Started & { path: string };
+  let sorted: Started & { path: string };
   beforeAll(async () => {
     changeOnly = await record({ sortRows: 0 });
     everyRow = await record({ keyframeMs: 0, sortRows: 0 });
@@ -216,9 +216,6 @@ describe('as-of reads over change-only storage', () => {
     // The sorted store holds the same rows, no longer in time order.
     const raw = 'SELECT ts, pid, rss, _gone FROM history.process_stats';
     expect(await rowsOf(sorted.reader, { sql: `${raw} ORDER BY ts, pid` })).toEqual(await rowsOf(changeOnly.reader, { sql: `${raw} ORDER BY ts, pid` }));
-    const outOfTimeOrder = 'SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY rowid) AS back FROM history.process_stats) WHERE back';
-    expect(await count(changeOnly.reader, outOfTimeOrder)).toBe(0);
-    expect(await count(sorted.reader, outOfTimeOrder)).toBeGreaterThan(100);
     // A short staleness window: an instant past the last sample by more than it sees nothing.
     expect(await rowsOf(changeOnly.reader, { sql: 'SELECT pid FROM process_stats', at: T0 + 601 * SECOND, stalenessMs: 2 * SECOND })).toEqual([]);
     expect(await count(changeOnly.reader, 'SELECT count(*) FROM process_stats', { at: T0 + 600 * SECOND + 500, stalenessMs: 2 * SECOND })).toBe(40);
@@ -248,6 +245,28 @@ describe('as-of reads over change-only storage', () => {
     expect(same.ok && [same.value.current.rows, same.value.previous.rows]).toEqual([result.value.current.rows, result.value.previous.rows]);
   });
 
+  it('keeps the raw table in arrival order without sortRows and moves the stage in entity order with it, leaving the stage empty at close', async () => {
+    // Physical order is not visible through the reader (history.process_stats is a view): the closed files are opened as they are.
+    const order = async (store: Started & { path: string }): Promise<[number, number]> => {
+      await store.sink.close();
+      const raw = await DuckDBInstance.create(store.path, { access_mode: 'READ_ONLY' });
+      const connection = await raw.connect();
+      try {
+        const back = await connection.runAndReadAll('SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY rowid) AS back FROM vw_raw.process_stats) WHERE back');
+        const staged = await connection.runAndReadAll('SELECT count(*) FROM vw_stage.process_stats');
+        return [Number(back.getRowsJS()[0]?.[0]), Number(staged.getRowsJS()[0]?.[0])];
+      } finally {
+        connection.disconnectSync();
+        raw.closeSync();
+      }
+    };
+    const [timeOrder, timeStaged] = await order(changeOnly);
+    expect([timeOrder, timeStaged]).toEqual([0, 0]);
+    const [entityOrder, entityStaged] = await order(sorted);
+    expect(entityOrder).toBeGreaterThan(100);
+    expect(entityStaged).toBe(0);
+  });
+
   it('reads a layout-1 file (every row stored, no sample log) after one start upgrades it', async () => {
     const path = newPath();
     const first = await startSink(path, { config: { keyframeMs: 0 } });
@@ -258,6 +277,11 @@ describe('as-of reads over change-only storage', () => {
     const raw = await DuckDBInstance.create(path);
     const connection = await raw.connect();
     for (const statement of [
+      // Layout 3 to a single table first, as layouts 1 and 2 stored a metric table.
+      'DROP VIEW history.process_stats',
+      'CREATE TABLE history.process_stats AS SELECT * FROM vw_raw.process_stats UNION ALL BY NAME SELECT * FROM vw_stage.process_stats',
+      'DROP TABLE vw_raw.process_stats',
+      'DROP TABLE vw_stage.process_stats',
       'DELETE FROM history.process_stats WHERE _gone',
       'ALTER TABLE history.process_stats DROP COLUMN _gone',
       'DROP TABLE vw_meta.samples',
@@ -281,7 +305,49 @@ describe('as-of reads over change-only storage', () => {
     const reopened = await DuckDBInstance.create(path);
     const check = await reopened.connect();
     const version = await check.runAndReadAll('SELECT max(format_version) FROM vw_meta.store');
-    expect(version.getRowsJS()).toEqual([[2]]);
+    expect(version.getRowsJS()).toEqual([[3]]);
+    // Its metric table stays one table: only tables created by layout 3 are staged.
+    const views = await check.runAndReadAll("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'history'");
+    expect(views.getRowsJS()).toEqual([[0n]]);
+    check.disconnectSync();
+    reopened.closeSync();
+  });
+
+  it('keeps writing, sorting and reading a metric table of layout 2 as one table', async () => {
+    const path = newPath();
+    const first = await startSink(path, { config: { sortRows: 0 } });
+    for (const batch of batches.before.slice(0, 60)) expect((await first.sink.write([batch])).status.code).toBe('OK');
+    await first.sink.close();
+    const raw = await DuckDBInstance.create(path);
+    const connection = await raw.connect();
+    for (const statement of [
+      'DROP VIEW history.process_stats',
+      'CREATE TABLE history.process_stats AS SELECT * FROM vw_raw.process_stats UNION ALL BY NAME SELECT * FROM vw_stage.process_stats',
+      'DROP TABLE vw_raw.process_stats',
+      'DROP TABLE vw_stage.process_stats',
+      'UPDATE vw_meta.store SET format_version = 2',
+    ]) {
+      await connection.run(statement);
+    }
+    connection.disconnectSync();
+    raw.closeSync();
+    // Sorted every 200 rows, in place (layout 2 has no stage).
+    const second = await startSink(path, { config: { sortRows: 200 }, now: T0 + 60 * SECOND });
+    for (const batch of batches.before.slice(60, 200)) expect((await second.sink.write([batch])).status.code).toBe('OK');
+    // (59 s, the first session's last sample, is the instant of its stop: no answer there, as after any stop.)
+    for (const at of [T0 + 30 * SECOND, T0 + 58 * SECOND, T0 + 150 * SECOND, T0 + 199 * SECOND]) {
+      const answer = await rowsOf(second.reader, { sql: 'SELECT ts, pid, rss FROM process_stats ORDER BY pid', at });
+      expect(answer, `at ${iso(at)}`).toEqual(everyRowAnswer(batches.before.slice(0, 200), at, 300 * SECOND));
+    }
+    await second.sink.close();
+    const reopened = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    const check = await reopened.connect();
+    const layout = await check.runAndReadAll(
+      "SELECT (SELECT count(*) FROM duckdb_views() WHERE schema_name = 'history'), (SELECT count(*) FROM duckdb_tables() WHERE schema_name IN ('vw_raw', 'vw_stage'))",
+    );
+    expect(layout.getRowsJS()).toEqual([[0n, 0n]]);
+    const back = await check.runAndReadAll('SELECT count(*) FROM (SELECT ts < lag(ts) OVER (ORDER BY rowid) AS back FROM history.process_stats) WHERE back');
+    expect(Number(back.getRowsJS()[0]?.[0])).toBeGreaterThan(10);
     check.disconnectSync();
     reopened.closeSync();
   });

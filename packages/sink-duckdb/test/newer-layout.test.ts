@@ -37,7 +37,7 @@ describe('a store of a newer layout', () => {
     const started = await created.value.start({ tables: TABLES });
     expect(started).toMatchObject({ code: 'UNSUPPORTED', source: 'store', op: 'start' });
     expect(started.message).toBe(
-      'the store was written by a newer sink-duckdb (layout version 99; this one knows up to 2): install a newer @virtualeyes/sink-duckdb, or give this one another path; the file is left as it is',
+      'the store was written by a newer sink-duckdb (layout version 99; this one knows up to 3): install a newer @virtualeyes/sink-duckdb, or give this one another path; the file is left as it is',
     );
     expect((await created.value.close()).code).toBe('OK');
     expect(digest(path)).toBe(before);

@@ -309,8 +309,12 @@ describe('vwatchd shutdown', () => {
       await replayAndStop(dataDir);
       const stored = await readStore(store);
       expectAllRows(stored, lastSeq(dataDir));
-      // The first session could not be closed, so the next start recorded it as a crash.
-      expect(stored.sessions).toEqual(['crash', 'close']);
+      // The first session's store could not be checkpointed. Whether its one-row session update still
+      // fit the WAL's last page (then it says close) or not (then the next start recorded a crash)
+      // depends on the bytes the failed commits left; either is what happened. The second closed.
+      expect(stored.sessions).toHaveLength(2);
+      expect(['crash', 'close']).toContain(stored.sessions[0]);
+      expect(stored.sessions[1]).toBe('close');
     });
   }, 90_000);
 
