@@ -157,6 +157,14 @@ function workload(): { readonly before: Batch[]; readonly after: Batch[] } {
   return { before, after };
 }
 
+/** Layout 3's staged process_stats turned into one table, as layouts 1 and 2 stored a metric table. */
+const SINGLE_TABLE = [
+      'DROP VIEW history.process_stats',
+      'CREATE TABLE history.process_stats AS SELECT * FROM vw_raw.process_stats UNION ALL BY NAME SELECT * FROM vw_stage.process_stats',
+      'DROP TABLE vw_raw.process_stats',
+      'DROP TABLE vw_stage.process_stats',
+];
+
 /** What storing every row answered at `at`: the rows of the host's last batch in the staleness window, none during the stop. */
 function everyRowAnswer(batches: readonly Batch[], at: number, stalenessMs: number): Record<string, Cell>[] {
   const stopAt = T0 + 400 * SECOND;
@@ -277,11 +285,7 @@ describe('as-of reads over change-only storage', () => {
     const raw = await DuckDBInstance.create(path);
     const connection = await raw.connect();
     for (const statement of [
-      // Layout 3 to a single table first, as layouts 1 and 2 stored a metric table.
-      'DROP VIEW history.process_stats',
-      'CREATE TABLE history.process_stats AS SELECT * FROM vw_raw.process_stats UNION ALL BY NAME SELECT * FROM vw_stage.process_stats',
-      'DROP TABLE vw_raw.process_stats',
-      'DROP TABLE vw_stage.process_stats',
+      ...SINGLE_TABLE,
       'DELETE FROM history.process_stats WHERE _gone',
       'ALTER TABLE history.process_stats DROP COLUMN _gone',
       'DROP TABLE vw_meta.samples',
@@ -321,10 +325,7 @@ describe('as-of reads over change-only storage', () => {
     const raw = await DuckDBInstance.create(path);
     const connection = await raw.connect();
     for (const statement of [
-      'DROP VIEW history.process_stats',
-      'CREATE TABLE history.process_stats AS SELECT * FROM vw_raw.process_stats UNION ALL BY NAME SELECT * FROM vw_stage.process_stats',
-      'DROP TABLE vw_raw.process_stats',
-      'DROP TABLE vw_stage.process_stats',
+      ...SINGLE_TABLE,
       'UPDATE vw_meta.store SET format_version = 2',
     ]) {
       await connection.run(statement);
