@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { StatusCode, type CollectResult } from '@virtualeyes/core';
+import { loadLibc } from '@virtualeyes/linux/native';
 import { describe, expect, it } from 'vitest';
 import { batchOf, collect, IN_CI, IS_ROOT, probeOver, rowOf } from './helpers.js';
 
@@ -39,6 +40,10 @@ describe.skipIf(!IS_ROOT || !canSwitch)('as an unprivileged user (skipped unless
     const other = spawn('sleep', ['30'], { uid: DAEMON, gid: DAEMON, stdio: 'ignore' });
     await new Promise((resolve) => other.once('spawn', resolve));
     const probe = probeOver({ events: ['task-clock', 'page-faults'], processes: { pids: [process.pid, other.pid!] } });
+    // Loaded as root first, as a daemon's code is readable by the user it runs as: a clone in a
+    // directory only root may enter would otherwise refuse nobody the koffi module itself.
+    const libc = await loadLibc();
+    expect(libc.ok, libc.ok ? '' : libc.status.message).toBe(true);
     let results: CollectResult[] = [];
     try {
       results = await asNobody(async () => {
