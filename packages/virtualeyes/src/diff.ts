@@ -241,7 +241,12 @@ interface Presentation {
   readonly appeared: string;
   /** The verb for disappearing. */
   readonly disappeared: string;
+  /** When the entity itself began (ISO), if the table records it apart from its versions: a process's start_time. */
+  readonly began?: (entity: DiffEntity) => string | undefined;
 }
+
+/** An entity is shown as first recorded rather than as begun when it began this much before its first version. */
+const BEGAN_BEFORE_MS = 2000;
 
 /** Longest summary or value shown, in escaped characters (as `ps` cuts its COMMAND). */
 const SUMMARY_WIDTH = 120;
@@ -274,6 +279,7 @@ const PRESENTATIONS: Readonly<Record<string, Presentation>> = {
     },
     appeared: 'started',
     disappeared: 'ended',
+    began: (entity) => (typeof entity.key['start_time'] === 'string' ? entity.key['start_time'] : undefined),
   },
 };
 
@@ -309,11 +315,19 @@ export function renderDiff(diff: DiffResult): string {
     ] as const;
     const shown = counts.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what}`);
     const lines = [`${escapeText(table.table)}: ${table.atFrom} → ${table.atTo}${shown.length === 0 ? ', unchanged' : ` (${shown.join(', ')})`}`];
-    for (const entity of table.appeared) lines.push(`+ ${label(entity)} (${look.appeared} ${when(entity.since ?? diff.from)})${summary(entity)}`);
+    // A process already running when the recording began was first recorded then, not started then.
+    const appearedText = (entity: PresentEntity): string => {
+      const since = entity.since ?? diff.from;
+      const began = look.began?.(entity);
+      if (began === undefined || !(Date.parse(began) < Date.parse(since) - BEGAN_BEFORE_MS)) return `${look.appeared} ${when(since)}`;
+      const beganText = began.slice(0, 10) === since.slice(0, 10) && sameDay ? began.slice(11, 19) : `${began.slice(0, 10)} ${began.slice(11, 19)}`;
+      return `first recorded ${when(since)}, ${look.appeared} ${escapeText(beganText)}`;
+    };
+    for (const entity of table.appeared) lines.push(`+ ${label(entity)} (${appearedText(entity)})${summary(entity)}`);
     for (const entity of table.disappeared) lines.push(`- ${label(entity)} (${look.disappeared} ${when(entity.until ?? diff.to)})${summary(entity)}`);
     for (const entity of table.cameAndWent) {
       const until = entity.until === undefined ? '' : `, ${look.disappeared} ${when(entity.until)}`;
-      lines.push(`± ${label(entity)} ${look.appeared} ${when(entity.since ?? diff.from)}${until}${summary(entity)}`);
+      lines.push(`± ${label(entity)} ${appearedText(entity)}${until}${summary(entity)}`);
     }
     for (const entity of table.changed) lines.push(`~ ${label(entity)} ${changesText(entity.changes, when)}`);
     return lines.join('\n');

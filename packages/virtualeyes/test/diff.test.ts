@@ -163,11 +163,16 @@ describe('diffVersions', () => {
         'changes from 2026-11-22T05:00:02.000Z to 2026-11-22T05:00:12.000Z',
         '',
         'processes: 4 → 4 (1 started, 1 ended, 1 came and went, 1 changed)',
-        '+ pid 4242 (started 05:00:10) sleep 30',
+        '+ pid 4242 (first recorded 05:00:10, started 04:58:20) sleep 30',
         '- pid 17 (ended 05:00:10) cron',
-        '± pid 99 started 05:00:05, ended 05:00:10 ls -l',
+        '± pid 99 first recorded 05:00:05, started 04:58:20, ended 05:00:10 ls -l',
         "~ pid 1 comm: 'init' → 'systemd' (05:00:05); cmdline: '/sbin/init' → '/lib/systemd/systemd' (05:00:05)",
       ]);
+    });
+
+    it('says started, without a first-recorded time, for a process whose start time is its first version', () => {
+      const fresh: TableDiff = { ...diff, appeared: [{ host: 'vm', key: { pid: 4243, start_time: at(9) }, since: at(10), row: { comm: 'sleep', cmdline: 'sleep 1' } }], disappeared: [], cameAndWent: [], changed: [] };
+      expect(renderDiff(result([fresh])).split('\n')).toContain('+ pid 4243 (started 05:00:10) sleep 1');
     });
 
     it('names hosts when there are several, key columns generically, and shows dates for a range over days', () => {
@@ -325,9 +330,9 @@ describe('virtualeyes diff over a real store', () => {
       `changes from ${FROM} to ${TO}`,
       '',
       'processes: 3 → 3 (1 started, 1 ended, 1 came and went, 1 changed)',
-      `+ pid 4242 (started 05:00:10) ${SHOWN_CMDLINE}`,
+      `+ pid 4242 (first recorded 05:00:10, started 04:58:20) ${SHOWN_CMDLINE}`,
       '- pid 17 (ended 05:00:10) cron',
-      '± pid 99 started 05:00:05, ended 05:00:10 ls -l',
+      '± pid 99 first recorded 05:00:05, started 04:58:20, ended 05:00:10 ls -l',
       "~ pid 1 cmdline: '/sbin/init' → '/lib/systemd/systemd' (05:00:05)",
       '',
       'system_info: 1 → 1 (1 changed)',
@@ -384,7 +389,7 @@ describe('virtualeyes diff over a real store', () => {
     const { code, out, err } = await cli('diff', '--from', at(-10), '--to', TO, '--table', 'processes');
     expect(code).toBe(0);
     expect(err).toBe(`virtualeyes: nothing was recorded at ${at(-10)} (vwatchd was not recording then): what was recorded later shows as appeared\n`);
-    expect(out).toContain('processes: 0 → 3 (3 started, 2 came and went)\n+ pid 1 (started 05:00:00) /lib/systemd/systemd\n');
+    expect(out).toContain('processes: 0 → 3 (3 started, 2 came and went)\n+ pid 1 (first recorded 05:00:00, started 04:58:20) /lib/systemd/systemd\n');
   });
 
   it('warns on stderr that the diff is incomplete when the store cut the versions at its row cap', async () => {
