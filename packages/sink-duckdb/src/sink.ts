@@ -500,8 +500,7 @@ async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps
   const from = table.unsorted.from;
   if (from === undefined || table.unsorted.rows === 0) return;
   const target = historyTable(name);
-  const stored = new Set(table.layout.columns.map((column) => column.name));
-  const order = [StoreColumn.HOST, ...table.layout.schema.key.filter((key) => stored.has(key)), StoreColumn.TS].map(quoteIdent).join(', ');
+  const order = entityOrder(table);
   const since = `host = $1 AND ts >= ${timeLiteral(from)}`;
   const sorted = await fromPromise(
     inTransaction(store.connection, async () => {
@@ -531,6 +530,12 @@ async function sortRows(store: OpenStore, table: WritableTable, deps: PluginDeps
   if (!done.ok) deps.logger.debug(`No checkpoint after sorting ${name}: ${done.status.message}`);
 }
 
+/** A metric table's entity order: host, its stored key columns, ts (quoted, for ORDER BY). */
+function entityOrder(table: WritableTable): string {
+  const stored = new Set(table.layout.columns.map((column) => column.name));
+  return [StoreColumn.HOST, ...table.layout.schema.key.filter((key) => stored.has(key)), StoreColumn.TS].map(quoteIdent).join(', ');
+}
+
 /** Rows in a staged table's stage. */
 async function stagedRows(connection: DuckDBConnection, name: string): Promise<number> {
   const reader = await connection.runAndReadAll(`SELECT count(*) FROM ${stageTable(name)}`);
@@ -545,10 +550,8 @@ async function stagedRows(connection: DuckDBConnection, name: string): Promise<n
  */
 async function moveStage(store: OpenStore, table: WritableTable): Promise<void> {
   const name = table.layout.schema.name;
-  const stored = new Set(table.layout.columns.map((column) => column.name));
-  const order = [StoreColumn.HOST, ...table.layout.schema.key.filter((key) => stored.has(key)), StoreColumn.TS].map(quoteIdent).join(', ');
   // `sortRows: 0` keeps arrival order (DuckDB's INSERT … SELECT preserves it).
-  const sorted = store.sortRows > 0 ? ` ORDER BY ${order}` : '';
+  const sorted = store.sortRows > 0 ? ` ORDER BY ${entityOrder(table)}` : '';
   await inTransaction(store.connection, async () => {
     await store.connection.run(`INSERT INTO ${rawTable(name)} BY NAME SELECT * FROM ${stageTable(name)}${sorted}`);
     await store.connection.run(`DELETE FROM ${stageTable(name)}`);
@@ -564,14 +567,14 @@ async function moveStage(store: OpenStore, table: WritableTable): Promise<void> 
  */
 async function checkpoint(store: OpenStore, deps: PluginDeps): Promise<void> {
   let moved = false;
+  const pending = [...store.tables.values()].filter((table) => table.layout.staged && table.unsorted.rows > 0);
   // A move logs its rows in the WAL a second time: on a disk without room for that and the
   // checkpoint after it, the stages are checkpointed where they are (their blocks come back at a
   // later move) rather than the WAL left to grow.
   const before = await walSize(store.path);
-  const tight = store.tables.size > 0 ? await checkpointRoom(store.path, 2) : undefined;
+  const tight = pending.length > 0 ? await checkpointRoom(store.path, 2) : undefined;
   if (tight !== undefined) deps.logger.debug(`Stages checkpointed without a move: ${tight}`);
-  for (const table of tight === undefined ? store.tables.values() : []) {
-    if (!table.layout.staged || table.unsorted.rows === 0) continue;
+  for (const table of tight === undefined ? pending : []) {
     // A failed move leaves the rows in the stage (its transaction rolled back): the checkpoint writes them there.
     await moveStage(store, table).then(
       () => (moved = true),
@@ -588,7 +591,7 @@ async function checkpoint(store: OpenStore, deps: PluginDeps): Promise<void> {
   }
   await store.connection.run('CHECKPOINT');
   // Stages checkpointed unmoved count afresh, so a full stage does not ask for a checkpoint at every write; the next move takes them whole.
-  if (tight !== undefined) for (const table of store.tables.values()) if (table.layout.staged) table.unsorted.rows = 0;
+  if (tight !== undefined) for (const table of pending) table.unsorted.rows = 0;
 }
 
 /**
@@ -630,7 +633,8 @@ const CHECKPOINT_MARGIN_BYTES = 4 * 65_536;
 /**
  * Why a checkpoint of the store at `path` would run out of disk, or undefined when it has room:
  * it copies what the WAL holds into the file, so it needs about the WAL's size and a margin.
- * When the free space cannot be read, the checkpoint is tried.
+ * `walFactor` scales that size (2: room for a move of the stages first), `walBytes` replaces the
+ * WAL's size now (its size before the moves). When the free space cannot be read, the checkpoint is tried.
  */
 export async function checkpointRoom(path: string, walFactor = 1, walBytes?: number): Promise<string | undefined> {
   const [fs, wal] = await Promise.all([statfs(dirname(path)).catch(() => undefined), stat(`${path}.wal`).catch(() => undefined)]);
