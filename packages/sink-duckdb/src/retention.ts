@@ -12,7 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { fromPromise, type Logger, type Result, type Status } from '@virtualeyes/core';
 import { parseDuration, parseSize, Rollup, type DuckDbConfig, type RetentionLimits } from './config.js';
 import { classifyDuckDbError } from './errors.js';
-import { inTransaction, readMetaTables, readStagedTables, RETENTION_TABLE, selectRows, TIERS_TABLE, type MetaTable } from './layout.js';
+import { inTransaction, readMetaTables, RETENTION_TABLE, selectRows, TIERS_TABLE, type MetaTable } from './layout.js';
 import { historyTable, META_SCHEMA, physicalTables, quoteIdent, quoteText, SAMPLES_TABLE, StoreColumn, timeLiteral } from './sql.js';
 import {
   bucketStart,
@@ -223,7 +223,7 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
         return { tierRows: 0, deletedRows: 0, failures, rollupMs: deps.monotonic() - started, retentionMs: 0 };
       }
       success('Maintenance');
-      const { tables, states, rawFrom, bounds, staged } = context.value;
+      const { tables, states, rawFrom, bounds } = context.value;
       const newestOf = async (table: MetaTable): Promise<Result<number | undefined>> => {
         const known = newest.get(table.name);
         if (known !== undefined) return { ok: true, value: known };
@@ -245,7 +245,7 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
         if (found.value === undefined) continue;
         const since = Math.min(now, found.value);
         reference.set(table.name, since);
-        const want = await fromPromise(wantedBoundary(store.connection, table, staged.has(table.name), retentionOf(config, table.name), since, bounds), (error) =>
+        const want = await fromPromise(wantedBoundary(store.connection, table, retentionOf(config, table.name), since, bounds), (error) =>
           classifyDuckDbError(error, `retain ${table.name}`, deps.source),
         );
         if (!want.ok) {
@@ -296,7 +296,7 @@ export function createMaintenance(config: DuckDbConfig, deps: MaintenanceDeps): 
         // A metric table with tiers keeps its raw rows until its first tier has rolled them up.
         const tiered = table.kind === 'metric' && plans.length > 0;
         const first = tiered ? (states.get(table.name)?.find((state) => state.stepMs === plans[0]?.stepMs) ?? null) : undefined;
-        const retained = await retainTable(store, { table, staged: staged.has(table.name), wanted: want, now, bounds, rawFrom: rawFrom.get(table.name), firstTier: first, oldest }, deps);
+        const retained = await retainTable(store, { table, wanted: want, now, bounds, rawFrom: rawFrom.get(table.name), firstTier: first, oldest }, deps);
         const what = `Retention of ${table.name}`;
         if (!retained.ok) {
           failures.push(failure(retained.status, what));
@@ -328,8 +328,6 @@ interface RunContext {
   readonly states: Map<string, TierState[]>;
   readonly rawFrom: ReadonlyMap<string, number>;
   readonly bounds: RawBounds;
-  /** The metric tables of layout 3 (two physical tables each). */
-  readonly staged: ReadonlySet<string>;
 }
 
 async function readContext(connection: DuckDBConnection, config: DuckDbConfig): Promise<RunContext> {
@@ -338,8 +336,7 @@ async function readContext(connection: DuckDBConnection, config: DuckDbConfig): 
   for (const state of await readTierStates(connection)) states.set(state.table, [...(states.get(state.table) ?? []), state]);
   const rawFrom = await readRawFrom(connection);
   const keyframe = await selectRows(connection, `SELECT coalesce(max(keyframe_ms), 0) FROM ${META_SCHEMA}.sessions`);
-  const staged = await readStagedTables(connection);
-  return { tables, states, rawFrom, bounds: { stalenessMs: config.stalenessMs, keyframeMs: Number(keyframe[0]?.[0] ?? 0) }, staged };
+  return { tables, states, rawFrom, bounds: { stalenessMs: config.stalenessMs, keyframeMs: Number(keyframe[0]?.[0] ?? 0) } };
 }
 
 /** What {@link rollTier} works on. */
@@ -529,12 +526,12 @@ interface Wanted {
  * past which its rows fit 90 % of `maxBytes` (plus the table's {@link retentionMargins}), never
  * past `since`. Asked before the rollup, so the first tier can roll up to a lead past it.
  */
-async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, staged: boolean, policy: RetentionPolicy, since: number, bounds: RawBounds): Promise<Wanted> {
+async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, policy: RetentionPolicy, since: number, bounds: RawBounds): Promise<Wanted> {
   const margins = retentionMargins(table.kind, bounds);
   let boundary = Number.isFinite(policy.maxAgeMs) ? since - policy.maxAgeMs : Number.NEGATIVE_INFINITY;
   let trimmed = false;
   if (Number.isFinite(policy.maxBytes)) {
-    const over = await sizeBoundary(connection, table, staged, policy.maxBytes);
+    const over = await sizeBoundary(connection, table, policy.maxBytes);
     if (over !== undefined && over + margins.rows > boundary) {
       boundary = Math.min(over + margins.rows, since);
       trimmed = true;
@@ -546,8 +543,6 @@ async function wantedBoundary(connection: DuckDBConnection, table: MetaTable, st
 /** What {@link retainTable} works on. */
 interface RetentionJob {
   readonly table: MetaTable;
-  /** A metric table of layout 3: its rows are deleted from both physical tables. */
-  readonly staged: boolean;
   /** Where retention wants the boundary. */
   readonly wanted: Wanted;
   /** The clock. */
@@ -613,7 +608,7 @@ async function retainTable(store: MaintenanceStore, job: RetentionJob, deps: Mai
   const deleted = await fromPromise(
     inTransaction(store.connection, async () => {
       let rows = 0;
-      for (const statement of retentionDeletes(table, boundary, margins, job.staged)) rows += Number((await store.connection.run(statement)).rowsChanged);
+      for (const statement of retentionDeletes(table, boundary, margins)) rows += Number((await store.connection.run(statement)).rowsChanged);
       await store.connection.run(`DELETE FROM ${RETENTION_TABLE} WHERE table_name = $1`, [table.name]);
       await store.connection.run(`INSERT INTO ${RETENTION_TABLE} VALUES ($1, ${timeLiteral(boundary)}, ${timeLiteral(now)})`, [table.name]);
       return rows;
@@ -659,15 +654,10 @@ async function oldestInstant(connection: DuckDBConnection, table: MetaTable): Pr
 }
 
 /** The DELETE statements moving a table's raw boundary to `boundary` ({@link retentionMargins}); a staged table's from both its physical tables. */
-export function retentionDeletes(
-  table: Pick<MetaTable, 'name' | 'kind'>,
-  boundary: number,
-  margins: { readonly rows: number; readonly samples: number },
-  staged = false,
-): string[] {
+export function retentionDeletes(table: Pick<MetaTable, 'name' | 'kind' | 'staged'>, boundary: number, margins: { readonly rows: number; readonly samples: number }): string[] {
   const source = historyTable(table.name);
   if (table.kind === 'state') return [`DELETE FROM ${source} WHERE valid_to IS NOT NULL AND valid_to < ${timeLiteral(boundary)}`];
-  const rows = physicalTables(table.name, staged && table.kind === 'metric').map((target) => `DELETE FROM ${target} WHERE ts < ${timeLiteral(boundary - margins.rows)}`);
+  const rows = physicalTables(table.name, table.staged === true).map((target) => `DELETE FROM ${target} WHERE ts < ${timeLiteral(boundary - margins.rows)}`);
   if (table.kind === 'event') return rows;
   return [...rows, `DELETE FROM ${SAMPLES_TABLE} WHERE table_name = ${quoteText(table.name)} AND ts < ${timeLiteral(boundary - margins.samples)}`];
 }
@@ -677,8 +667,8 @@ export function retentionDeletes(
  * which its oldest rows must go for the rest to fit {@link BUDGET_TARGET} of it (by row count,
  * rows weighing alike); undefined when it fits.
  */
-async function sizeBoundary(connection: DuckDBConnection, table: MetaTable, staged: boolean, maxBytes: number): Promise<number | undefined> {
-  const measured = await physicalBytes(connection, physicalTables(table.name, staged && table.kind === 'metric'));
+async function sizeBoundary(connection: DuckDBConnection, table: MetaTable, maxBytes: number): Promise<number | undefined> {
+  const measured = await physicalBytes(connection, physicalTables(table.name, table.staged === true));
   if (measured.bytes <= maxBytes || measured.rows === 0) return undefined;
   const share = Math.min(1, 1 - (maxBytes * BUDGET_TARGET) / measured.bytes);
   // State tables: only closed versions can go, oldest end first.
