@@ -30,7 +30,8 @@ async function open(options: Record<string, unknown>): Promise<{ path: string; i
 /** Bytes on disk under `directory` (allocated blocks, as a full disk would count them). */
 function bytesUnder(directory: string): number {
   if (!existsSync(directory)) return 0;
-  return readdirSync(directory).reduce((sum, name) => sum + statSync(join(directory, name)).blocks * 512, 0);
+  // DuckDB deletes spill files while we look: a file gone between the listing and its stat counts nothing.
+  return readdirSync(directory).reduce((sum, name) => sum + (statSync(join(directory, name), { throwIfNoEntry: false })?.blocks ?? 0) * 512, 0);
 }
 
 /** Runs the big sort while watching the spill directory; returns the outcome and the most bytes seen there. */
