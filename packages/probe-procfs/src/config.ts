@@ -5,9 +5,13 @@
  */
 import { validateOptions, type JsonSchema, type Result } from '@virtualeyes/core';
 import { DEFAULT_USER_HZ } from '@virtualeyes/linux';
+import { DETAIL_DEFAULTS, DETAIL_OPTIONS, type DetailOptions } from './detail/options.js';
+import { EVENTS_DEFAULTS, EVENTS_OPTIONS, type EventsOptions } from './events/options.js';
+import { SYSTEM_DEFAULTS, SYSTEM_OPTIONS, type SystemOptions } from './system/options.js';
+import { TABLES } from './tables.js';
 
-/** Options of the procfs probe, after defaults. */
-export interface ProcfsConfig {
+/** Options of the procfs probe, after defaults: the core collector's, then each table group's. */
+export interface ProcfsConfig extends SystemOptions, DetailOptions, EventsOptions {
   /** Clock ticks per second of /proc times (USER_HZ, `getconf CLK_TCK`). */
   readonly userHz: number;
   /** Whether to read /proc/PID/io for read_bytes and write_bytes. */
@@ -16,6 +20,8 @@ export interface ProcfsConfig {
   readonly maxCmdlineChars: number;
   /** Processes read between two yields to the event loop. */
   readonly scanChunk: number;
+  /** Time budget per table in milliseconds, overriding the table's default; a collection over it stops with TIMEOUT. */
+  readonly budgets: Readonly<Record<string, number>>;
 }
 
 /** Options as a config file or a caller writes them: any subset, which parseConfig (or the loader) defaults. */
@@ -27,6 +33,10 @@ export const DEFAULT_CONFIG: ProcfsConfig = Object.freeze({
   readIo: true,
   maxCmdlineChars: 4096,
   scanChunk: 64,
+  budgets: {},
+  ...SYSTEM_DEFAULTS,
+  ...DETAIL_DEFAULTS,
+  ...EVENTS_DEFAULTS,
 });
 
 /** JSON Schema of {@link ProcfsConfig}; applying it fills every default. */
@@ -59,6 +69,16 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       default: DEFAULT_CONFIG.scanChunk,
       description: 'Processes read between two yields to the event loop during a process scan.',
     },
+    budgets: {
+      type: 'object',
+      propertyNames: { enum: TABLES.map((table) => table.name) },
+      additionalProperties: { type: 'integer', minimum: 1, maximum: 600000 },
+      default: DEFAULT_CONFIG.budgets,
+      description: "Time budget per table in milliseconds (e.g. { \"process_maps\": 500 }), overriding the table's default; a collection over it stops with TIMEOUT and keeps what it read.",
+    },
+    ...SYSTEM_OPTIONS,
+    ...DETAIL_OPTIONS,
+    ...EVENTS_OPTIONS,
   },
 });
 

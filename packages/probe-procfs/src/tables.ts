@@ -3,7 +3,11 @@
  * units and default intervals. The manifest lists them, the collectors fill them, and the
  * README's tables block is generated from them. Column names are a public contract.
  */
-import { column, type ColumnDef, type TableSchema } from '@virtualeyes/core';
+import { column, type TableSchema } from '@virtualeyes/core';
+import { DETAIL_TABLES } from './detail/tables.js';
+import { EVENTS_TABLES } from './events/tables.js';
+import { PROCESS_KEY } from './process-key.js';
+import { SYSTEM_TABLES } from './system/tables.js';
 
 /** Names of the tables this probe produces. */
 export const Table = {
@@ -155,10 +159,6 @@ export const LOAD_TABLE: TableSchema = {
   ],
 };
 
-const PROCESS_KEY: readonly ColumnDef[] = [
-  column.int32('pid', 'Process id.'),
-  column.timestamp('start_time', 'When the process started; with pid, identifies it across pid reuse.'),
-];
 
 /** Processes and their identity: a new version when one starts, changes or exits. */
 export const PROCESSES_TABLE: TableSchema = {
@@ -210,8 +210,8 @@ export const PROCESS_STATS_TABLE: TableSchema = {
   ],
 };
 
-/** Every table, in the order batches are produced. */
-export const TABLES: readonly TableSchema[] = [
+/** The tables the core collector fills (platform/linux.ts), in the order batches are produced. */
+export const CORE_TABLES: readonly TableSchema[] = [
   SYSTEM_INFO_TABLE,
   CPU_TABLE,
   MEMORY_TABLE,
@@ -219,3 +219,6 @@ export const TABLES: readonly TableSchema[] = [
   PROCESSES_TABLE,
   PROCESS_STATS_TABLE,
 ];
+
+/** Every table: the core ones, then each group's (system/, detail/, events/). */
+export const TABLES: readonly TableSchema[] = [...CORE_TABLES, ...SYSTEM_TABLES, ...DETAIL_TABLES, ...EVENTS_TABLES];

@@ -10,6 +10,7 @@ import { classifyHostRead, classifyPidRead, ReadOutcome, type PidFile } from '..
 import { parseCmdline } from '../parse/cmdline.js';
 import { parsePidIo, type PidIo } from '../parse/pid-io.js';
 import { parsePidStatus } from '../parse/pid-status.js';
+import type { ProcessInfo } from '../group.js';
 import type { UserNames } from './users.js';
 
 /** PF_KTHREAD in the flags field of /proc/PID/stat. */
@@ -29,6 +30,8 @@ export interface ScanContext {
   /** Boot time, epoch milliseconds (start times are relative to it). */
   readonly bootMs: number;
   readonly users: UserNames;
+  /** CPU ms of each process at the scan before, by `pid:start_time`; the scan replaces its contents. */
+  readonly previousCpu: Map<string, number>;
 }
 
 /** Which tables the scan fills. */
@@ -41,6 +44,8 @@ export interface ScanWants {
 export interface ScanResult {
   readonly processes: Row[];
   readonly stats: Row[];
+  /** Every process read, whichever tables were wanted: what table groups pick processes by. */
+  readonly seen: ProcessInfo[];
   /** False when the scan stopped early (aborted): the rows are not every process. */
   readonly complete: boolean;
   readonly errors: Status[];
@@ -59,32 +64,47 @@ interface Tally {
 export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: AbortSignal): Promise<ScanResult> {
   const processes: Row[] = [];
   const stats: Row[] = [];
+  const seen: ProcessInfo[] = [];
   const errors: Status[] = [];
   const listed = ctx.files.readDir(ctx.proc);
-  if (!listed.ok) return { processes, stats, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
+  if (!listed.ok) return { processes, stats, seen, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
+  const cpu = new Map<string, number>();
 
   const tally: Tally = { exited: 0, hidden: 0, deniedIo: 0, deniedExe: 0, failures: new Map() };
   const names = listed.value;
-  let seen = 0;
+  let done = 0;
   let total = 0;
   for (const name of names) if (isPidName(name)) total += 1;
   let complete = true;
   for (const name of names) {
     if (!isPidName(name)) continue;
-    if (seen > 0 && seen % ctx.scanChunk === 0) await yieldToLoop();
+    if (done > 0 && done % ctx.scanChunk === 0) await yieldToLoop();
     if (signal.aborted) {
       complete = false;
-      errors.push(abortStatus(signal, seen, total));
+      errors.push(abortStatus(signal, done, total));
       break;
     }
-    seen += 1;
-    readPid(ctx, wants, name, tally, processes, stats);
+    done += 1;
+    readPid(ctx, wants, name, tally, { processes, stats, seen, cpu });
   }
   errors.push(...summarize(tally));
-  return { processes, stats, complete, errors };
+  // An aborted scan keeps the older figures of the processes it did not reach.
+  if (!complete) for (const [key, ms] of ctx.previousCpu) if (!cpu.has(key)) cpu.set(key, ms);
+  ctx.previousCpu.clear();
+  for (const [key, ms] of cpu) ctx.previousCpu.set(key, ms);
+  return { processes, stats, seen, complete, errors };
 }
 
-function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally, processes: Row[], stats: Row[]): void {
+/** Where readPid puts what it read. */
+interface ScanOut {
+  readonly processes: Row[];
+  readonly stats: Row[];
+  readonly seen: ProcessInfo[];
+  readonly cpu: Map<string, number>;
+}
+
+function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally, out: ScanOut): void {
+  const { processes, stats } = out;
   const { files } = ctx;
   const dir = `${ctx.proc}/${name}/`;
 
@@ -99,11 +119,29 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   const s = stat.value;
   const st = status.value;
   const startTime = processStartTime(ctx.bootMs, s.starttime, ctx.userHz);
+  const utime = ticksToMs(s.utime, ctx.userHz);
+  const stime = ticksToMs(s.stime, ctx.userHz);
+  const kernelThread = (s.flags & PF_KTHREAD) !== 0;
+  const cpuMs = utime + stime;
+  const cpuKey = `${s.pid}:${startTime}`;
+  const before = ctx.previousCpu.get(cpuKey);
+  out.cpu.set(cpuKey, cpuMs);
+  out.seen.push({
+    pid: s.pid,
+    startTime,
+    comm: s.comm,
+    uid: st.uid,
+    user: ctx.users.name(st.uid),
+    kernelThread,
+    state: s.state,
+    cpuMs,
+    cpuRecentMs: before === undefined ? 0 : Math.max(0, cpuMs - before),
+    rss: Number(st.rss ?? 0),
+  });
 
   if (wants.processes) {
     // Kernel threads and zombies have no memory map: an empty cmdline and no exe, always.
     // Not asking saves two system calls and a thrown ENOENT per kernel thread.
-    const kernelThread = (s.flags & PF_KTHREAD) !== 0;
     const noMm = kernelThread || s.state === 'Z';
     let cmdline = '';
     let exe: string | null = null;
@@ -148,8 +186,8 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
     stats.push({
       pid: s.pid,
       start_time: startTime,
-      utime: ticksToMs(s.utime, ctx.userHz),
-      stime: ticksToMs(s.stime, ctx.userHz),
+      utime,
+      stime,
       rss: st.rss ?? 0,
       vsize: s.vsize,
       threads: s.threads,

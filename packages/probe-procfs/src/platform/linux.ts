@@ -9,6 +9,7 @@ import {
   fail,
   formatStatus,
   ok,
+  OK,
   StatusCode,
   type Batch,
   type CollectResult,
@@ -22,6 +23,9 @@ import {
 import type { Count } from '@virtualeyes/linux';
 import { classifyHostRead } from '../classify.js';
 import type { ProcfsConfig } from '../config.js';
+import { DETAIL_GROUP } from '../detail/index.js';
+import { EVENTS_GROUP } from '../events/index.js';
+import { createBudget, type Budget, type GroupContext, type ProcessInfo, type TableGroup } from '../group.js';
 import { PATHS, type Paths } from '../linux/paths.js';
 import { scanProcesses } from '../linux/processes.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
@@ -32,9 +36,17 @@ import { parseMeminfo } from '../parse/meminfo.js';
 import { parseOsRelease } from '../parse/os-release.js';
 import { parseProcStat, type ProcStat } from '../parse/proc-stat.js';
 import { parseValue } from '../parse/value.js';
-import { Table, TABLES } from '../tables.js';
+import { SYSTEM_GROUP } from '../system/index.js';
+import { CORE_TABLES, Table, TABLES } from '../tables.js';
 
 const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
+const CORE: ReadonlySet<string> = new Set(CORE_TABLES.map((table) => table.name));
+/** The table groups beside the core tables, in the order their batches come. */
+const GROUPS: readonly TableGroup[] = [SYSTEM_GROUP, DETAIL_GROUP, EVENTS_GROUP];
+/** A table's budget when neither its group nor the `budgets` option gives one. */
+const DEFAULT_BUDGET_MS = 5000;
+/** How old the last scan's process list may be for a group to use it instead of scanning again. */
+const FRESH_SCAN_MS = 1000;
 
 /** The Linux factory: every instance gets its own collector over procfs and sysfs. */
 export const linux: PlatformFactory<ProcfsConfig, ProbeImpl> = (config, deps) => ok(createLinuxCollector(config, deps));
@@ -59,6 +71,55 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   // Refused io/exe reads are normal for an unprivileged vwatchd (and for pid 1 in some
   // containers, even as root): they are reported once, then logged at debug only.
   let deniedReported = false;
+  const previousCpu = new Map<string, number>();
+  let lastScan: { readonly at: number; readonly seen: readonly ProcessInfo[] } | undefined;
+  // What the groups' start() refused is reported with the first collection, once.
+  const startErrors: Status[] = [];
+
+  const readBoot = (): number | undefined => {
+    if (bootMs === undefined) {
+      const read = sample(paths.stat, parseProcStat);
+      if (read.ok) bootMs ??= read.value.value.btime * 1000;
+    }
+    return bootMs;
+  };
+
+  /** One process scan; records the process list for the groups. */
+  const scan = async (wants: { processes: boolean; stats: boolean }, signal: AbortSignal, boot: number): Promise<Awaited<ReturnType<typeof scanProcesses>>> => {
+    users.begin();
+    const result = await scanProcesses(
+      {
+        files,
+        proc: paths.proc,
+        userHz: config.userHz,
+        readIo: config.readIo,
+        maxCmdlineChars: config.maxCmdlineChars,
+        scanChunk: config.scanChunk,
+        bootMs: boot,
+        users,
+        previousCpu,
+      },
+      wants,
+      signal,
+    );
+    if (result.complete) lastScan = { at: clock.monotonic(), seen: result.seen };
+    return result;
+  };
+
+  const context: GroupContext = {
+    config,
+    deps,
+    files,
+    bootMs: readBoot,
+    async processes(signal) {
+      if (lastScan !== undefined && clock.monotonic() - lastScan.at <= FRESH_SCAN_MS) return lastScan.seen;
+      const boot = readBoot();
+      if (boot === undefined) return lastScan?.seen ?? [];
+      const result = await scan({ processes: false, stats: false }, signal, boot);
+      return result.complete ? result.seen : (lastScan?.seen ?? result.seen);
+    },
+  };
+  const groups = GROUPS.map((group) => ({ names: new Set(group.tables.map((table) => table.name)), group, collector: group.create(context) }));
 
   const sample = <T>(path: string, parse: (text: string) => Result<T>): Result<Sample<T>> => {
     const ts = clock.now();
@@ -68,10 +129,40 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
     return parsed.ok ? { ok: true, value: { value: parsed.value, ts } } : parsed;
   };
 
+  /** Runs each group over its due tables, each table within its budget. */
+  const collectGroups = async (wanted: ReadonlySet<string>, signal: AbortSignal, batches: Batch[], errors: Status[]): Promise<void> => {
+    for (const { names, group, collector } of groups) {
+      const due = new Set([...wanted].filter((table) => names.has(table)));
+      if (due.size === 0) continue;
+      const budgets = new Map<string, Budget>();
+      for (const table of due) budgets.set(table, createBudget(config.budgets[table] ?? group.budgetMs[table] ?? DEFAULT_BUDGET_MS, signal, clock.monotonic));
+      const output = await collector.collect(due, budgets, signal);
+      batches.push(...output.batches);
+      errors.push(...output.errors);
+    }
+  };
+
   return {
+    async start() {
+      for (const { collector } of groups) {
+        if (collector.start === undefined) continue;
+        const status = await collector.start();
+        if (status.code !== StatusCode.OK) startErrors.push(status);
+      }
+      return OK;
+    },
+    async close() {
+      let first: Status = OK;
+      for (const { collector } of groups) {
+        if (collector.close === undefined) continue;
+        const status = await collector.close();
+        if (status.code !== StatusCode.OK && first.code === StatusCode.OK) first = status;
+      }
+      return first;
+    },
     async collect({ tables, signal }): Promise<CollectResult> {
       const batches: Batch[] = [];
-      const errors: Status[] = [];
+      const errors: Status[] = startErrors.splice(0);
       const wanted = new Set<string>();
       for (const table of tables) {
         if (KNOWN.has(table)) wanted.add(table);
@@ -119,25 +210,11 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
       if (wantsProcesses || wantsStats) {
         if (bootMs === undefined) usable(procStat());
         if (bootMs !== undefined) {
-          users.begin();
           const ts = clock.now();
-          const scan = await scanProcesses(
-            {
-              files,
-              proc: paths.proc,
-              userHz: config.userHz,
-              readIo: config.readIo,
-              maxCmdlineChars: config.maxCmdlineChars,
-              scanChunk: config.scanChunk,
-              bootMs,
-              users,
-            },
-            { processes: wantsProcesses, stats: wantsStats },
-            signal,
-          );
+          const result = await scan({ processes: wantsProcesses, stats: wantsStats }, signal, bootMs);
           const passwd = users.failure();
           if (passwd !== undefined) errors.push(passwd);
-          for (const status of scan.errors) {
+          for (const status of result.errors) {
             if (status.code === StatusCode.PERMISSION_DENIED) {
               if (deniedReported) {
                 deps.logger.debug(formatStatus(status));
@@ -147,12 +224,13 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
             }
             errors.push(status);
           }
-          if (scan.complete || scan.processes.length + scan.stats.length > 0) {
-            if (wantsProcesses) batches.push({ table: Table.PROCESSES, ts, rows: scan.processes, snapshot: scan.complete });
-            if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: scan.stats, snapshot: scan.complete });
+          if (result.complete || result.processes.length + result.stats.length > 0) {
+            if (wantsProcesses) batches.push({ table: Table.PROCESSES, ts, rows: result.processes, snapshot: result.complete });
+            if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: result.stats, snapshot: result.complete });
           }
         }
       }
+      if ([...wanted].some((table) => !CORE.has(table))) await collectGroups(wanted, signal, batches, errors);
       return { batches, errors };
     },
   };

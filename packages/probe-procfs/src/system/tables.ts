@@ -1,0 +1,11 @@
+/**
+ * The system group's tables, declared once (src/tables.ts lists them after the core tables), and
+ * each one's default time budget.
+ */
+import type { TableSchema } from '@virtualeyes/core';
+
+/** The group's tables. */
+export const SYSTEM_TABLES: readonly TableSchema[] = [];
+
+/** Default budget per table, milliseconds. */
+export const SYSTEM_BUDGET_MS: Readonly<Record<string, number>> = {};
