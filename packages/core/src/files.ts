@@ -5,7 +5,7 @@
  * a full process scan to three system calls per file.
  */
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
-import { classifyErrno, ok, type Result } from './status.js';
+import { classifyErrno, err, fail, ok, StatusCode, type Result } from './status.js';
 
 /** Reads files, directories and links under mapped roots; failures come back as Status. */
 export interface FileReader {
@@ -17,6 +17,24 @@ export interface FileReader {
   readDir(path: string): Result<string[]>;
   /** Reads a symbolic link's target. */
   readLink(path: string): Result<string>;
+  /**
+   * Opens a file to read again and again from its start: a /proc file regenerates its content on
+   * every read at offset 0, so a collector holding it saves the open and close of each sample.
+   * Optional: readers without it (wrappers in tests) make callers open and read each time.
+   */
+  open?(path: string): Result<HeldFile>;
+}
+
+/** A file held open by {@link FileReader.open}. */
+export interface HeldFile {
+  /**
+   * Reads the file from offset 0 into `buffer` in one read: the bytes read (a full buffer may mean
+   * more content, so a caller seeing one reads again with a larger buffer), or the failed read's Status
+   * (NOT_FOUND once the process of a /proc/PID file is gone).
+   */
+  readInto(buffer: Buffer): Result<number>;
+  /** Closes the descriptor; reads after it fail. Closing twice does nothing. */
+  close(): void;
 }
 
 /** Options for {@link createFileReader}. */
@@ -85,6 +103,35 @@ export function createFileReader(options: FileReaderOptions = {}): FileReader {
       } catch (error) {
         return { ok: false, status: classifyErrno(error, `readlink ${path}`, source) };
       }
+    },
+    open(path) {
+      let fd: number;
+      try {
+        fd = openSync(resolve(path), 'r');
+      } catch (error) {
+        return { ok: false, status: classifyErrno(error, `open ${path}`, source) };
+      }
+      let open = true;
+      return ok({
+        readInto(into) {
+          if (!open) return err(fail(StatusCode.INTERNAL, `read ${path}: the file was closed`, { op: `read ${path}`, source, retryable: false }));
+          try {
+            // One read: /proc makes a small file's content at once, and a short read is its end.
+            return ok(readSync(fd, into, 0, into.length, 0));
+          } catch (error) {
+            return { ok: false, status: classifyErrno(error, `read ${path}`, source) };
+          }
+        },
+        close() {
+          if (!open) return;
+          open = false;
+          try {
+            closeSync(fd);
+          } catch {
+            // Closing a descriptor cannot usefully fail here: it is released either way.
+          }
+        },
+      });
     },
   };
 }

@@ -74,7 +74,7 @@ export type { Clock, Timer } from './clock.js';
 export { createLogger, formatLogRecord, LogLevel } from './logger.js';
 export type { LogFields, Logger, LoggerOptions, LogRecord } from './logger.js';
 export { createFileReader } from './files.js';
-export type { FileReader, FileReaderOptions } from './files.js';
+export type { FileReader, FileReaderOptions, HeldFile } from './files.js';
 export { createHooks } from './hooks.js';
 export type { CollectInfo, Hooks, HooksOptions, TapStats } from './hooks.js';
 export { createOptionsValidator, jsonPath, validateOptions } from './options.js';

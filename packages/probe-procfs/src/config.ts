@@ -20,6 +20,8 @@ export interface ProcfsConfig extends SystemOptions, DetailOptions, EventsOption
   readonly maxCmdlineChars: number;
   /** Processes read between two yields to the event loop. */
   readonly scanChunk: number;
+  /** Most /proc files held open between scans (three per process: stat, schedstat, io); 0 holds none. */
+  readonly maxHeldFiles: number;
   /** Time budget per table in milliseconds, overriding the table's default; a collection over it stops with TIMEOUT. */
   readonly budgets: Readonly<Record<string, number>>;
 }
@@ -33,6 +35,7 @@ export const DEFAULT_CONFIG: ProcfsConfig = Object.freeze({
   readIo: true,
   maxCmdlineChars: 4096,
   scanChunk: 64,
+  maxHeldFiles: 8192,
   budgets: {},
   ...SYSTEM_DEFAULTS,
   ...DETAIL_DEFAULTS,
@@ -68,6 +71,14 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       maximum: 100000,
       default: DEFAULT_CONFIG.scanChunk,
       description: 'Processes read between two yields to the event loop during a process scan.',
+    },
+    maxHeldFiles: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1048576,
+      default: DEFAULT_CONFIG.maxHeldFiles,
+      description:
+        "Most /proc files held open between scans, three per process (stat, schedstat, io), so an idle process costs three reads and no open or close; beyond it processes are read by opening their files. Keep it under the daemon's open-file limit (ulimit -n); 0 holds none.",
     },
     budgets: {
       type: 'object',

@@ -102,5 +102,11 @@ export function plain(rows: readonly Row[]): Record<string, unknown>[] {
 
 /** A reader answering some paths with given text instead of the inner reader's. */
 export function createOverlayReader(inner: FileReader, texts: Readonly<Record<string, string>>): FileReader {
-  return { ...inner, readText: (path) => (path in texts ? { ok: true, value: texts[path]! } : inner.readText(path)) };
+  // No `open`: a held file would read the inner reader's text, not the overlay's.
+  return {
+    resolve: (path) => inner.resolve(path),
+    readText: (path) => (path in texts ? { ok: true, value: texts[path]! } : inner.readText(path)),
+    readDir: (path) => inner.readDir(path),
+    readLink: (path) => inner.readLink(path),
+  };
 }

@@ -121,16 +121,33 @@ describe.skipIf(process.platform !== 'linux')('live /proc', () => {
     const shell = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const victim = Number(await new Promise<string>((resolve) => shell.stdout.once('data', (data: Buffer) => resolve(data.toString()))));
     const real = createFileReader();
+    const killVictim = (): void => {
+      process.kill(victim, 'SIGKILL');
+      const until = Date.now() + 2000;
+      while (existsSync(`/proc/${victim}/status`) && Date.now() < until);
+    };
+    // The scan holds stat open (open) or reads it by path (readText): kill right after either read.
     const files: FileReader = {
       ...real,
       readText(path) {
         const text = real.readText(path);
-        if (path === `/proc/${victim}/stat`) {
-          process.kill(victim, 'SIGKILL');
-          const until = Date.now() + 2000;
-          while (existsSync(`/proc/${victim}/status`) && Date.now() < until);
-        }
+        if (path === `/proc/${victim}/stat`) killVictim();
         return text;
+      },
+      open(path) {
+        const held = real.open!(path);
+        if (!held.ok || path !== `/proc/${victim}/stat`) return held;
+        return {
+          ok: true,
+          value: {
+            readInto(buffer) {
+              const read = held.value.readInto(buffer);
+              killVictim();
+              return read;
+            },
+            close: () => held.value.close(),
+          },
+        };
       },
     };
     try {

@@ -1,8 +1,10 @@
 /**
- * One scan of /proc serving both process tables: per pid it reads stat and status, then
- * cmdline and exe (processes; kernel threads and zombies have neither) and io (process_stats),
- * yielding to the event loop every `scanChunk` pids and stopping when the signal aborts.
- * Vanished pids and refused reads are tallied into one Status each per scan, never per pid.
+ * One scan of /proc serving both process tables: per pid it reads stat, schedstat and io (held
+ * open between scans by the tracker, see tracker.ts) and, only when one of them changed since
+ * the last scan, status, then cmdline and exe (processes; kernel threads and zombies have
+ * neither); an unchanged process keeps its last rows. It yields to the event loop every
+ * `scanChunk` pids and stops when the signal aborts. Vanished pids and refused reads are
+ * tallied into one Status each per scan, never per pid.
  */
 import { fail, isStatus, StatusCode, type FileReader, type Row, type Status } from '@virtualeyes/core';
 import { parsePidStat, processStartTime, readUint, ticksToMs } from '@virtualeyes/linux';
@@ -11,6 +13,7 @@ import { parseCmdline } from '../parse/cmdline.js';
 import { parsePidIo, type PidIo } from '../parse/pid-io.js';
 import { parsePidStatus } from '../parse/pid-status.js';
 import type { ProcessInfo } from '../group.js';
+import { isOptionalAbsence, newTracked, REFRESH_SCANS, type ProcessTracker, type Tracked } from './tracker.js';
 import type { UserNames } from './users.js';
 
 /** PF_KTHREAD in the flags field of /proc/PID/stat. */
@@ -30,8 +33,8 @@ export interface ScanContext {
   /** Boot time, epoch milliseconds (start times are relative to it). */
   readonly bootMs: number;
   readonly users: UserNames;
-  /** CPU ms of each process at the scan before, by `pid:start_time`; the scan replaces its contents. */
-  readonly previousCpu: Map<string, number>;
+  /** What the scan keeps of each process between scans. */
+  readonly tracker: ProcessTracker;
 }
 
 /** Which tables the scan fills. */
@@ -68,9 +71,9 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
   const errors: Status[] = [];
   const listed = ctx.files.readDir(ctx.proc);
   if (!listed.ok) return { processes, stats, seen, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
-  const cpu = new Map<string, number>();
 
   const tally: Tally = { exited: 0, hidden: 0, deniedIo: 0, deniedExe: 0, failures: new Map() };
+  ctx.tracker.generation += 1;
   const names = listed.value;
   let done = 0;
   let total = 0;
@@ -85,13 +88,11 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
       break;
     }
     done += 1;
-    readPid(ctx, wants, name, tally, { processes, stats, seen, cpu });
+    readPid(ctx, wants, name, tally, { processes, stats, seen });
   }
   errors.push(...summarize(tally));
-  // An aborted scan keeps the older figures of the processes it did not reach.
-  if (!complete) for (const [key, ms] of ctx.previousCpu) if (!cpu.has(key)) cpu.set(key, ms);
-  ctx.previousCpu.clear();
-  for (const [key, ms] of cpu) ctx.previousCpu.set(key, ms);
+  // A process a complete scan did not list is gone; an aborted scan leaves the rest as they were.
+  if (complete) ctx.tracker.sweep();
   return { processes, stats, seen, complete, errors };
 }
 
@@ -100,16 +101,71 @@ interface ScanOut {
   readonly processes: Row[];
   readonly stats: Row[];
   readonly seen: ProcessInfo[];
-  readonly cpu: Map<string, number>;
 }
 
 function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally, out: ScanOut): void {
   const { processes, stats } = out;
-  const { files } = ctx;
+  const { files, tracker } = ctx;
   const dir = `${ctx.proc}/${name}/`;
+  const pid = Number(name);
+  const known = tracker.entries.get(pid);
+  const entry = known ?? newTracked(tracker.generation);
+  entry.seenIn = tracker.generation;
+  if (known === undefined) tracker.entries.set(pid, entry);
 
-  const statText = files.readText(`${dir}stat`);
-  if (!statText.ok) return missed(tally, statText.status, 'stat');
+  const statText = tracker.read(entry, 'stat', `${dir}stat`, false);
+  if (!statText.ok) {
+    tracker.drop(pid);
+    return missed(tally, statText.status, 'stat');
+  }
+  let changed = entry.last.get('stat') !== statText.value;
+  entry.last.set('stat', statText.value);
+  // schedstat changes whenever the main thread ran, even too briefly for stat's clock ticks.
+  if (entry.last.get('schedstat') !== null) {
+    const sched = tracker.read(entry, 'schedstat', `${dir}schedstat`, true);
+    const text = sched.ok ? sched.value : null;
+    // Without schedstat (a kernel without schedstats) nothing proves a process idle: read it whole.
+    if (text === null || entry.last.get('schedstat') !== text) changed = true;
+    if (sched.ok || isOptionalAbsence(sched.status.code)) entry.last.set('schedstat', text);
+  } else {
+    changed = true;
+  }
+  let ioText: string | null | undefined;
+  // A single-threaded process that did not run did no I/O: its io is read only when something changed.
+  const ioNeeded = wants.stats && ctx.readIo && (changed || entry.threads !== 1 || entry.statsRow === undefined || refreshDue(tracker, pid));
+  if (wants.stats && ctx.readIo && !ioNeeded) {
+    ioText = entry.last.get('io');
+    if (entry.ioRefused) tally.deniedIo += 1;
+  } else if (wants.stats && ctx.readIo) {
+    if (entry.last.get('io') === null && known !== undefined && !refreshDue(tracker, pid)) {
+      // Refused or absent before: not asked again until the next refresh, a refusal still counted.
+      ioText = null;
+      if (entry.ioRefused) tally.deniedIo += 1;
+    } else {
+      const io = tracker.read(entry, 'io', `${dir}io`, true);
+      if (io.ok) {
+        ioText = io.value;
+      } else {
+        ioText = null;
+        closeHeld(tracker, entry, 'io');
+        entry.ioRefused = optional(tally, io.status, 'io');
+        if (entry.ioRefused) tally.deniedIo += 1;
+      }
+      if (entry.last.get('io') !== ioText) changed = true;
+      entry.last.set('io', ioText);
+    }
+  }
+  if (!changed && known !== undefined && !refreshDue(tracker, pid) && entry.info !== undefined && (!wants.processes || entry.processRow !== undefined) && (!wants.stats || entry.statsRow !== undefined)) {
+    entry.idleInfo ??= { ...entry.info, cpuRecentMs: 0 };
+    out.seen.push(entry.idleInfo);
+    if (wants.processes && entry.processRow !== undefined) processes.push(entry.processRow);
+    if (wants.stats && entry.statsRow !== undefined) stats.push(entry.statsRow);
+    return;
+  }
+  // Until rows are built from these texts, the next scan must not take them as already seen.
+  const texts = new Map(entry.last);
+  entry.last.clear();
+
   const stat = parsePidStat(statText.value);
   if (!stat.ok) return failed(tally, stat.status);
   const statusText = files.readText(`${dir}status`);
@@ -119,14 +175,13 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   const s = stat.value;
   const st = status.value;
   const startTime = processStartTime(ctx.bootMs, s.starttime, ctx.userHz);
+  entry.threads = s.threads;
   const utime = ticksToMs(s.utime, ctx.userHz);
   const stime = ticksToMs(s.stime, ctx.userHz);
   const kernelThread = (s.flags & PF_KTHREAD) !== 0;
   const cpuMs = utime + stime;
-  const cpuKey = `${s.pid}:${startTime}`;
-  const before = ctx.previousCpu.get(cpuKey);
-  out.cpu.set(cpuKey, cpuMs);
-  out.seen.push({
+  const before = entry.info?.startTime === startTime ? entry.info.cpuMs : undefined;
+  entry.info = {
     pid: s.pid,
     startTime,
     comm: s.comm,
@@ -137,7 +192,11 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
     cpuMs,
     cpuRecentMs: before === undefined ? 0 : Math.max(0, cpuMs - before),
     rss: Number(st.rss ?? 0),
-  });
+  };
+  entry.idleInfo = undefined;
+  entry.processRow = undefined;
+  entry.statsRow = undefined;
+  out.seen.push(entry.info);
 
   if (wants.processes) {
     // Kernel threads and zombies have no memory map: an empty cmdline and no exe, always.
@@ -154,7 +213,7 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       if (link.ok) exe = link.value;
       else if (optional(tally, link.status, 'exe')) tally.deniedExe += 1;
     }
-    processes.push({
+    entry.processRow = {
       pid: s.pid,
       start_time: startTime,
       ppid: s.ppid,
@@ -168,22 +227,18 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       exe,
       tty_nr: s.ttyNr,
       kernel_thread: kernelThread,
-    });
+    };
+    processes.push(entry.processRow);
   }
 
   if (wants.stats) {
     let io: PidIo | null = null;
-    if (ctx.readIo) {
-      const ioText = files.readText(`${dir}io`);
-      if (ioText.ok) {
-        const parsed = parsePidIo(ioText.value);
-        if (parsed.ok) io = parsed.value;
-        else failed(tally, parsed.status);
-      } else if (optional(tally, ioText.status, 'io')) {
-        tally.deniedIo += 1;
-      }
+    if (typeof ioText === 'string') {
+      const parsed = parsePidIo(ioText);
+      if (parsed.ok) io = parsed.value;
+      else failed(tally, parsed.status);
     }
-    stats.push({
+    entry.statsRow = {
       pid: s.pid,
       start_time: startTime,
       utime,
@@ -201,8 +256,24 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       write_chars: io === null ? null : io.wchar,
       voluntary_ctxt_switches: st.voluntaryCtxtSwitches,
       nonvoluntary_ctxt_switches: st.nonvoluntaryCtxtSwitches,
-    });
+    };
+    stats.push(entry.statsRow);
   }
+  for (const [file, text] of texts) entry.last.set(file, text);
+}
+
+/** Whether this scan reads the process whole even if nothing changed (once every REFRESH_SCANS scans, staggered by pid). */
+function refreshDue(tracker: ProcessTracker, pid: number): boolean {
+  return (tracker.generation + pid) % REFRESH_SCANS === 0;
+}
+
+/** Stops holding one file of a process (a refused io is not asked again until the next refresh). */
+function closeHeld(tracker: ProcessTracker, entry: Tracked, name: 'io'): void {
+  const file = entry.held.get(name);
+  if (file === undefined) return;
+  file.close();
+  entry.held.delete(name);
+  tracker.heldCount -= 1;
 }
 
 /** A read every live process allows failed: the pid is skipped. */

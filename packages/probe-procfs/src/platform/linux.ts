@@ -28,6 +28,7 @@ import { EVENTS_GROUP } from '../events/index.js';
 import { createBudget, type Budget, type GroupContext, type ProcessInfo, type TableGroup } from '../group.js';
 import { PATHS, type Paths } from '../linux/paths.js';
 import { scanProcesses } from '../linux/processes.js';
+import { createTracker } from '../linux/tracker.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
 import { createUserNames } from '../linux/users.js';
 import { parseCpuinfo, type CpuInfo } from '../parse/cpuinfo.js';
@@ -71,7 +72,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   // Refused io/exe reads are normal for an unprivileged vwatchd (and for pid 1 in some
   // containers, even as root): they are reported once, then logged at debug only.
   let deniedReported = false;
-  const previousCpu = new Map<string, number>();
+  const tracker = createTracker(files, config.maxHeldFiles);
   let lastScan: { readonly at: number; readonly seen: readonly ProcessInfo[] } | undefined;
   // What the groups' start() refused is reported with the first collection, once.
   const startErrors: Status[] = [];
@@ -97,7 +98,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
         scanChunk: config.scanChunk,
         bootMs: boot,
         users,
-        previousCpu,
+        tracker,
       },
       wants,
       signal,
@@ -152,6 +153,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
       return OK;
     },
     async close() {
+      tracker.close();
       let first: Status = OK;
       for (const { collector } of groups) {
         if (collector.close === undefined) continue;
