@@ -331,6 +331,8 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
           emit: (batch) => {
             void deliver([batch], { probe: loaded.name, tables: [batch.table], ts: batch.ts });
           },
+          // A table turned off (interval 0) is not collected; one without an interval is pushed.
+          tables: loaded.manifest.tables.map((table) => table.name).filter((name) => (loaded.spec.intervals?.[name] ?? 1) > 0),
         });
       } catch (error) {
         status = statusFromError(error, { source: loaded.name, op: 'start' });

@@ -80,6 +80,12 @@ export interface CollectResult {
 export interface ProbeStartContext {
   /** Pushes a batch outside the polling schedule. */
   emit(batch: Batch): void;
+  /**
+   * The tables the agent will collect or accept from this probe: every manifest table whose
+   * configured interval is not 0. A probe opens what only turned-off tables need (a netlink
+   * socket, a trace) only when one of them is here. Absent: every manifest table.
+   */
+  readonly tables?: readonly string[];
 }
 
 /** An input: something that observes the host and produces batches. */

@@ -34,7 +34,7 @@ export interface ProcessInfo {
 export interface Budget {
   /** The table's budget in milliseconds. */
   readonly ms: number;
-  /** True once the budget is spent or the agent aborted the collection: stop, keep what was read. */
+  /** True once the budget is spent or the agent aborted the collection: stop, keep what was read. The first call starts the budget's time. */
   expired(): boolean;
   /** The TIMEOUT (or the agent's abort) Status for a collection cut short after `done` of `total` items. */
   cutShort(table: string, done: number, total: number): Status;
@@ -63,8 +63,8 @@ export interface GroupOutput {
 
 /** A group's collector for one probe instance; it owns whatever it holds open. */
 export interface GroupCollector {
-  /** Opens what the group holds for its lifetime (a netlink socket…). Optional. */
-  start?(): Promise<Status> | Status;
+  /** Opens what the group holds for its lifetime (a netlink socket…); called only when one of its tables is on (`tables`). Optional. */
+  start?(tables: ReadonlySet<string>): Promise<Status> | Status;
   /** Collects `tables` (only this group's, only the due ones), each within `budgets.get(table)`. */
   collect(tables: ReadonlySet<string>, budgets: ReadonlyMap<string, Budget>, signal: AbortSignal): Promise<GroupOutput> | GroupOutput;
   /** Releases everything. Optional. */
@@ -81,12 +81,20 @@ export interface TableGroup {
   create(context: GroupContext): GroupCollector;
 }
 
-/** A budget of `ms` from now on the collector's monotonic clock, also ending when `signal` aborts. */
+/**
+ * A budget of `ms` on the collector's monotonic clock, also ending when `signal` aborts. Its time
+ * starts at the first `expired()` call, so a table a group collects after others gets its whole
+ * budget: check it once as the table's collection begins.
+ */
 export function createBudget(ms: number, signal: AbortSignal, monotonic: () => number): Budget {
-  const deadline = monotonic() + ms;
+  let deadline: number | undefined;
   return {
     ms,
-    expired: () => signal.aborted || monotonic() > deadline,
+    expired: () => {
+      if (signal.aborted) return true;
+      deadline ??= monotonic() + ms;
+      return monotonic() > deadline;
+    },
     cutShort(table, done, total) {
       if (signal.aborted) {
         const reason: unknown = signal.reason;

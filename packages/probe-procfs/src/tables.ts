@@ -17,6 +17,7 @@ export const Table = {
   LOAD: 'load',
   PROCESSES: 'processes',
   PROCESS_STATS: 'process_stats',
+  PROCESS_SCHED: 'process_sched',
 } as const;
 
 /** One of the {@link Table} names. */
@@ -98,6 +99,9 @@ export const MEMINFO_FIELDS: readonly (readonly [column: string, key: string, un
   ['zswapped', 'Zswapped', 'bytes', 'Anonymous memory held compressed in zswap.'],
   ['dirty', 'Dirty', 'bytes', 'Memory waiting to be written back to disk.'],
   ['writeback', 'Writeback', 'bytes', 'Memory being written back to disk.'],
+  ['writeback_tmp', 'WritebackTmp', 'bytes', 'Memory used by FUSE for temporary writeback buffers.'],
+  ['nfs_unstable', 'NFS_Unstable', 'bytes', 'NFS pages sent to the server but not yet committed (always 0 since 5.8).'],
+  ['bounce', 'Bounce', 'bytes', 'Memory used for block device bounce buffers.'],
   ['anon_pages', 'AnonPages', 'bytes', 'Anonymous memory mapped into user page tables.'],
   ['mapped', 'Mapped', 'bytes', 'Files mapped into memory (libraries, mmap).'],
   ['shmem', 'Shmem', 'bytes', 'Shared memory and tmpfs.'],
@@ -107,20 +111,33 @@ export const MEMINFO_FIELDS: readonly (readonly [column: string, key: string, un
   ['sunreclaim', 'SUnreclaim', 'bytes', 'Unreclaimable part of slab.'],
   ['kernel_stack', 'KernelStack', 'bytes', 'Kernel stacks of all tasks.'],
   ['page_tables', 'PageTables', 'bytes', 'Page tables.'],
+  ['sec_page_tables', 'SecPageTables', 'bytes', 'Secondary page tables (KVM, IOMMU) (6.0+).'],
   ['commit_limit', 'CommitLimit', 'bytes', 'Most memory that can be committed under strict overcommit.'],
   ['committed_as', 'Committed_AS', 'bytes', 'Memory committed by all processes (allocated, not necessarily used).'],
   ['vmalloc_used', 'VmallocUsed', 'bytes', 'vmalloc area in use.'],
+  ['vmalloc_total', 'VmallocTotal', 'bytes', 'Size of the vmalloc address space.'],
+  ['vmalloc_chunk', 'VmallocChunk', 'bytes', 'Largest free block of vmalloc space (0 since 4.4).'],
   ['percpu', 'Percpu', 'bytes', 'Per-CPU allocations.'],
   ['hardware_corrupted', 'HardwareCorrupted', 'bytes', 'Memory the kernel took out of use after hardware errors.'],
   ['anon_huge_pages', 'AnonHugePages', 'bytes', 'Anonymous memory backed by transparent huge pages.'],
   ['shmem_huge_pages', 'ShmemHugePages', 'bytes', 'Shared memory backed by transparent huge pages.'],
+  ['shmem_pmd_mapped', 'ShmemPmdMapped', 'bytes', 'Shared memory mapped into user space with huge pages.'],
   ['file_huge_pages', 'FileHugePages', 'bytes', 'Page cache backed by transparent huge pages.'],
+  ['file_pmd_mapped', 'FilePmdMapped', 'bytes', 'Page cache mapped into user space with huge pages.'],
   ['hugepages_total', 'HugePages_Total', 'count', 'Size of the hugetlb pool, in huge pages.'],
   ['hugepages_free', 'HugePages_Free', 'count', 'Huge pages of the pool not yet allocated.'],
   ['hugepages_rsvd', 'HugePages_Rsvd', 'count', 'Huge pages reserved but not yet allocated.'],
   ['hugepages_surp', 'HugePages_Surp', 'count', 'Huge pages above the configured pool size.'],
   ['hugepage_size', 'Hugepagesize', 'bytes', 'Default huge page size.'],
   ['hugetlb', 'Hugetlb', 'bytes', 'Memory used by huge pages of all sizes.'],
+  ['cma_total', 'CmaTotal', 'bytes', 'Memory reserved for the contiguous memory allocator.'],
+  ['cma_free', 'CmaFree', 'bytes', 'Free CMA memory.'],
+  ['balloon', 'Balloon', 'bytes', 'Memory a virtio balloon driver took back for the hypervisor (6.12+).'],
+  ['unaccepted', 'Unaccepted', 'bytes', 'Memory a confidential VM (TDX, SEV-SNP) has not accepted yet (6.5+).'],
+  ['direct_map_4k', 'DirectMap4k', 'bytes', 'Kernel direct map backed by 4 KiB pages (x86).'],
+  ['direct_map_2m', 'DirectMap2M', 'bytes', 'Kernel direct map backed by 2 MiB pages (x86-64).'],
+  ['direct_map_4m', 'DirectMap4M', 'bytes', 'Kernel direct map backed by 4 MiB pages (32-bit x86 without PAE).'],
+  ['direct_map_1g', 'DirectMap1G', 'bytes', 'Kernel direct map backed by 1 GiB pages (x86-64).'],
 ];
 
 /** meminfo keys a valid /proc/meminfo always has; their columns are not nullable. */
@@ -210,6 +227,29 @@ export const PROCESS_STATS_TABLE: TableSchema = {
   ],
 };
 
+/** How the scheduler treated each process, sampled. */
+export const PROCESS_SCHED_TABLE: TableSchema = {
+  name: Table.PROCESS_SCHED,
+  kind: 'metric',
+  description:
+    'Per-process scheduling: time on the CPU and waiting for it, and timeslices, summed over its threads (schedstat); context switches of its main thread; last CPU, priority, nice and policy.',
+  key: ['pid', 'start_time'],
+  defaultIntervalMs: 10_000,
+  columns: [
+    ...PROCESS_KEY,
+    column.int64('run_time', 'Time its threads spent on a CPU since they started (schedstat, summed over live threads).', { unit: 'ms', nullable: true, counter: true }),
+    column.int64('wait_time', 'Time its threads were runnable but waiting for a CPU (run delay, summed over live threads).', { unit: 'ms', nullable: true, counter: true }),
+    column.int64('timeslices', 'Times its threads were scheduled onto a CPU (summed over live threads).', { unit: 'count', nullable: true, counter: true }),
+    column.int64('voluntary_ctxt_switches', 'Context switches where the main thread gave up the CPU, as pidstat -w counts them.', { unit: 'count', counter: true }),
+    column.int64('nonvoluntary_ctxt_switches', 'Context switches where the main thread was preempted.', { unit: 'count', counter: true }),
+    column.int32('processor', 'CPU the main thread last ran on.', { nullable: true }),
+    column.int32('priority', 'Kernel priority of the main thread: 20 + nice for normal policies, -2 to -100 for real-time ones (stat field 18).', { nullable: true }),
+    column.int32('nice', 'Nice value, -20 (favoured) to 19.'),
+    column.int32('rt_priority', 'Real-time priority, 1 to 99 under fifo and rr, else 0.', { nullable: true }),
+    column.text('policy', 'Scheduling policy: other, fifo, rr, batch, idle, deadline, ext.', { nullable: true }),
+  ],
+};
+
 /** The tables the core collector fills (platform/linux.ts), in the order batches are produced. */
 export const CORE_TABLES: readonly TableSchema[] = [
   SYSTEM_INFO_TABLE,
@@ -218,6 +258,7 @@ export const CORE_TABLES: readonly TableSchema[] = [
   LOAD_TABLE,
   PROCESSES_TABLE,
   PROCESS_STATS_TABLE,
+  PROCESS_SCHED_TABLE,
 ];
 
 /** Every table: the core ones, then each group's (system/, detail/, events/). */

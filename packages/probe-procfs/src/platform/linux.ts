@@ -28,6 +28,7 @@ import { EVENTS_GROUP } from '../events/index.js';
 import { createBudget, type Budget, type GroupContext, type ProcessInfo, type TableGroup } from '../group.js';
 import { PATHS, type Paths } from '../linux/paths.js';
 import { scanProcesses } from '../linux/processes.js';
+import { collectSched } from '../linux/sched.js';
 import { createTracker } from '../linux/tracker.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
 import { createUserNames } from '../linux/users.js';
@@ -44,6 +45,8 @@ const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
 const CORE: ReadonlySet<string> = new Set(CORE_TABLES.map((table) => table.name));
 /** The table groups beside the core tables, in the order their batches come. */
 const GROUPS: readonly TableGroup[] = [SYSTEM_GROUP, DETAIL_GROUP, EVENTS_GROUP];
+/** process_sched's budget: a few reads per process and thread. */
+const SCHED_BUDGET_MS = 2000;
 /** A table's budget when neither its group nor the `budgets` option gives one. */
 const DEFAULT_BUDGET_MS = 5000;
 /** How old the last scan's process list may be for a group to use it instead of scanning again. */
@@ -144,10 +147,12 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   };
 
   return {
-    async start() {
-      for (const { collector } of groups) {
-        if (collector.start === undefined) continue;
-        const status = await collector.start();
+    async start({ tables }) {
+      const on = new Set(tables ?? KNOWN);
+      for (const { names, collector } of groups) {
+        const mine = new Set([...names].filter((table) => on.has(table)));
+        if (collector.start === undefined || mine.size === 0) continue;
+        const status = await collector.start(mine);
         if (status.code !== StatusCode.OK) startErrors.push(status);
       }
       return OK;
@@ -229,6 +234,20 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
           if (result.complete || result.processes.length + result.stats.length > 0) {
             if (wantsProcesses) batches.push({ table: Table.PROCESSES, ts, rows: result.processes, snapshot: result.complete });
             if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: result.stats, snapshot: result.complete });
+          }
+        }
+      }
+      if (wanted.has(Table.PROCESS_SCHED)) {
+        const boot = readBoot();
+        if (boot !== undefined) {
+          const budget = createBudget(config.budgets[Table.PROCESS_SCHED] ?? SCHED_BUDGET_MS, signal, clock.monotonic);
+          const seen = await context.processes(signal);
+          const ts = clock.now();
+          const sched = await collectSched({ files, proc: paths.proc, bootMs: boot, userHz: config.userHz, scanChunk: config.scanChunk }, seen, budget);
+          batches.push({ table: Table.PROCESS_SCHED, ts, rows: sched.rows, snapshot: sched.errors.every((status) => status.code !== StatusCode.TIMEOUT) });
+          for (const status of sched.errors) {
+            if (status.code === StatusCode.PERMISSION_DENIED && deniedReported) deps.logger.debug(formatStatus(status));
+            else errors.push(status);
           }
         }
       }
