@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every package's bench/run.mjs and the whole-recording benchmark, and
 // prints one JSON document. Each figure stands beside a baseline measured in the same run.
-// sink-duckdb's part also runs its peer-load case (bench/peer-load.mjs, `bench.mjs peer-load` alone).
+// sink-duckdb's part also runs its peer-load case (bench/peer-load.mjs, `bench.mjs peer-load` alone);
+// vwatchd's its CPU case (bench/cpu.mjs, `bench.mjs cpu` alone).
 // The recording benchmark drives a real agent (probe-procfs on this host's /proc into
 // sink-duckdb) through 10 minutes of schedule on a fake clock, then measures the file.
 import { execFile, spawn } from 'node:child_process';
@@ -39,6 +40,11 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
   }
   // The store part of issue 8's check: the peer load captured live, an hour and a day of it
   // through the sink. Writing the day takes minutes; it is cached in the temp folder (peer-load.mjs).
+  // Issue 9's check: the whole daemon's CPU per 1 s sample under the peer load, beside a C floor and atop.
+  if (name === 'vwatchd' && (wanted(name) || only.includes('cpu'))) {
+    process.stderr.write('bench: vwatchd cpu (the peer load; a C floor, atop, then vwatchd, each for a minute)…\n');
+    results.push(await runScript(join(root, 'packages', name, 'bench', 'cpu.mjs'), 15));
+  }
   if (name === 'sink-duckdb' && (wanted(name) || only.includes('peer-load'))) {
     process.stderr.write('bench: sink-duckdb peer-load (the peer load live for 30-60 s, then an hour and a day of it through the sink)…\n');
     results.push(await runScript(join(root, 'packages', name, 'bench', 'peer-load.mjs'), 60));
