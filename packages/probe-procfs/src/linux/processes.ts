@@ -13,6 +13,7 @@ import { parseCmdline } from '../parse/cmdline.js';
 import { parsePidIo, type PidIo } from '../parse/pid-io.js';
 import { parsePidStatus } from '../parse/pid-status.js';
 import type { ProcessInfo } from '../group.js';
+import { schedRow, schedstatFields, threadTimes } from './sched.js';
 import { isOptionalAbsence, newTracked, REFRESH_SCANS, type ProcessTracker, type Tracked } from './tracker.js';
 import type { UserNames } from './users.js';
 
@@ -41,12 +42,14 @@ export interface ScanContext {
 export interface ScanWants {
   readonly processes: boolean;
   readonly stats: boolean;
+  readonly sched: boolean;
 }
 
 /** The rows of one scan and what went wrong. */
 export interface ScanResult {
   readonly processes: Row[];
   readonly stats: Row[];
+  readonly sched: Row[];
   /** Every process read, whichever tables were wanted: what table groups pick processes by. */
   readonly seen: ProcessInfo[];
   /** False when the scan stopped early (aborted): the rows are not every process. */
@@ -67,10 +70,11 @@ interface Tally {
 export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: AbortSignal): Promise<ScanResult> {
   const processes: Row[] = [];
   const stats: Row[] = [];
+  const sched: Row[] = [];
   const seen: ProcessInfo[] = [];
   const errors: Status[] = [];
   const listed = ctx.files.readDir(ctx.proc);
-  if (!listed.ok) return { processes, stats, seen, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
+  if (!listed.ok) return { processes, stats, sched, seen, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
 
   const tally: Tally = { exited: 0, hidden: 0, deniedIo: 0, deniedExe: 0, failures: new Map() };
   ctx.tracker.generation += 1;
@@ -88,18 +92,19 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
       break;
     }
     done += 1;
-    readPid(ctx, wants, name, tally, { processes, stats, seen });
+    readPid(ctx, wants, name, tally, { processes, stats, sched, seen });
   }
   errors.push(...summarize(tally));
   // A process a complete scan did not list is gone; an aborted scan leaves the rest as they were.
   if (complete) ctx.tracker.sweep();
-  return { processes, stats, seen, complete, errors };
+  return { processes, stats, sched, seen, complete, errors };
 }
 
 /** Where readPid puts what it read. */
 interface ScanOut {
   readonly processes: Row[];
   readonly stats: Row[];
+  readonly sched: Row[];
   readonly seen: ProcessInfo[];
 }
 
@@ -155,11 +160,12 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       entry.last.set('io', ioText);
     }
   }
-  if (!changed && known !== undefined && !refreshDue(tracker, pid) && entry.info !== undefined && (!wants.processes || entry.processRow !== undefined) && (!wants.stats || entry.statsRow !== undefined)) {
+  if (!changed && known !== undefined && !refreshDue(tracker, pid) && entry.info !== undefined && (!wants.processes || entry.processRow !== undefined) && (!wants.stats || entry.statsRow !== undefined) && (!wants.sched || entry.schedRow !== undefined)) {
     entry.idleInfo ??= { ...entry.info, cpuRecentMs: 0 };
     out.seen.push(entry.idleInfo);
     if (wants.processes && entry.processRow !== undefined) processes.push(entry.processRow);
     if (wants.stats && entry.statsRow !== undefined) stats.push(entry.statsRow);
+    if (wants.sched && entry.schedRow !== undefined) out.sched.push(entry.schedRow);
     return;
   }
   // Until rows are built from these texts, the next scan must not take them as already seen.
@@ -196,6 +202,7 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   entry.idleInfo = undefined;
   entry.processRow = undefined;
   entry.statsRow = undefined;
+  entry.schedRow = undefined;
   out.seen.push(entry.info);
 
   if (wants.processes) {
@@ -258,6 +265,13 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       nonvoluntary_ctxt_switches: st.nonvoluntaryCtxtSwitches,
     };
     stats.push(entry.statsRow);
+  }
+  if (wants.sched) {
+    // A single thread's schedstat is the process's; more threads are summed from task/.
+    const own = texts.get('schedstat');
+    const times = s.threads === 1 && typeof own === 'string' ? schedstatFields(own) : threadTimes(files, dir);
+    entry.schedRow = schedRow(s.pid, startTime, statText.value, s.nice, st, times);
+    out.sched.push(entry.schedRow);
   }
   for (const [file, text] of texts) entry.last.set(file, text);
 }

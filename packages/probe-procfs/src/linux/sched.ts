@@ -1,81 +1,28 @@
 /**
- * process_sched: how the scheduler treated each process. Run time, wait time and timeslices are
- * summed over the process's threads (/proc/PID/task/TID/schedstat: nanoseconds on the CPU,
- * nanoseconds runnable but waiting, times scheduled in); the policy, priorities and last CPU
- * come from /proc/PID/stat, and the context switches of the main thread from /proc/PID/status
- * (as `pidstat -w` reports them). Processes come from the collector's latest scan; a pid whose
- * start time no longer matches was reused and is left for the next scan.
+ * process_sched rows, built by the process scan from what it read: run time, wait time and
+ * timeslices from schedstat (nanoseconds on a CPU, nanoseconds runnable but waiting, times
+ * scheduled in), a single-threaded process's own, else summed over task/TID/schedstat of its
+ * threads; the policy, priorities and last CPU from /proc/PID/stat, and the context switches
+ * of the main thread from /proc/PID/status (as `pidstat -w` reports them). Like the other
+ * process rows, a process whose stat, schedstat and io did not change keeps its last row.
  */
-import { fail, StatusCode, type FileReader, type Row, type Status } from '@virtualeyes/core';
-import { parsePidStat, processStartTime, readInt, readUint } from '@virtualeyes/linux';
-import { classifyPidRead, ReadOutcome } from '../classify.js';
-import type { Budget, ProcessInfo } from '../group.js';
-import { parsePidStatus } from '../parse/pid-status.js';
+import type { FileReader, Row } from '@virtualeyes/core';
+import { readInt, readUint } from '@virtualeyes/linux';
+import type { PidStatus } from '../parse/pid-status.js';
 
 /** Scheduling policies by number (sched(7)). */
 const POLICIES: readonly string[] = ['other', 'fifo', 'rr', 'batch', 'iso', 'idle', 'deadline', 'ext'];
-const TABLE = 'process_sched';
 
-/** What the collection needs. */
-export interface SchedContext {
-  readonly files: FileReader;
-  readonly proc: string;
-  readonly bootMs: number;
-  readonly userHz: number;
-  readonly scanChunk: number;
-}
-
-/** One process_sched row per process of `processes`; exits and refusals are tallied into one Status each. */
-export async function collectSched(ctx: SchedContext, processes: readonly ProcessInfo[], budget: Budget): Promise<{ rows: Row[]; errors: Status[] }> {
-  const rows: Row[] = [];
-  const errors: Status[] = [];
-  let exited = 0;
-  let refused = 0;
-  let done = 0;
-  if (budget.expired()) return { rows, errors: [budget.cutShort(TABLE, 0, processes.length)] };
-  for (const process of processes) {
-    if (done > 0 && done % ctx.scanChunk === 0) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (budget.expired()) {
-        errors.push(budget.cutShort(TABLE, done, processes.length));
-        break;
-      }
-    }
-    done += 1;
-    const row = schedRow(ctx, process);
-    if (row === ReadOutcome.EXITED) exited += 1;
-    else if (row === ReadOutcome.DENIED) refused += 1;
-    else if ('code' in row) errors.push(row as Status);
-    else rows.push(row);
-  }
-  if (exited > 0) errors.push(fail(StatusCode.NOT_FOUND, `${TABLE}: ${exited} ${exited === 1 ? 'process' : 'processes'} exited while being read`, { op: `collect ${TABLE}`, retryable: false }));
-  if (refused > 0) {
-    errors.push(fail(StatusCode.PERMISSION_DENIED, `${TABLE}: could not read ${refused} ${refused === 1 ? 'process' : 'processes'} (left out); needs root or CAP_SYS_PTRACE`, { op: `collect ${TABLE}`, retryable: false }));
-  }
-  return { rows, errors };
-}
-
-function schedRow(ctx: SchedContext, process: ProcessInfo): Row | Status | typeof ReadOutcome.EXITED | typeof ReadOutcome.DENIED {
-  const dir = `${ctx.proc}/${process.pid}`;
-  const statText = ctx.files.readText(`${dir}/stat`);
-  if (!statText.ok) return outcome(statText.status);
-  const stat = parsePidStat(statText.value);
-  if (!stat.ok) return stat.status;
-  // The pid now belongs to another process: the next scan will know it.
-  if (processStartTime(ctx.bootMs, stat.value.starttime, ctx.userHz) !== process.startTime) return ReadOutcome.EXITED;
-  const extra = statTail(statText.value);
-  const statusText = ctx.files.readText(`${dir}/status`);
-  if (!statusText.ok) return outcome(statusText.status);
-  const status = parsePidStatus(statusText.value);
-  if (!status.ok) return status.status;
-  const tasks = ctx.files.readDir(`${dir}/task`);
-  if (!tasks.ok) return outcome(tasks.status);
+/** Run time, wait time (ns) and timeslices summed over the threads in `dir`/task, or undefined when none could be read. */
+export function threadTimes(files: FileReader, dir: string): [number, number, number] | undefined {
+  const tasks = files.readDir(`${dir}task`);
+  if (!tasks.ok) return undefined;
   let run = 0;
   let wait = 0;
   let slices = 0;
   let threads = 0;
   for (const tid of tasks.value) {
-    const text = ctx.files.readText(`${dir}/task/${tid}/schedstat`);
+    const text = files.readText(`${dir}task/${tid}/schedstat`);
     // A thread that ended meanwhile takes its times with it, as the kernel's own sums do.
     if (!text.ok) continue;
     const fields = schedstatFields(text.value);
@@ -85,26 +32,26 @@ function schedRow(ctx: SchedContext, process: ProcessInfo): Row | Status | typeo
     slices += fields[2];
     threads += 1;
   }
+  return threads === 0 ? undefined : [run, wait, slices];
+}
+
+/** The process_sched row of one process from its stat line, status and thread times. */
+export function schedRow(pid: number, startTime: number, statText: string, nice: number, status: PidStatus, times: readonly [number, number, number] | undefined): Row {
+  const extra = statTail(statText);
   return {
-    pid: process.pid,
-    start_time: process.startTime,
-    run_time: threads === 0 ? null : Math.round(run / 1e6),
-    wait_time: threads === 0 ? null : Math.round(wait / 1e6),
-    timeslices: threads === 0 ? null : slices,
-    voluntary_ctxt_switches: status.value.voluntaryCtxtSwitches,
-    nonvoluntary_ctxt_switches: status.value.nonvoluntaryCtxtSwitches,
+    pid,
+    start_time: startTime,
+    run_time: times === undefined ? null : Math.round(times[0] / 1e6),
+    wait_time: times === undefined ? null : Math.round(times[1] / 1e6),
+    timeslices: times === undefined ? null : times[2],
+    voluntary_ctxt_switches: status.voluntaryCtxtSwitches,
+    nonvoluntary_ctxt_switches: status.nonvoluntaryCtxtSwitches,
     processor: extra?.processor ?? null,
     priority: extra?.priority ?? null,
-    nice: stat.value.nice,
+    nice,
     rt_priority: extra?.rtPriority ?? null,
     policy: extra === undefined ? null : (POLICIES[extra.policy] ?? String(extra.policy)),
   };
-}
-
-function outcome(status: Status): Status | typeof ReadOutcome.EXITED | typeof ReadOutcome.DENIED {
-  const kind = classifyPidRead(status, 'stat');
-  if (kind === ReadOutcome.EXITED || kind === ReadOutcome.DENIED) return kind;
-  return status;
 }
 
 /** Fields 18 (priority), 39 (processor), 40 (rt_priority) and 41 (policy) of a stat line, counted from after the comm; undefined on an older kernel without them. */

@@ -31,6 +31,8 @@ export interface Tracked {
   processRow: Row | undefined;
   /** The process_stats row built from the current texts. */
   statsRow: Row | undefined;
+  /** The process_sched row built from the current texts. */
+  schedRow: Row | undefined;
   /** As the scan that last saw a change described it, and with no recent CPU for unchanged scans. */
   info: ProcessInfo | undefined;
   idleInfo: ProcessInfo | undefined;
@@ -120,7 +122,7 @@ export function createTracker(files: FileReader, limit: number): ProcessTracker 
 
 /** A new, empty entry. */
 export function newTracked(generation: number): Tracked {
-  return { held: new Map(), last: new Map(), processRow: undefined, statsRow: undefined, info: undefined, idleInfo: undefined, seenIn: generation, ioRefused: false, threads: 0 };
+  return { held: new Map(), last: new Map(), processRow: undefined, statsRow: undefined, schedRow: undefined, info: undefined, idleInfo: undefined, seenIn: generation, ioRefused: false, threads: 0 };
 }
 
 /** Whether a read failed because the file is absent or refused for a live process (a kernel without schedstat, io without privilege). */

@@ -27,8 +27,7 @@ import { DETAIL_GROUP } from '../detail/index.js';
 import { EVENTS_GROUP } from '../events/index.js';
 import { createBudget, type Budget, type GroupContext, type ProcessInfo, type TableGroup } from '../group.js';
 import { PATHS, type Paths } from '../linux/paths.js';
-import { scanProcesses } from '../linux/processes.js';
-import { collectSched } from '../linux/sched.js';
+import { scanProcesses, type ScanWants } from '../linux/processes.js';
 import { createTracker } from '../linux/tracker.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
 import { createUserNames } from '../linux/users.js';
@@ -45,8 +44,6 @@ const KNOWN: ReadonlySet<string> = new Set(TABLES.map((table) => table.name));
 const CORE: ReadonlySet<string> = new Set(CORE_TABLES.map((table) => table.name));
 /** The table groups beside the core tables, in the order their batches come. */
 const GROUPS: readonly TableGroup[] = [SYSTEM_GROUP, DETAIL_GROUP, EVENTS_GROUP];
-/** process_sched's budget: a few reads per process and thread. */
-const SCHED_BUDGET_MS = 2000;
 /** A table's budget when neither its group nor the `budgets` option gives one. */
 const DEFAULT_BUDGET_MS = 5000;
 /** How old the last scan's process list may be for a group to use it instead of scanning again. */
@@ -89,7 +86,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   };
 
   /** One process scan; records the process list for the groups. */
-  const scan = async (wants: { processes: boolean; stats: boolean }, signal: AbortSignal, boot: number): Promise<Awaited<ReturnType<typeof scanProcesses>>> => {
+  const scan = async (wants: ScanWants, signal: AbortSignal, boot: number): Promise<Awaited<ReturnType<typeof scanProcesses>>> => {
     users.begin();
     const result = await scanProcesses(
       {
@@ -119,7 +116,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
       if (lastScan !== undefined && clock.monotonic() - lastScan.at <= FRESH_SCAN_MS) return lastScan.seen;
       const boot = readBoot();
       if (boot === undefined) return lastScan?.seen ?? [];
-      const result = await scan({ processes: false, stats: false }, signal, boot);
+      const result = await scan({ processes: false, stats: false, sched: false }, signal, boot);
       return result.complete ? result.seen : (lastScan?.seen ?? result.seen);
     },
   };
@@ -214,11 +211,12 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
 
       const wantsProcesses = wanted.has(Table.PROCESSES);
       const wantsStats = wanted.has(Table.PROCESS_STATS);
-      if (wantsProcesses || wantsStats) {
+      const wantsSched = wanted.has(Table.PROCESS_SCHED);
+      if (wantsProcesses || wantsStats || wantsSched) {
         if (bootMs === undefined) usable(procStat());
         if (bootMs !== undefined) {
           const ts = clock.now();
-          const result = await scan({ processes: wantsProcesses, stats: wantsStats }, signal, bootMs);
+          const result = await scan({ processes: wantsProcesses, stats: wantsStats, sched: wantsSched }, signal, bootMs);
           const passwd = users.failure();
           if (passwd !== undefined) errors.push(passwd);
           for (const status of result.errors) {
@@ -231,23 +229,10 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
             }
             errors.push(status);
           }
-          if (result.complete || result.processes.length + result.stats.length > 0) {
+          if (result.complete || result.seen.length > 0) {
             if (wantsProcesses) batches.push({ table: Table.PROCESSES, ts, rows: result.processes, snapshot: result.complete });
             if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: result.stats, snapshot: result.complete });
-          }
-        }
-      }
-      if (wanted.has(Table.PROCESS_SCHED)) {
-        const boot = readBoot();
-        if (boot !== undefined) {
-          const budget = createBudget(config.budgets[Table.PROCESS_SCHED] ?? SCHED_BUDGET_MS, signal, clock.monotonic);
-          const seen = await context.processes(signal);
-          const ts = clock.now();
-          const sched = await collectSched({ files, proc: paths.proc, bootMs: boot, userHz: config.userHz, scanChunk: config.scanChunk }, seen, budget);
-          batches.push({ table: Table.PROCESS_SCHED, ts, rows: sched.rows, snapshot: sched.errors.every((status) => status.code !== StatusCode.TIMEOUT) });
-          for (const status of sched.errors) {
-            if (status.code === StatusCode.PERMISSION_DENIED && deniedReported) deps.logger.debug(formatStatus(status));
-            else errors.push(status);
+            if (wantsSched) batches.push({ table: Table.PROCESS_SCHED, ts, rows: result.sched, snapshot: result.complete });
           }
         }
       }
