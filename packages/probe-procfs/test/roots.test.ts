@@ -11,9 +11,12 @@ import { createAgent, type StatusCount } from '@virtualeyes/agent';
 import type { Batch } from '@virtualeyes/core';
 import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TABLES } from '../src/index.js';
 import { ALL_TABLES, FIXTURES, plain, stepDir } from './helpers.js';
 
 const REPO = join(FIXTURES, '..', '..', '..', '..');
+/** Every table the capture has no files for, turned off. */
+const CORE_ONLY = Object.fromEntries(TABLES.filter((table) => !(ALL_TABLES as readonly string[]).includes(table.name)).map((table) => [table.name, 0]));
 const SINK = '@virtualeyes/core/testing/memory-sink';
 const dataDir = mkdtempSync(join(tmpdir(), 've-procfs-roots-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -24,7 +27,8 @@ async function recordOnce(roots: Record<string, string>, env: Record<string, str
     {
       dataDir,
       host: 'fixture',
-      probes: [{ use: '@virtualeyes/probe-procfs' }, { use: '@virtualeyes/probe-perf', options: { events: ['cs'] } }],
+      // The capture holds the files of the core tables only; the group tables have their own fixtures.
+      probes: [{ use: '@virtualeyes/probe-procfs', intervals: CORE_ONLY }, { use: '@virtualeyes/probe-perf', options: { events: ['cs'] } }],
       sinks: [{ use: SINK }],
       roots,
     },
