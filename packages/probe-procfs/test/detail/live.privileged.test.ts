@@ -5,7 +5,8 @@
  * per table, reported once (the next collection is quiet), and nobody's child read in full.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +44,13 @@ describe.skipIf(!isRoot || !canSwitch)('detail tables as an unprivileged user (s
     const every = { top: 0 };
     const options = raw({ detailTables: { process_maps: every, process_memory: every, process_numa: every, process_fds: every, process_sockets: every } });
     const probe = probeOver(createFileReader(), options, { clock: createSystemClock() });
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'child.mjs');
-    const child = spawn(process.execPath, [script, '2'], { uid: NOBODY, gid: NOBODY, stdio: ['pipe', 'pipe', 'ignore'] });
+    // A clone only root may enter: nobody runs a copy of the child from a folder it can read.
+    const readable = mkdtempSync(join(tmpdir(), 've-detail-nobody-'));
+    chmodSync(readable, 0o755);
+    const script = join(readable, 'child.mjs');
+    copyFileSync(join(dirname(fileURLToPath(import.meta.url)), 'child.mjs'), script);
+    chmodSync(script, 0o644);
+    const child = spawn(process.execPath, [script, '2'], { uid: NOBODY, gid: NOBODY, cwd: readable, stdio: ['pipe', 'pipe', 'ignore'] });
     try {
       const info = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve))) as { pid: number; tcp: number };
       const first = await asNobody(() => collect(probe, TABLES));
@@ -76,6 +82,7 @@ describe.skipIf(!isRoot || !canSwitch)('detail tables as an unprivileged user (s
       expect(batchOf(first.batches, 'process_fds').rows.filter((row) => row.pid === info.pid && row.kind === 'file' && String(row.target).endsWith('/node'))).toHaveLength(2);
     } finally {
       child.kill('SIGKILL');
+      rmSync(readable, { recursive: true, force: true });
     }
   });
 });
