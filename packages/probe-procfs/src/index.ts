@@ -11,7 +11,7 @@ import { TABLES } from './tables.js';
 
 export { CONFIG_SCHEMA, DEFAULT_CONFIG, parseConfig } from './config.js';
 export type { ProcfsConfig, ProcfsOptions } from './config.js';
-export { Table, TABLES } from './tables.js';
+export { CORE_TABLES, Table, TABLES } from './tables.js';
 export { classifyHostRead, classifyPidRead, ReadOutcome } from './classify.js';
 export type { PidFile } from './classify.js';
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock, createTestDeps } from '@virtualeyes/core/testing';
 import type { Cell, QueryResult, Row, StoreReader } from '@virtualeyes/core';
-import { TABLES } from '@virtualeyes/probe-procfs';
+// The core tables (processes, process_stats, system_info, cpu…): what these fixtures record.
+import { CORE_TABLES as TABLES } from '@virtualeyes/probe-procfs';
 import { createSink, parseConfig } from '@virtualeyes/sink-duckdb';
 import { diffNotes, diffTables, diffVersions, renderDiff, runCli, type DiffResult, type TableDiff } from '../src/index.js';
 

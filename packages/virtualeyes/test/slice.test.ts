@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock, createTestDeps } from '@virtualeyes/core/testing';
 import type { Batch, Row, Sink } from '@virtualeyes/core';
-import { TABLES } from '@virtualeyes/probe-procfs';
+// The core tables (processes, process_stats, system_info, cpu…): what these fixtures record.
+import { CORE_TABLES as TABLES } from '@virtualeyes/probe-procfs';
 import { createSink, parseConfig } from '@virtualeyes/sink-duckdb';
 import { ApiRoute, callDaemon } from '@virtualeyes/protocol';
 import { startApiServer, type ApiServer } from '@virtualeyes/vwatchd';
@@ -167,7 +168,7 @@ describe('export and import from the file', () => {
     expect(summary.files.map((file) => file.file)).toEqual([
       `vw_meta.sessions.${extension}`,
       `vw_meta.samples.${extension}`,
-      ...['cpu', 'load', 'memory', 'process_stats', 'processes', 'system_info'].map((table) => `${table}.${extension}`),
+      ...['cpu', 'load', 'memory', 'process_sched', 'process_stats', 'processes', 'system_info'].map((table) => `${table}.${extension}`),
       'manifest.json',
     ]);
     expect([summary.hosts, summary.from, summary.to]).toEqual([['vm'], iso(FROM), iso(TO)]);
@@ -179,7 +180,7 @@ describe('export and import from the file', () => {
     const imported = await cli('import', out, '--data-dir', target);
     expect(imported.err).toBe('');
     expect(imported.code).toBe(0);
-    expect(imported.out).toContain(`imported ${summary.rows} rows of 8 tables into ${join(target, 'vwatchd.db')}`);
+    expect(imported.out).toContain(`imported ${summary.rows} rows of 9 tables into ${join(target, 'vwatchd.db')}`);
     expect(imported.out).toContain(`virtualeyes --data-dir ${target} query --at ${iso(TO)} 'select count(*) from processes'`);
     expect(statSync(target).mode & 0o777).toBe(0o750);
     expect(statSync(join(target, 'vwatchd.db')).mode & 0o777).toBe(0o640);

@@ -52,7 +52,8 @@ if (mode === 'children') {
     const shell = spawn('sh', ['-c', loop], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     shell.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
-    return { shell, done: new Promise((resolve) => shell.once('exit', () => resolve(Number.parseInt(out, 10)))) };
+    // 'close', not 'exit': a shell may exit before its last output has been read.
+    return { shell, done: new Promise((resolve) => shell.once('close', () => resolve(Number.parseInt(out, 10)))) };
   });
   setTimeout(() => writeFileSync(stop, ''), Number(first));
   const counts = await Promise.all(shells.map(({ done }) => done));
