@@ -14,6 +14,12 @@ export const LIBC = 'libc.so.6';
 /** The spelling kept where two errno names share a number (EAGAIN/EWOULDBLOCK, EOPNOTSUPP/ENOTSUP, EDEADLK/EDEADLOCK). */
 const PREFERRED_NAMES: ReadonlySet<string> = new Set(['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']);
 
+/** A system call's value, or the errno name it failed with. */
+export type SysResult = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly errno: string };
+
+/** Pseudo-errno for an exception from koffi itself (a bad argument, a missing symbol, a full async queue): a bug or an overload. */
+export const FFI_ERRNO = 'EFFI';
+
 /** libc as loaded through koffi. */
 export interface Libc {
   /** koffi itself: to declare types and read errno after a call. */
@@ -22,6 +28,8 @@ export interface Libc {
   readonly lib: LibraryHandle;
   /** The name of an errno value (`EAGAIN`), or `E<n>` for one koffi does not know. */
   errnoName(code: number): string;
+  /** Runs one bound libc call: a negative value becomes errno's name, a koffi exception FFI_ERRNO; never throws. */
+  call(fn: () => unknown): SysResult;
 }
 
 let loaded: Promise<Result<Libc>> | undefined;
@@ -45,7 +53,17 @@ async function load(): Promise<Result<Libc>> {
     for (const [name, value] of Object.entries(koffi.os.errno)) {
       if (!names.has(value) || PREFERRED_NAMES.has(name)) names.set(value, name);
     }
-    return ok({ koffi, lib, errnoName: (code) => names.get(code) ?? `E${code}` });
+    const errnoName = (code: number): string => names.get(code) ?? `E${code}`;
+    const call = (fn: () => unknown): SysResult => {
+      try {
+        const value = Number(fn());
+        if (value >= 0) return { ok: true, value };
+        return { ok: false, errno: errnoName(koffi.errno()) };
+      } catch {
+        return { ok: false, errno: FFI_ERRNO };
+      }
+    };
+    return ok({ koffi, lib, errnoName, call });
   } catch (error) {
     return err(fail(StatusCode.UNSUPPORTED, `cannot load ${LIBC} through koffi: ${messageOf(error)}`, { op: 'load libc', cause: error, retryable: false }));
   }

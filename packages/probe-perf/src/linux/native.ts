@@ -5,11 +5,10 @@
  * nothing native throws past this file.
  */
 import { err, fail, messageOf, ok, StatusCode, type Result } from '@virtualeyes/core';
-import { LIBC, loadLibc } from '@virtualeyes/linux/native';
-import { PERF_EVENT_OPEN_SYSCALL, PERF_FLAG_FD_CLOEXEC } from '../constants.js';
+import { FFI_ERRNO, LIBC, loadLibc, type SysResult } from '@virtualeyes/linux/native';
 
-/** A system call's value, or the errno name it failed with. */
-export type SysResult = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly errno: string };
+export { FFI_ERRNO, type SysResult };
+import { PERF_EVENT_OPEN_SYSCALL, PERF_FLAG_FD_CLOEXEC } from '../constants.js';
 
 /** The system calls the counters need; the real one wraps libc, tests may pass a fake. */
 export interface PerfSyscalls {
@@ -28,9 +27,6 @@ export interface PerfSyscalls {
 /** Loads the system calls for this process; a Promise so the native addon loads only when needed. */
 export type PerfSyscallsLoader = () => Promise<Result<PerfSyscalls>>;
 
-/** Pseudo-errno for an exception from koffi itself (a bad argument, a missing symbol): always a bug. */
-export const FFI_ERRNO = 'EFFI';
-
 /** Loads libc through koffi and binds the calls; UNSUPPORTED on an architecture without a known syscall number. */
 export async function loadLibcSyscalls(arch: string = process.arch): Promise<Result<PerfSyscalls>> {
   const number = PERF_EVENT_OPEN_SYSCALL[arch];
@@ -39,21 +35,12 @@ export async function loadLibcSyscalls(arch: string = process.arch): Promise<Res
   }
   const libc = await loadLibc();
   if (!libc.ok) return libc;
-  const { koffi, lib, errnoName } = libc.value;
+  const { lib, call } = libc.value;
   try {
     const syscall = lib.func('long syscall(long number, ...)');
     const read = lib.func('long read(int fd, void *buf, size_t count)');
     const ioctl = lib.func('int ioctl(int fd, unsigned long request, ...)');
     const close = lib.func('int close(int fd)');
-    const call = (fn: () => unknown): SysResult => {
-      try {
-        const value = Number(fn());
-        if (value >= 0) return { ok: true, value };
-        return { ok: false, errno: errnoName(koffi.errno()) };
-      } catch {
-        return { ok: false, errno: FFI_ERRNO };
-      }
-    };
     return ok({
       open: (attr, pid, cpu, groupFd) =>
         call(() => syscall(number, 'void *', attr, 'int', pid, 'int', cpu, 'int', groupFd, 'unsigned long', PERF_FLAG_FD_CLOEXEC)),

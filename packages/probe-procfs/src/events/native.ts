@@ -5,13 +5,9 @@
  * name and a koffi exception as the pseudo-errno EFFI, so nothing native throws past this file.
  */
 import { err, fail, messageOf, ok, StatusCode, type Result } from '@virtualeyes/core';
-import { LIBC, loadLibc } from '@virtualeyes/linux/native';
+import { FFI_ERRNO, LIBC, loadLibc, type SysResult } from '@virtualeyes/linux/native';
 
-/** A system call's value, or the errno name it failed with. */
-export type SysResult = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly errno: string };
-
-/** Pseudo-errno for an exception from koffi itself (a bad argument, a full async queue): always a bug or an overload. */
-export const FFI_ERRNO = 'EFFI';
+export { FFI_ERRNO, type SysResult };
 
 /** Socket constants of <sys/socket.h> and <linux/netlink.h> that do not vary by architecture here. */
 export const Socket = {
@@ -101,7 +97,7 @@ export async function loadConnectorSyscalls(arch: string = process.arch): Promis
   }
   const libc = await loadLibc();
   if (!libc.ok) return libc;
-  const { koffi, lib, errnoName } = libc.value;
+  const { koffi, lib, errnoName, call } = libc.value;
   try {
     const socket = lib.func('int socket(int domain, int type, int protocol)');
     const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
@@ -115,15 +111,6 @@ export async function loadConnectorSyscalls(arch: string = process.arch): Promis
     const clockGettime = lib.func('int clock_gettime(int clock, void *ts)');
     const longBytes = koffi.sizeof('long');
 
-    const call = (fn: () => unknown): SysResult => {
-      try {
-        const value = Number(fn());
-        if (value >= 0) return { ok: true, value };
-        return { ok: false, errno: errnoName(koffi.errno()) };
-      } catch {
-        return { ok: false, errno: FFI_ERRNO };
-      }
-    };
     const address = (portId: number, groups: number): Buffer => {
       const sockaddr = Buffer.alloc(Socket.SOCKADDR_NL_BYTES);
       sockaddr.writeUInt16LE(Socket.AF_NETLINK, 0);
