@@ -348,33 +348,52 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
   const writeAt = Math.max(store.lastWriteAt, deps.clock.now(), ...accepted.map(({ batch }) => batch.ts));
   const done = await fromPromise(
     inTransaction(store.connection, async () => {
-      for (const { batch, table } of accepted) {
-        const micros = microsOf(batch.ts);
-        if (table.tombstone !== undefined) {
-          let overlay = stored.get(table);
-          if (overlay === undefined) {
-            overlay = createOverlay(table.samples);
-            stored.set(table, overlay);
+      // One appender per target for the whole write, however many batches it holds: closing an
+      // appender (which inserts its rows) costs about as much as appending hundreds of rows.
+      const appenders = createAppenders(store.connection);
+      const closing = new Set<WritableTable>();
+      try {
+        for (const { batch, table } of accepted) {
+          const micros = microsOf(batch.ts);
+          if (table.tombstone !== undefined) {
+            let overlay = stored.get(table);
+            if (overlay === undefined) {
+              overlay = createOverlay(table.samples);
+              stored.set(table, overlay);
+            }
+            const changes = diffMetricBatch(table.layout.schema, overlay, batch, store.keyframeMs);
+            if (changes.rows.length > 0 || changes.gone.length > 0) await appendRows(appenders, table, changes.rows, micros, changes.gone);
+            sampled.push({ table: table.layout.schema.name, micros, ts: batch.ts, rows: changes.rows.length + changes.gone.length, unsorted: table.unsorted });
+            continue;
           }
-          const changes = diffMetricBatch(table.layout.schema, overlay, batch, store.keyframeMs);
-          if (changes.rows.length > 0 || changes.gone.length > 0) await appendRows(store.connection, table, changes.rows, micros, changes.gone);
-          sampled.push({ table: table.layout.schema.name, micros, ts: batch.ts, rows: changes.rows.length + changes.gone.length, unsorted: table.unsorted });
-          continue;
+          if (table.closer === undefined) {
+            await appendRows(appenders, table, batch.rows, micros);
+            continue;
+          }
+          let overlay = overlays.get(table);
+          if (overlay === undefined) {
+            overlay = createOverlay(table.versions);
+            overlays.set(table, overlay);
+          }
+          // A version opened and closed within this write is matched by its valid_from once both are appended.
+          const changes = diffStateBatch(table.layout.schema, overlay, batch);
+          if (changes.closes.length > 0) {
+            await appendCloses(appenders, table.closer, changes.closes, micros);
+            closing.add(table);
+          }
+          if (changes.inserts.length > 0) await appendRows(appenders, table, changes.inserts, micros);
         }
-        if (table.closer === undefined) {
-          await appendRows(store.connection, table, batch.rows, micros);
-          continue;
-        }
-        let overlay = overlays.get(table);
-        if (overlay === undefined) {
-          overlay = createOverlay(table.versions);
-          overlays.set(table, overlay);
-        }
-        const changes = diffStateBatch(table.layout.schema, overlay, batch);
-        if (changes.closes.length > 0) await closeVersions(store.connection, table.closer, changes.closes, micros);
-        if (changes.inserts.length > 0) await appendRows(store.connection, table, changes.inserts, micros);
+        if (sampled.length > 0) await logSamples(appenders, sampled, deps.host, store.keyframeMs);
+        appenders.close();
+      } catch (error) {
+        // Drop what was buffered so a half-appended write never reaches the transaction.
+        appenders.discard();
+        throw error;
       }
-      if (sampled.length > 0) await logSamples(store.connection, sampled, deps.host, store.keyframeMs);
+      for (const table of closing) {
+        await store.connection.run(table.closer!.update);
+        await store.connection.run(table.closer!.clear);
+      }
       // A batch older than what a tier has rolled up: those buckets are rolled up again.
       for (const sample of sampled) {
         const late = store.maintenance.late(sample.table, sample.ts);
@@ -417,18 +436,59 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
   return { ok: true, value: table };
 }
 
-/** Appends rows (and a metric table's tombstones) to a history table through one appender. */
-async function appendRows(connection: DuckDBConnection, table: WritableTable, rows: readonly Row[], micros: bigint, gone: readonly Row[] = []): Promise<void> {
+/** The appenders of one write, one per target table, opened on first use and closed together. */
+interface WriteAppenders {
+  /** The open appender of `schema.table` (in `catalog`), opened now if it is not yet. */
+  get(table: string, schema: string, catalog?: string): Promise<DuckDBAppender>;
+  /** Closes every appender, inserting their rows (throws as DuckDB does). */
+  close(): void;
+  /** Drops whatever the appenders hold and closes them, never throwing. */
+  discard(): void;
+}
+
+function createAppenders(connection: DuckDBConnection): WriteAppenders {
+  const open = new Map<string, DuckDBAppender>();
+  return {
+    async get(table, schema, catalog) {
+      const key = `${catalog ?? ''}.${schema}.${table}`;
+      let appender = open.get(key);
+      if (appender === undefined) {
+        appender = await connection.createAppender(table, schema, catalog);
+        open.set(key, appender);
+      }
+      return appender;
+    },
+    close() {
+      for (const [key, appender] of open) {
+        // Closed (or failed) appenders leave the map, so discard() only touches the rest.
+        open.delete(key);
+        try {
+          appender.closeSync();
+        } catch (error) {
+          safely(() => appender.clear());
+          safely(() => appender.closeSync());
+          throw new Error(`${key.split('.').pop() ?? key}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+      }
+    },
+    discard() {
+      for (const appender of open.values()) {
+        safely(() => appender.clear());
+        safely(() => appender.closeSync());
+      }
+      open.clear();
+    },
+  };
+}
+
+/** Appends rows (and a metric table's tombstones) to a history table's appender of this write. */
+async function appendRows(appenders: WriteAppenders, table: WritableTable, rows: readonly Row[], micros: bigint, gone: readonly Row[] = []): Promise<void> {
   // A staged metric table's rows go to its stage; the writer moves them into vw_raw in entity order.
-  const appender = await connection.createAppender(table.layout.schema.name, table.layout.staged ? STAGE_SCHEMA : HISTORY_SCHEMA);
+  const appender = await appenders.get(table.layout.schema.name, table.layout.staged ? STAGE_SCHEMA : HISTORY_SCHEMA);
   try {
     for (const row of rows) table.append(appender, row, micros);
     if (table.tombstone !== undefined) for (const row of gone) table.tombstone(appender, row, micros);
-    appender.closeSync();
   } catch (error) {
-    // Drop what was buffered so a half-appended batch never reaches the transaction.
-    safely(() => appender.clear());
-    safely(() => appender.closeSync());
     // The bindings' conversion errors do not say where (`number is not an integer`): name the table.
     return Promise.reject(new Error(`${table.layout.schema.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
   }
@@ -444,37 +504,21 @@ interface LoggedSample {
 }
 
 /** Records each metric batch's instant in the sample log, so readers know a sample was taken when nothing changed. */
-async function logSamples(connection: DuckDBConnection, sampled: readonly LoggedSample[], host: string, keyframeMs: number): Promise<void> {
-  const appender = await connection.createAppender(SAMPLES_NAME, META_SCHEMA);
-  try {
-    for (const sample of sampled) {
-      appender.appendVarchar(sample.table);
-      appender.appendVarchar(host);
-      appender.appendTimestampTZ(new DuckDBTimestampTZValue(sample.micros));
-      appender.appendBigInt(BigInt(keyframeMs));
-      appender.endRow();
-    }
-    appender.closeSync();
-  } catch (error) {
-    safely(() => appender.clear());
-    safely(() => appender.closeSync());
-    return Promise.reject(error);
+async function logSamples(appenders: WriteAppenders, sampled: readonly LoggedSample[], host: string, keyframeMs: number): Promise<void> {
+  const appender = await appenders.get(SAMPLES_NAME, META_SCHEMA);
+  for (const sample of sampled) {
+    appender.appendVarchar(sample.table);
+    appender.appendVarchar(host);
+    appender.appendTimestampTZ(new DuckDBTimestampTZValue(sample.micros));
+    appender.appendBigInt(BigInt(keyframeMs));
+    appender.endRow();
   }
 }
 
-/** Sets valid_to on every listed version in one UPDATE joined with the close list. */
-async function closeVersions(connection: DuckDBConnection, closer: VersionCloser, versions: readonly OpenVersion[], micros: bigint): Promise<void> {
-  const appender = await connection.createAppender(closer.table, 'main', 'temp');
-  try {
-    for (const version of versions) closer.append(appender, version, micros);
-    appender.closeSync();
-  } catch (error) {
-    safely(() => appender.clear());
-    safely(() => appender.closeSync());
-    return Promise.reject(error);
-  }
-  await connection.run(closer.update);
-  await connection.run(closer.clear);
+/** Lists versions to close in the table's close list; the write's end sets their valid_to in one UPDATE. */
+async function appendCloses(appenders: WriteAppenders, closer: VersionCloser, versions: readonly OpenVersion[], micros: bigint): Promise<void> {
+  const appender = await appenders.get(closer.table, 'main', 'temp');
+  for (const version of versions) closer.append(appender, version, micros);
 }
 
 /**
