@@ -183,6 +183,9 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
   let lastStatus: Status = OK;
   let writing: Promise<void> | undefined;
   let retryTimer: Timer | undefined;
+  // The write window: queued batches wait until the oldest is writeWindowMs old (or a flush asks).
+  let windowTimer: Timer | undefined;
+  let flushing = 0;
   let stopped = false;
   // After spill() the queue lives on disk; a write still in flight must not touch it.
   let spilled = false;
@@ -422,10 +425,41 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
     return Math.round(base / 2 + (random() * base) / 2);
   };
 
+  /**
+   * Whether the queue is due a write: always without a window, during a flush, with a failed
+   * write's batches or a spill file waiting, or once the oldest queued batch is a window old or
+   * the queue holds a quarter of its memory limit.
+   */
+  const due = (): boolean => {
+    if (!(config.writeWindowMs > 0) || flushing > 0 || head.length > 0 || replay !== undefined) return true;
+    const oldest = queue[locked];
+    if (oldest === undefined) return true;
+    return clock.now() - oldest.queuedAt >= config.writeWindowMs || queuedBytes >= config.maxBytes / 4 || spillFiles().length > 0;
+  };
+
+  /** Writes when the oldest queued batch's window closes. */
+  const awaitWindow = (): void => {
+    if (windowTimer !== undefined || stopped) return;
+    const oldest = queue[locked];
+    const wait = oldest === undefined ? 0 : Math.max(0, oldest.queuedAt + config.writeWindowMs - clock.now());
+    windowTimer = clock.setTimer(() => {
+      windowTimer = undefined;
+      void drain();
+    }, wait);
+  };
+
   const drain = (): Promise<void> => {
     if (writing !== undefined) return writing;
-    writing = (async () => {
+    if (!stopped && hasWork() && !due()) {
+      awaitWindow();
+      return Promise.resolve();
+    }
+    const loop: Promise<void> = (async () => {
       while (!stopped && retryTimer === undefined && hasWork()) {
+        if (!due()) {
+          awaitWindow();
+          break;
+        }
         const progressed = await writeOnce();
         if (!progressed && !stopped && hasWork()) {
           retryTimer = clock.setTimer(() => {
@@ -435,9 +469,10 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
         }
       }
     })().finally(() => {
-      writing = undefined;
+      if (writing === loop) writing = undefined;
     });
-    return writing;
+    writing = loop;
+    return loop;
   };
 
   /** Resolves true when `work` settles within `ms` on the clock, false when the time runs out first. */
@@ -464,6 +499,8 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
     stopped = true;
     retryTimer?.cancel();
     retryTimer = undefined;
+    windowTimer?.cancel();
+    windowTimer = undefined;
   };
 
   /** At a stop: appends batches to the spill directory; what cannot be kept is dropped and reported. */
@@ -489,6 +526,38 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
     return true;
   };
 
+  /** Writes everything queued, then flushes the sink (see SinkBuffer.flush). */
+  const flushAll = async (deadline: number | undefined): Promise<Status> => {
+    const until = deadline ?? clock.now();
+    for (let first = true; ; first = false) {
+      // The caller is waiting: retry now instead of after the planned backoff.
+      retryTimer?.cancel();
+      retryTimer = undefined;
+      const remaining = until - clock.now();
+      // One attempt is always awaited in full (a deadline of now means "try once"); later ones only until the deadline.
+      if (first && remaining <= 0) await drain();
+      else if (!(await within(drain(), remaining))) break;
+      if (!hasWork() || stopped) break;
+      const left = until - clock.now();
+      if (left <= 0) break;
+      await sleep(clock, Math.min(left, delay()));
+    }
+    const pending = pendingStatus();
+    if (pending !== undefined) return pending;
+    // A sink that cannot flush now (its disk is full) says so retryably: try again until the deadline.
+    for (;;) {
+      let flushed: Status;
+      try {
+        flushed = await sink.flush();
+      } catch (error) {
+        flushed = statusFromError(error, { source: sink.name, op: 'flush' });
+      }
+      const left = until - clock.now();
+      if (isOk(flushed) || !flushed.retryable || stopped || left <= 0) return withSource(flushed, sink.name, 'flush');
+      await sleep(clock, Math.min(left, flushed.retryAfterMs ?? delay()));
+    }
+  };
+
   return {
     push(batches) {
       if (spilled) {
@@ -505,33 +574,11 @@ export function createSinkBuffer(options: SinkBufferOptions): SinkBuffer {
       if (!stopped) void drain();
     },
     async flush(deadline) {
-      const until = deadline ?? clock.now();
-      for (let first = true; ; first = false) {
-        // The caller is waiting: retry now instead of after the planned backoff.
-        retryTimer?.cancel();
-        retryTimer = undefined;
-        const remaining = until - clock.now();
-        // One attempt is always awaited in full (a deadline of now means "try once"); later ones only until the deadline.
-        if (first && remaining <= 0) await drain();
-        else if (!(await within(drain(), remaining))) break;
-        if (!hasWork() || stopped) break;
-        const left = until - clock.now();
-        if (left <= 0) break;
-        await sleep(clock, Math.min(left, delay()));
-      }
-      const pending = pendingStatus();
-      if (pending !== undefined) return pending;
-      // A sink that cannot flush now (its disk is full) says so retryably: try again until the deadline.
-      for (;;) {
-        let flushed: Status;
-        try {
-          flushed = await sink.flush();
-        } catch (error) {
-          flushed = statusFromError(error, { source: sink.name, op: 'flush' });
-        }
-        const left = until - clock.now();
-        if (isOk(flushed) || !flushed.retryable || stopped || left <= 0) return withSource(flushed, sink.name, 'flush');
-        await sleep(clock, Math.min(left, flushed.retryAfterMs ?? delay()));
+      flushing += 1;
+      try {
+        return await flushAll(deadline);
+      } finally {
+        flushing -= 1;
       }
     },
     stop,

@@ -40,6 +40,12 @@ export interface BufferConfig {
   /** Most batches handed to one write call. */
   readonly maxBatchesPerWrite: number;
   /**
+   * How long collected batches wait to be written together: one write (one transaction) takes
+   * every batch of the window. A SIGKILL loses at most this much (plus the write in flight); a
+   * stop writes everything. 0 writes each batch as soon as the sink is free.
+   */
+  readonly writeWindowMs: number;
+  /**
    * Bytes of spill files kept on disk (`<dataDir>/spill/<sink>/`) for rows a sink could not take,
    * while it stays down or at a stop; replayed first, in order. Beyond it the oldest spill files
    * are deleted and their rows counted as dropped. 0 turns spilling off.
@@ -123,6 +129,7 @@ export const DEFAULT_BUFFER: BufferConfig = Object.freeze({
   retryBaseMs: 500,
   retryMaxMs: 30_000,
   maxBatchesPerWrite: 256,
+  writeWindowMs: 0,
   spillMaxBytes: 256 * 1024 * 1024,
   spillMaxAgeMs: 24 * 60 * 60 * 1000,
 });
@@ -174,6 +181,13 @@ function bufferSchema(withDefaults: boolean): JsonSchema {
       retryBaseMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryBaseMs), description: 'First retry delay after a failed write.' },
       retryMaxMs: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.retryMaxMs), description: 'Retry delay cap.' },
       maxBatchesPerWrite: { type: 'integer', minimum: 1, ...d(DEFAULT_BUFFER.maxBatchesPerWrite), description: 'Most batches handed to one write call.' },
+      writeWindowMs: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 60_000,
+        ...d(DEFAULT_BUFFER.writeWindowMs),
+        description: 'How long collected batches wait to be written together in one transaction; a SIGKILL loses at most this much, a stop writes everything. 0 writes each batch as soon as the sink is free.',
+      },
       spillMaxBytes: {
         type: 'integer',
         minimum: 0,

@@ -56,6 +56,67 @@ describe('sink buffer', () => {
     expect(buffer.stats()).toMatchObject({ writtenBatches: 3, writtenRows: 6, queuedBatches: 0, droppedBatches: 0 });
   });
 
+  it('with a write window, writes what queued within it in one write once the oldest is a window old', async () => {
+    const clock = createFakeClock();
+    const scripted = scriptedSink();
+    const buffer = createSinkBuffer({ sink: scripted.sink, config: { ...config, writeWindowMs: 1000 }, clock });
+    buffer.push([batch(1)]);
+    await clock.advance(400);
+    buffer.push([batch(2)]);
+    await clock.advance(599);
+    expect(scripted.writes()).toBe(0);
+    expect(buffer.stats().queuedBatches).toBe(2);
+    await clock.advance(1);
+    expect(scripted.accepted).toEqual([1, 2]);
+    expect(scripted.writes()).toBe(1);
+    // The next window starts with the next batch, not at the last write.
+    await clock.advance(5000);
+    buffer.push([batch(3)]);
+    await clock.advance(999);
+    expect(scripted.writes()).toBe(1);
+    await clock.advance(1);
+    expect(scripted.accepted).toEqual([1, 2, 3]);
+  });
+
+  it('with a write window, a flush writes at once, and a stop leaves nothing waiting on a timer', async () => {
+    const clock = createFakeClock();
+    const scripted = scriptedSink();
+    const buffer = createSinkBuffer({ sink: scripted.sink, config: { ...config, writeWindowMs: 60_000 }, clock });
+    buffer.push([batch(1), batch(2)]);
+    expect(await buffer.flush()).toEqual(OK);
+    expect(scripted.accepted).toEqual([1, 2]);
+    buffer.push([batch(3)]);
+    buffer.stop();
+    await clock.advance(120_000);
+    expect(scripted.accepted).toEqual([1, 2]);
+    expect(buffer.stats().queuedBatches).toBe(1);
+  });
+
+  it('with a write window, writes early once a quarter of the memory limit is queued', async () => {
+    const clock = createFakeClock();
+    const scripted = scriptedSink();
+    const buffer = createSinkBuffer({ sink: scripted.sink, config: { ...config, maxBytes: 4000, writeWindowMs: 60_000 }, clock });
+    buffer.push([batch(1)]);
+    await clock.advance(10);
+    expect(scripted.writes()).toBe(0);
+    buffer.push([batch(2, 100)]);
+    await clock.advance(0);
+    expect(scripted.accepted).toEqual([1, 2]);
+  });
+
+  it('with a write window, retries a failed write after its backoff, not after another window', async () => {
+    const clock = createFakeClock();
+    const scripted = scriptedSink(down(1));
+    const buffer = createSinkBuffer({ sink: scripted.sink, config: { ...config, writeWindowMs: 10_000 }, clock, random: () => 1 });
+    buffer.push([batch(1)]);
+    await clock.advance(10_000);
+    expect(scripted.writes()).toBe(1);
+    expect(scripted.accepted).toEqual([]);
+    await clock.advance(100);
+    expect(scripted.writes()).toBe(2);
+    expect(scripted.accepted).toEqual([1]);
+  });
+
   it('retries a retryable failure after a capped, jittered backoff, keeping order', async () => {
     const clock = createFakeClock();
     const down = { status: fail('UNAVAILABLE', 'down') };

@@ -62,6 +62,19 @@ export interface HostConfig {
 
 const agentProperties = (AGENT_CONFIG_SCHEMA as { properties: Record<string, JsonSchema> }).properties;
 
+/**
+ * The daemon writes what it collected every 5 s, not every sample: one transaction and one
+ * appender per table for five samples spends a third of the CPU of five (docs/benchmarks.md), and
+ * a SIGKILL loses at most those 5 s (a stop writes everything). The agent's own default is 0.
+ */
+export const DAEMON_WRITE_WINDOW_MS = 5000;
+
+/** The agent's buffer schema with the daemon's write window as its default. */
+function daemonBuffer(schema: JsonSchema): JsonSchema {
+  const properties = (schema as { properties: Record<string, JsonSchema> }).properties;
+  return { ...schema, properties: { ...properties, writeWindowMs: { ...properties['writeWindowMs'], default: DAEMON_WRITE_WINDOW_MS } } };
+}
+
 /** JSON Schema of `/etc/vwatchd.conf`; `vwatchd.schema.json` is generated from it. */
 export const HOST_CONFIG_SCHEMA: JsonSchema = Object.freeze({
   $id: 'https://virtualeyes.dev/schemas/vwatchd.schema.json',
@@ -75,6 +88,7 @@ export const HOST_CONFIG_SCHEMA: JsonSchema = Object.freeze({
     dataDir: { type: 'string', minLength: 1, description: 'Directory for the store and the socket; /var/lib/vwatchd as root, $XDG_STATE_HOME/vwatchd otherwise.' },
     probes: { ...agentProperties['probes'], default: DEFAULT_PROBES, description: 'Probes to load; procfs when absent.' },
     sinks: { ...agentProperties['sinks'], default: DEFAULT_SINKS, description: 'Sinks to load; duckdb when absent.' },
+    buffer: daemonBuffer(agentProperties['buffer']!),
     api: {
       type: 'object',
       additionalProperties: false,

@@ -35,7 +35,8 @@ describe.skipIf(process.platform !== 'linux')('per-process detail as of an insta
   const config = join(dataDir, 'vwatchd.conf');
   const file = join(dataDir, 'held-by-the-child.txt');
   const intervals = { processes: 1000, process_stats: 1000, process_fds: 1000, process_sockets: 1000 };
-  writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', intervals }] }));
+  // Written each second (no write window), so the instants the test asks about are stored by the time it asks.
+  writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', intervals }], buffer: { writeWindowMs: 0 } }));
   let daemon: ChildProcess;
   let holder: ChildProcess;
   let stderr = '';

@@ -31,7 +31,8 @@ export async function startDaemon(prefix: string, intervalMs: number): Promise<T
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const config = join(dataDir, 'vwatchd.conf');
   const intervals = { processes: intervalMs, process_stats: intervalMs, cpu: intervalMs, load: intervalMs, memory: intervalMs };
-  writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', intervals }] }));
+  // Every collection written at once (no write window): the tests watch the recording write each interval while they query.
+  writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', intervals }], buffer: { writeWindowMs: 0 } }));
   const child = spawn(process.execPath, [VWATCHD, '--config', config, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
