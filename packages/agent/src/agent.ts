@@ -204,12 +204,22 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
     rejected.set(key, { probe, table, rows: (rejected.get(key)?.rows ?? 0) + rows, lastMessage: status.message });
     statusBoard.report(status);
   };
+  // Frozen rows already found valid against a schema: a probe re-emitting the same frozen object
+  // for an unchanged entity (procfs does, for every idle process) is not checked again.
+  const validated = new WeakMap<TableSchema, WeakSet<Row>>();
   /** The batch with only the rows matching the schema (the same object when all do). */
   const validRows = (schema: TableSchema, batch: Batch, probe: string): Batch => {
     let kept: Row[] | undefined;
     let first: Status | undefined;
+    let known = validated.get(schema);
+    if (known === undefined) validated.set(schema, (known = new WeakSet()));
     for (const [index, row] of batch.rows.entries()) {
+      if (known.has(row)) {
+        kept?.push(row);
+        continue;
+      }
       const valid = validateRow(schema, row);
+      if (isOk(valid) && Object.isFrozen(row)) known.add(row);
       if (isOk(valid)) kept?.push(row);
       else {
         first ??= valid;

@@ -40,8 +40,9 @@ export function diffMetricBatch(schema: TableSchema, view: EntityView<StoredSamp
 
   const rows: Row[] = [];
   for (const [key, row] of latest) {
-    const fingerprint = serialize(valueColumns, row);
     const stored = view.get(key);
+    // A frozen row that is the very object last stored has its values: no need to serialize them.
+    const fingerprint = stored !== undefined && stored.row === row && Object.isFrozen(row) ? stored.fingerprint : serialize(valueColumns, row);
     const age = stored === undefined ? Number.POSITIVE_INFINITY : batch.ts - stored.ts;
     if (stored !== undefined && stored.fingerprint === fingerprint && age >= 0 && age < keyframeMs) continue;
     rows.push(row);

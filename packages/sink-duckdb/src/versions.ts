@@ -81,8 +81,9 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
   const closes: OpenVersion[] = [];
   const inserts: Row[] = [];
   for (const [key, row] of latest) {
-    const fingerprint = serialize(valueColumns, row);
     const open = view.get(key);
+    // A frozen row that is the very object of the open version has its values: no need to serialize them.
+    const fingerprint = open !== undefined && open.row === row && Object.isFrozen(row) ? open.fingerprint : serialize(valueColumns, row);
     if (open !== undefined && open.fingerprint === fingerprint) continue;
     if (open !== undefined) closes.push(open);
     inserts.push(row);
@@ -101,8 +102,17 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
 
 /** The identity of a row's entity within a host: its key values serialized ('' when the key is empty). */
 export function entityKey(keyColumns: readonly string[], row: Row): string {
-  return keyColumns.length === 0 ? '' : serialize(keyColumns, row);
+  if (keyColumns.length === 0) return '';
+  if (!Object.isFrozen(row)) return serialize(keyColumns, row);
+  // A frozen row keeps its key: remembered per key-column list (a schema's), so a re-emitted row costs a lookup.
+  let keys = frozenKeys.get(keyColumns);
+  if (keys === undefined) frozenKeys.set(keyColumns, (keys = new WeakMap()));
+  let key = keys.get(row);
+  if (key === undefined) keys.set(row, (key = serialize(keyColumns, row)));
+  return key;
 }
+
+const frozenKeys = new WeakMap<readonly string[], WeakMap<Row, string>>();
 
 /** The values of `columns` of a row, serialized so that equal values compare equal (5 and 5n, undefined and null). */
 export function serialize(columns: readonly string[], row: Row): string {

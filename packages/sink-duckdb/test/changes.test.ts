@@ -41,6 +41,24 @@ describe('diffMetricBatch', () => {
     expect(run(batches)).toEqual(expected);
   });
 
+  it('takes a frozen row re-emitted as the same object as unchanged, and still sees a change in a mutable row changed in place', () => {
+    const frozen = Object.freeze({ pid: 1, rss: 100, cpu: 0 });
+    const mutable: Record<string, number> = { pid: 2, rss: 200, cpu: 0 };
+    const base = new Map<string, StoredSample>();
+    const step = (next: Batch) => {
+      const overlay = createOverlay(base);
+      const changes = diffMetricBatch(PROCESS_STATS, overlay, next, KEYFRAME_MS);
+      overlay.commit();
+      return changes.rows.map((row) => Number(row['pid']));
+    };
+    expect(step(batch(T0, [frozen, mutable]))).toEqual([1, 2]);
+    expect(step(batch(T0 + 1000, [frozen, mutable]))).toEqual([]);
+    mutable['rss'] = 201;
+    expect(step(batch(T0 + 2000, [frozen, mutable]))).toEqual([2]);
+    // The keyframe still comes for the frozen row.
+    expect(step(batch(T0 + 10_000, [frozen, mutable]))).toEqual([1]);
+  });
+
   it('forgets an entity missing from partial batches once its last row is keyframeMs old, so it is stored in full when it returns', () => {
     const base = new Map<string, StoredSample>();
     const step = (next: Batch) => {

@@ -220,7 +220,8 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       if (link.ok) exe = link.value;
       else if (optional(tally, link.status, 'exe')) tally.deniedExe += 1;
     }
-    entry.processRow = {
+    // Frozen: an unchanged process re-emits this very object, which the pipeline and the sink recognise as unchanged.
+    entry.processRow = Object.freeze({
       pid: s.pid,
       start_time: startTime,
       ppid: s.ppid,
@@ -234,7 +235,7 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       exe,
       tty_nr: s.ttyNr,
       kernel_thread: kernelThread,
-    };
+    });
     processes.push(entry.processRow);
   }
 
@@ -245,7 +246,7 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       if (parsed.ok) io = parsed.value;
       else failed(tally, parsed.status);
     }
-    entry.statsRow = {
+    entry.statsRow = Object.freeze({
       pid: s.pid,
       start_time: startTime,
       utime,
@@ -263,14 +264,14 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       write_chars: io === null ? null : io.wchar,
       voluntary_ctxt_switches: st.voluntaryCtxtSwitches,
       nonvoluntary_ctxt_switches: st.nonvoluntaryCtxtSwitches,
-    };
+    });
     stats.push(entry.statsRow);
   }
   if (wants.sched) {
     // A single thread's schedstat is the process's; more threads are summed from task/.
     const own = texts.get('schedstat');
     const times = s.threads === 1 && typeof own === 'string' ? schedstatFields(own) : threadTimes(files, dir);
-    entry.schedRow = schedRow(s.pid, startTime, statText.value, s.nice, st, times);
+    entry.schedRow = Object.freeze(schedRow(s.pid, startTime, statText.value, s.nice, st, times));
     out.sched.push(entry.schedRow);
   }
   for (const [file, text] of texts) entry.last.set(file, text);
