@@ -384,11 +384,11 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
           if (changes.inserts.length > 0) await appendRows(appenders, table, changes.inserts, micros);
         }
         if (sampled.length > 0) await logSamples(appenders, sampled, deps.host, store.keyframeMs);
-        appenders.close();
+        await appenders.close();
       } catch (error) {
         // Drop what was buffered so a half-appended write never reaches the transaction.
         appenders.discard();
-        throw error;
+        return Promise.reject(error);
       }
       for (const table of closing) {
         await store.connection.run(table.closer!.update);
@@ -440,8 +440,8 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
 interface WriteAppenders {
   /** The open appender of `schema.table` (in `catalog`), opened now if it is not yet. */
   get(table: string, schema: string, catalog?: string): Promise<DuckDBAppender>;
-  /** Closes every appender, inserting their rows (throws as DuckDB does). */
-  close(): void;
+  /** Closes every appender, inserting their rows; rejects as DuckDB does, naming the table. */
+  close(): Promise<void>;
   /** Drops whatever the appenders hold and closes them, never throwing. */
   discard(): void;
 }
@@ -458,7 +458,7 @@ function createAppenders(connection: DuckDBConnection): WriteAppenders {
       }
       return appender;
     },
-    close() {
+    async close() {
       for (const [key, appender] of open) {
         // Closed (or failed) appenders leave the map, so discard() only touches the rest.
         open.delete(key);
@@ -467,7 +467,7 @@ function createAppenders(connection: DuckDBConnection): WriteAppenders {
         } catch (error) {
           safely(() => appender.clear());
           safely(() => appender.closeSync());
-          throw new Error(`${key.split('.').pop() ?? key}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          return Promise.reject(new Error(`${key.split('.').pop() ?? key}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
         }
       }
     },
