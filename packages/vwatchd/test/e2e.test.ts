@@ -62,11 +62,13 @@ async function psCount(): Promise<number> {
 describe('vwatchd + virtualeyes end to end', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 've-e2e-'));
   const config = join(dataDir, 'vwatchd.conf');
-  // Default plugins, with processes sampled every second so the test needs only seconds.
+  // Default plugins, with processes sampled every second so the test needs only seconds, and a
+  // 1 s write window instead of the default 5 s (shutdown.test.ts records with the default one).
   writeFileSync(
     config,
     JSON.stringify({
       probes: [{ use: '@virtualeyes/probe-procfs', intervals: { processes: 1000, process_stats: 1000 } }],
+      buffer: { writeWindowMs: 1000 },
       log: { level: 'info' },
     }),
   );
