@@ -6,7 +6,8 @@
  */
 import { ok } from '@virtualeyes/core';
 import { AttrFlagBit, AttrOffset, PerfIoctl } from '../src/constants.js';
-import type { PerfSyscalls, PerfSyscallsLoader, SysResult } from '../src/linux/native.js';
+import type { SysResult } from '@virtualeyes/linux/native';
+import type { PerfSyscalls, PerfSyscallsLoader } from '../src/linux/native.js';
 
 /** One perf_event_open call as the fake saw it. */
 export interface OpenCall {

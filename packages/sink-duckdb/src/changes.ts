@@ -4,7 +4,7 @@
  * entities get a tombstone. An idle process costs nothing between keyframes (docs/storage.md).
  */
 import type { Batch, Row, TableSchema } from '@virtualeyes/core';
-import { entityKey, serialize, type EntityView } from './versions.js';
+import { entityKey, fingerprintOf, type EntityView } from './versions.js';
 
 /** The last stored row of one metric entity, as the writer remembers it. */
 export interface StoredSample {
@@ -41,8 +41,7 @@ export function diffMetricBatch(schema: TableSchema, view: EntityView<StoredSamp
   const rows: Row[] = [];
   for (const [key, row] of latest) {
     const stored = view.get(key);
-    // A frozen row that is the very object last stored has its values: no need to serialize them.
-    const fingerprint = stored !== undefined && stored.row === row && Object.isFrozen(row) ? stored.fingerprint : serialize(valueColumns, row);
+    const fingerprint = fingerprintOf(valueColumns, row, stored);
     const age = stored === undefined ? Number.POSITIVE_INFINITY : batch.ts - stored.ts;
     if (stored !== undefined && stored.fingerprint === fingerprint && age >= 0 && age < keyframeMs) continue;
     rows.push(row);

@@ -82,8 +82,7 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
   const inserts: Row[] = [];
   for (const [key, row] of latest) {
     const open = view.get(key);
-    // A frozen row that is the very object of the open version has its values: no need to serialize them.
-    const fingerprint = open !== undefined && open.row === row && Object.isFrozen(row) ? open.fingerprint : serialize(valueColumns, row);
+    const fingerprint = fingerprintOf(valueColumns, row, open);
     if (open !== undefined && open.fingerprint === fingerprint) continue;
     if (open !== undefined) closes.push(open);
     inserts.push(row);
@@ -98,6 +97,14 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
     }
   }
   return { closes, inserts };
+}
+
+/**
+ * The non-key values of a row, serialized to detect a change: a frozen row that is the very
+ * object remembered has the remembered values, so it is not serialized again.
+ */
+export function fingerprintOf(valueColumns: readonly string[], row: Row, remembered: { readonly row: Row; readonly fingerprint: string } | undefined): string {
+  return remembered !== undefined && remembered.row === row && Object.isFrozen(row) ? remembered.fingerprint : serialize(valueColumns, row);
 }
 
 /** The identity of a row's entity within a host: its key values serialized ('' when the key is empty). */

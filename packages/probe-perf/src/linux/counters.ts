@@ -11,7 +11,8 @@ import { PERF_ATTR_SIZE, PerfIoctl } from '../constants.js';
 import { classifyPerfError, type PerfErrorContext, type Scope } from '../classify.js';
 import type { EventDef } from '../events.js';
 import { decodeGroupRead, MAX_GROUP_MEMBERS } from '../parse/group-read.js';
-import type { PerfSyscalls, SysResult } from './native.js';
+import type { SysResult } from '@virtualeyes/linux/native';
+import type { PerfSyscalls } from './native.js';
 
 /** Who is counted. */
 export interface CounterTarget {

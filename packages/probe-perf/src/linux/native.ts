@@ -5,9 +5,7 @@
  * nothing native throws past this file.
  */
 import { err, fail, messageOf, ok, StatusCode, type Result } from '@virtualeyes/core';
-import { FFI_ERRNO, LIBC, loadLibc, type SysResult } from '@virtualeyes/linux/native';
-
-export { FFI_ERRNO, type SysResult };
+import { LIBC, loadLibc, type SysResult } from '@virtualeyes/linux/native';
 import { PERF_EVENT_OPEN_SYSCALL, PERF_FLAG_FD_CLOEXEC } from '../constants.js';
 
 /** The system calls the counters need; the real one wraps libc, tests may pass a fake. */

@@ -5,7 +5,7 @@
  * UNAVAILABLE. Every message is one line: the probe reports it once and keeps its other tables.
  */
 import { fail, StatusCode, type Status } from '@virtualeyes/core';
-import { FFI_ERRNO } from './native.js';
+import { FFI_ERRNO } from '@virtualeyes/linux/native';
 
 /** The connector operations that can fail. */
 export type ConnectorOp = 'socket' | 'bind' | 'listen' | 'receive' | 'load';

@@ -10,7 +10,8 @@
 import { OK, type Status } from '@virtualeyes/core';
 import { classifyConnectorError, listenRefused, listenUnanswered } from './classify.js';
 import { CN_IDX_PROC, decodeDatagram, encodeMcastOp, Layout, McastOp, NlmsgType, type KernelMessage } from './decode.js';
-import type { ConnectorSyscalls, SysResult } from './native.js';
+import type { SysResult } from '@virtualeyes/linux/native';
+import type { ConnectorSyscalls } from './native.js';
 
 /** A blocked recv returns after this long even when nothing comes, bounding close when no wake-up reaches it. */
 export const RECV_TIMEOUT_MS = 250;

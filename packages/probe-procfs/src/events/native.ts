@@ -7,8 +7,6 @@
 import { err, fail, messageOf, ok, StatusCode, type Result } from '@virtualeyes/core';
 import { FFI_ERRNO, LIBC, loadLibc, type SysResult } from '@virtualeyes/linux/native';
 
-export { FFI_ERRNO, type SysResult };
-
 /** Socket constants of <sys/socket.h> and <linux/netlink.h> that do not vary by architecture here. */
 export const Socket = {
   AF_NETLINK: 16,
