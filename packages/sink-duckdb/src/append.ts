@@ -2,12 +2,14 @@
  * Appending rows through DuckDB's Appender, the fast path for metric and event samples and
  * new state versions. A plan maps each physical column (in file order) to a function that
  * appends one value of the row, so older columns a probe no longer declares get NULL (and so
- * does a metric row's `_gone`); a tombstone plan writes only the key, the time and `_gone`.
+ * does a metric row's `_gone`); a tombstone plan writes only the key, the time and `_gone`. A
+ * write keeps one appender per target table for all its batches (createAppenders).
  */
-import { DuckDBTimestampTZValue, LIST, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
+import { DuckDBTimestampTZValue, LIST, VARCHAR, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import type { Row, Value } from '@virtualeyes/core';
 import type { TableLayout } from './layout.js';
 import { DuckDbType, MetricColumn, microsOf, StoreColumn } from './sql.js';
+import { safely } from './store.js';
 
 /** Appends one row stamped with the host and a time (microseconds) to an open appender. */
 export type RowAppender = (appender: DuckDBAppender, row: Row, micros: bigint) => void;
@@ -95,4 +97,49 @@ function appenderOfType(type: string): (appender: DuckDBAppender, value: Exclude
 
 function bigintText(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** The appenders of one write, one per target table, opened on first use and closed together. */
+export interface WriteAppenders {
+  /** The open appender of `schema.table` (in `catalog`), opened now if it is not yet. */
+  get(table: string, schema: string, catalog?: string): Promise<DuckDBAppender>;
+  /** Closes every appender, inserting their rows; rejects as DuckDB does, naming the table. */
+  close(): Promise<void>;
+  /** Drops whatever the appenders hold and closes them, never throwing. */
+  discard(): void;
+}
+
+export function createAppenders(connection: DuckDBConnection): WriteAppenders {
+  const open = new Map<string, DuckDBAppender>();
+  return {
+    async get(table, schema, catalog) {
+      const key = `${catalog ?? ''}.${schema}.${table}`;
+      let appender = open.get(key);
+      if (appender === undefined) {
+        appender = await connection.createAppender(table, schema, catalog);
+        open.set(key, appender);
+      }
+      return appender;
+    },
+    async close() {
+      for (const [key, appender] of open) {
+        // Closed (or failed) appenders leave the map, so discard() only touches the rest.
+        open.delete(key);
+        try {
+          appender.closeSync();
+        } catch (error) {
+          safely(() => appender.clear());
+          safely(() => appender.closeSync());
+          return Promise.reject(new Error(`${key.split('.').pop() ?? key}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        }
+      }
+    },
+    discard() {
+      for (const appender of open.values()) {
+        safely(() => appender.clear());
+        safely(() => appender.closeSync());
+      }
+      open.clear();
+    },
+  };
 }

@@ -26,7 +26,7 @@ import {
   type Status,
   type WriteResult,
 } from '@virtualeyes/core';
-import { planRows, planTombstones, planValues, type RowAppender } from './append.js';
+import { createAppenders, planRows, planTombstones, planValues, type RowAppender, type WriteAppenders } from './append.js';
 import { diffMetricBatch, type StoredSample } from './changes.js';
 import { checkConfig, DEFAULT_FILE_NAME, storePath, type DuckDbConfig } from './config.js';
 import { classifyDuckDbError } from './errors.js';
@@ -351,7 +351,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
       // One appender per target for the whole write, however many batches it holds: closing an
       // appender (which inserts its rows) costs about as much as appending hundreds of rows.
       const appenders = createAppenders(store.connection);
-      const closing = new Set<WritableTable>();
+      const closing = new Set<VersionCloser>();
       try {
         for (const { batch, table } of accepted) {
           const micros = microsOf(batch.ts);
@@ -379,7 +379,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
           const changes = diffStateBatch(table.layout.schema, overlay, batch);
           if (changes.closes.length > 0) {
             await appendCloses(appenders, table.closer, changes.closes, micros);
-            closing.add(table);
+            closing.add(table.closer);
           }
           if (changes.inserts.length > 0) await appendRows(appenders, table, changes.inserts, micros);
         }
@@ -390,9 +390,9 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
         appenders.discard();
         return Promise.reject(error);
       }
-      for (const table of closing) {
-        await store.connection.run(table.closer!.update);
-        await store.connection.run(table.closer!.clear);
+      for (const closer of closing) {
+        await store.connection.run(closer.update);
+        await store.connection.run(closer.clear);
       }
       // A batch older than what a tier has rolled up: those buckets are rolled up again.
       for (const sample of sampled) {
@@ -434,51 +434,6 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
     return { ok: false, status: fail(StatusCode.INVALID_ARGUMENT, `${batch.table}: batch time ${String(batch.ts)} is not a number`, { source, op: 'write' }) };
   }
   return { ok: true, value: table };
-}
-
-/** The appenders of one write, one per target table, opened on first use and closed together. */
-interface WriteAppenders {
-  /** The open appender of `schema.table` (in `catalog`), opened now if it is not yet. */
-  get(table: string, schema: string, catalog?: string): Promise<DuckDBAppender>;
-  /** Closes every appender, inserting their rows; rejects as DuckDB does, naming the table. */
-  close(): Promise<void>;
-  /** Drops whatever the appenders hold and closes them, never throwing. */
-  discard(): void;
-}
-
-function createAppenders(connection: DuckDBConnection): WriteAppenders {
-  const open = new Map<string, DuckDBAppender>();
-  return {
-    async get(table, schema, catalog) {
-      const key = `${catalog ?? ''}.${schema}.${table}`;
-      let appender = open.get(key);
-      if (appender === undefined) {
-        appender = await connection.createAppender(table, schema, catalog);
-        open.set(key, appender);
-      }
-      return appender;
-    },
-    async close() {
-      for (const [key, appender] of open) {
-        // Closed (or failed) appenders leave the map, so discard() only touches the rest.
-        open.delete(key);
-        try {
-          appender.closeSync();
-        } catch (error) {
-          safely(() => appender.clear());
-          safely(() => appender.closeSync());
-          return Promise.reject(new Error(`${key.split('.').pop() ?? key}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
-        }
-      }
-    },
-    discard() {
-      for (const appender of open.values()) {
-        safely(() => appender.clear());
-        safely(() => appender.closeSync());
-      }
-      open.clear();
-    },
-  };
 }
 
 /** Appends rows (and a metric table's tombstones) to a history table's appender of this write. */
