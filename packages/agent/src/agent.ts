@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { asFunction, asValue, createContainer, InjectionMode } from 'awilix';
 import { createBuffers, type IdleSink, type SinkRuntime } from './agent-sinks.js';
-import { CORE_VERSION, createFileReader, createHooks, createLogger, createOptionsValidator, createSystemClock, err, fail, holdProcess, isOk, ok, OK, StatusCode, statusFromError, validateRow, withSource, type Batch, type Clock, type CollectInfo, type FileReader, type Hooks, type Logger, type OptionsValidator, type PluginDeps, type Result, type Row, type Status, type StoreReader, type TableSchema, type TapStats } from '@virtualeyes/core';
+import { CORE_VERSION, createFileReader, createHooks, createLogger, createOptionsValidator, createSystemClock, err, fail, holdProcess, isOk, ok, OK, StatusCode, statusFromError, validateRow, validateTimes, withSource, type Batch, type Clock, type CollectInfo, type FileReader, type Hooks, type Logger, type OptionsValidator, type PluginDeps, type Result, type Row, type Status, type StoreReader, type TableSchema, type TapStats } from '@virtualeyes/core';
 import { AGENT_CONFIG_SCHEMA, resolveRoots, type AgentConfig, type ResolvedRoot } from './config.js';
 import { formatBootTree, loadPlugins, type BootEntry, type LoadReport } from './loader.js';
 import { createScheduler, type RunOutcome, type Scheduler, type TableSchedule } from './scheduler.js';
@@ -207,29 +207,39 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
   // Frozen rows already found valid against a schema: a probe re-emitting the same frozen object
   // for an unchanged entity (procfs does, for every idle process) is not checked again.
   const validated = new WeakMap<TableSchema, WeakSet<Row>>();
-  /** The batch with only the rows matching the schema (the same object when all do). */
-  const validRows = (schema: TableSchema, batch: Batch, probe: string): Batch => {
+  /** The batch with only the rows matching the schema (the same object when all do), or none when its per-row times do not fit it. */
+  const validRows = (schema: TableSchema, batch: Batch, probe: string): Batch[] => {
+    const timed = validateTimes(schema, batch);
+    if (!isOk(timed)) {
+      reject(probe, batch.table, batch.rows.length, fail(StatusCode.INVALID_ARGUMENT, `dropped ${batch.rows.length} rows of ${batch.table}: ${timed.message}`, { source: probe, op: 'validate' }));
+      return [];
+    }
     let kept: Row[] | undefined;
+    let keptTimes: number[] | undefined;
     let first: Status | undefined;
     let known = validated.get(schema);
     if (known === undefined) validated.set(schema, (known = new WeakSet()));
     for (const [index, row] of batch.rows.entries()) {
       if (known.has(row)) {
         kept?.push(row);
+        keptTimes?.push(batch.times![index]!);
         continue;
       }
       const valid = validateRow(schema, row);
       if (isOk(valid) && Object.isFrozen(row)) known.add(row);
-      if (isOk(valid)) kept?.push(row);
-      else {
+      if (isOk(valid)) {
+        kept?.push(row);
+        keptTimes?.push(batch.times![index]!);
+      } else {
         first ??= valid;
         kept ??= batch.rows.slice(0, index);
+        if (batch.times !== undefined) keptTimes ??= batch.times.slice(0, index);
       }
     }
-    if (kept === undefined || first === undefined) return batch;
+    if (kept === undefined || first === undefined) return [batch];
     const dropped = batch.rows.length - kept.length;
     reject(probe, batch.table, dropped, fail(StatusCode.INVALID_ARGUMENT, `dropped ${dropped} of ${batch.rows.length} rows of ${batch.table}: ${first.message}`, { source: probe, op: 'validate' }));
-    return { ...batch, rows: kept };
+    return [keptTimes === undefined ? { ...batch, rows: kept } : { ...batch, rows: kept, times: keptTimes }];
   };
   let sinks: SinkRuntime[] = [];
   let idle: IdleSink[] = [];
@@ -269,7 +279,7 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
     // After the hooks, which may rewrite rows: what the sinks receive is what is checked.
     const valid = processed.flatMap((batch) => {
       const schema = known.get(batch.table);
-      if (schema !== undefined) return [validRows(schema, batch, info.probe)];
+      if (schema !== undefined) return validRows(schema, batch, info.probe);
       reject(info.probe, batch.table, batch.rows.length, fail(StatusCode.INVALID_ARGUMENT, `a hook emitted undeclared table '${batch.table}'`, { source: info.probe, op: 'afterCollect' }));
       return [];
     });

@@ -344,7 +344,8 @@ export function decodeSpill(text: string): Result<Batch[]> {
 
 /** One batch as its line of a spill file, newline included. */
 function encodeLine(batch: Batch): string {
-  return `${JSON.stringify({ table: batch.table, ts: batch.ts, snapshot: batch.snapshot, rows: batch.rows }, replace)}\n`;
+  const line = { table: batch.table, ts: batch.ts, snapshot: batch.snapshot, rows: batch.rows, ...(batch.times === undefined ? {} : { times: batch.times }) };
+  return `${JSON.stringify(line, replace)}\n`;
 }
 
 /** JSON cannot hold bigints, Dates or non-finite numbers: each becomes a one-key tagged object. */
@@ -370,12 +371,14 @@ function revive(_key: string, value: unknown): unknown {
 
 function isBatch(value: unknown): value is Batch {
   if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { table?: unknown; ts?: unknown; snapshot?: unknown; rows?: unknown };
+  const candidate = value as { table?: unknown; ts?: unknown; snapshot?: unknown; rows?: unknown; times?: unknown };
   return (
     typeof candidate.table === 'string' &&
     typeof candidate.ts === 'number' &&
     typeof candidate.snapshot === 'boolean' &&
     Array.isArray(candidate.rows) &&
+    (candidate.times === undefined ||
+      (Array.isArray(candidate.times) && candidate.times.length === candidate.rows.length && candidate.times.every((time: unknown) => typeof time === 'number'))) &&
     candidate.rows.every((row: unknown) => typeof row === 'object' && row !== null && !Array.isArray(row) && Object.values(row).every(isValue))
   );
 }

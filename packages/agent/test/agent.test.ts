@@ -255,6 +255,41 @@ describe('createAgent', () => {
     await agent.stop();
   });
 
+  it("passes an event batch's per-row times through, keeps them beside the rows it keeps, and drops a batch whose times do not fit", async () => {
+    const collectOnce = async (options: Record<string, unknown>) => {
+      const { agent, clock } = await agentWith({ probes: [{ use: './probe-beeps.mjs', options }], sinks: [{ use: './sink-memory.mjs' }] });
+      const seen = capture(agent);
+      await agent.start();
+      await clock.advance(0);
+      const rejected = agent.status().rejected;
+      await agent.stop();
+      return { seen, rejected, now: clock.now() };
+    };
+    const timed = await collectOnce({ ages: [30, 20.5, 0] });
+    expect(timed.seen).toMatchObject([{ table: 'beeps', ts: timed.now, rows: [{ n: 0 }, { n: 1 }, { n: 2 }], times: [timed.now - 30, timed.now - 20.5, timed.now] }]);
+    expect(timed.rejected).toEqual([]);
+    // The row that failed its schema went with its time; the others kept theirs.
+    const oneBad = await collectOnce({ ages: [30, 20, 10], badIndex: 1 });
+    expect(oneBad.seen).toMatchObject([{ rows: [{ n: 0 }, { n: 2 }], times: [oneBad.now - 30, oneBad.now - 10] }]);
+    expect(oneBad.rejected).toEqual([expect.objectContaining({ probe: 'beeps', rows: 1 })]);
+    const misfit = await collectOnce({ ages: [5], extraTime: true });
+    expect(misfit.seen).toEqual([]);
+    expect(misfit.rejected).toEqual([{ probe: 'beeps', table: 'beeps', rows: 1, lastMessage: 'dropped 1 rows of beeps: beeps: 2 per-row times for 1 rows' }]);
+  });
+
+  it('refuses per-row times on a metric table, even when a hook added them', async () => {
+    const { agent, clock } = await agentWith({ probes: [{ use: './probe-counter.mjs', intervals: { things: 0 } }], sinks: [{ use: './sink-memory.mjs' }] });
+    agent.hooks.afterCollect.tap('stamp-rows', (batches) => batches.map((batch) => ({ ...batch, times: batch.rows.map(() => batch.ts) })));
+    const seen = capture(agent);
+    await agent.start();
+    await clock.advance(0);
+    expect(seen).toEqual([]);
+    expect(agent.status().rejected).toEqual([
+      { probe: 'counter', table: 'ticks', rows: 1, lastMessage: 'dropped 1 rows of ticks: ticks: per-row times are for event tables; this is a metric table' },
+    ]);
+    await agent.stop();
+  });
+
   it('stop() during a start that is retrying ends the retries at once and polls nothing', async () => {
     const { agent, clock } = await agentWith({
       probes: [{ use: './probe-counter.mjs' }],

@@ -56,6 +56,15 @@ describe('spill store', () => {
     expect(row.big).toBe(-(2n ** 63n));
   });
 
+  it("keeps an event batch's per-row times, and refuses a line whose times do not match its rows", () => {
+    const timed = { table: 'beeps', ts: 10, snapshot: false, rows: [{ n: 1 }, { n: 2 }], times: [8.25, 10] };
+    const decoded = decodeSpill(encodeSpill([timed, batch(1)], 'x', 0));
+    expect(decoded.ok && decoded.value).toEqual([timed, batch(1)]);
+    expect(decoded.ok && 'times' in decoded.value[1]!).toBe(false);
+    const bad = encodeSpill([{ ...timed, times: [8.25] }], 'x', 0);
+    expect(decodeSpill(bad).ok).toBe(false);
+  });
+
   it('stops at the byte limit and counts what it could not keep', () => {
     const dir = freshDir();
     const statuses: Status[] = [];

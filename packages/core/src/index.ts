@@ -22,7 +22,7 @@ export {
   withSource,
 } from './status.js';
 export type { Result, Status, StatusOptions } from './status.js';
-export { column, ColumnType, RESERVED_COLUMNS, TableKind, validateRow, validateSchema } from './schema.js';
+export { column, ColumnType, RESERVED_COLUMNS, TableKind, validateRow, validateSchema, validateTimes } from './schema.js';
 export type { Batch, ColumnDef, ColumnOptions, Row, TableSchema, Value } from './schema.js';
 export type {
   Cell,

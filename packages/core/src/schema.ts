@@ -124,6 +124,12 @@ export interface Batch {
    * missing from the batch has disappeared. False for partial updates.
    */
   readonly snapshot: boolean;
+  /**
+   * Event tables only: when each row happened, epoch milliseconds, one per row in order, for the
+   * rows of one collection that happened at different instants (kernel events). `ts` is then the
+   * collection's time, at or after every one of them. Without it every row happened at `ts`.
+   */
+  readonly times?: readonly number[];
 }
 
 /** Column names stores add to every table; probes must not declare them. */
@@ -187,6 +193,23 @@ export function validateRow(schema: TableSchema, row: Row): Status {
         op: 'validate row',
       });
     }
+  }
+  return OK;
+}
+
+/**
+ * Checks a batch's per-row times against its table: only event tables take them, one finite
+ * time per row, none after the batch's `ts`. OK when the batch has none.
+ */
+export function validateTimes(schema: TableSchema, batch: Batch): Status {
+  const { times } = batch;
+  if (times === undefined) return OK;
+  const bad = (message: string): Status => fail(StatusCode.INVALID_ARGUMENT, `${schema.name}: ${message}`, { op: 'validate batch' });
+  if (schema.kind !== TableKind.EVENT) return bad(`per-row times are for event tables; this is a ${schema.kind} table`);
+  if (times.length !== batch.rows.length) return bad(`${times.length} per-row times for ${batch.rows.length} rows`);
+  for (const time of times) {
+    if (typeof time !== 'number' || !Number.isFinite(time)) return bad(`per-row time ${String(time)} is not a number`);
+    if (time > batch.ts) return bad(`per-row time ${time} is after the batch's time ${batch.ts}`);
   }
   return OK;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { column, ColumnType, validateRow, validateSchema, type TableSchema } from '../src/index.js';
+import { column, ColumnType, validateRow, validateSchema, validateTimes, type Batch, type TableSchema } from '../src/index.js';
 
 const table: TableSchema = {
   name: 'things',
@@ -55,6 +55,29 @@ describe('validateRow', () => {
     ['non-string tag', { ...row, tags: [1] }],
   ])('rejects %s', (_name, bad) => {
     expect(validateRow(table, bad as never).code).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('validateTimes', () => {
+  const events: TableSchema = { ...table, name: 'happenings', kind: 'event', key: [] };
+  const rows = [{ id: 1 }, { id: 2 }];
+  const batch = (change: Partial<Batch>, schema = events): Batch => ({ table: schema.name, ts: 1000, rows, snapshot: false, ...change });
+  it('accepts a batch without per-row times, and one time per row at or before ts on an event table', () => {
+    expect(validateTimes(events, batch({})).code).toBe('OK');
+    expect(validateTimes(table, batch({}, table)).code).toBe('OK');
+    expect(validateTimes(events, batch({ times: [990.5, 1000] })).code).toBe('OK');
+  });
+  it.each<[string, Partial<Batch>, TableSchema, string]>([
+    ['times on a state table', { times: [990, 1000] }, table, 'per-row times are for event tables; this is a state table'],
+    ['fewer times than rows', { times: [990] }, events, '1 per-row times for 2 rows'],
+    ['more times than rows', { times: [990, 991, 992] }, events, '3 per-row times for 2 rows'],
+    ['a time that is not a number', { times: [990, Number.NaN] }, events, 'per-row time NaN is not a number'],
+    ['a time of another type', { times: [990, '995' as never] }, events, 'per-row time 995 is not a number'],
+    ['a time after the batch', { times: [990, 1001] }, events, "per-row time 1001 is after the batch's time 1000"],
+  ])('rejects %s', (_name, change, schema, message) => {
+    const status = validateTimes(schema, batch(change, schema));
+    expect(status.code).toBe('INVALID_ARGUMENT');
+    expect(status.message).toBe(`${schema.name}: ${message}`);
   });
 });
 

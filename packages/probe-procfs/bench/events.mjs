@@ -51,7 +51,7 @@ async function phase(collect, run) {
 }
 
 async function measureEvents(pollMs) {
-  const options = parseConfig({ processEventsPollMs: pollMs });
+  const options = parseConfig({ processEvents: true, processEventsPollMs: pollMs });
   if (!options.ok) throw new Error(options.status.message);
   const created = createProbe(options.value, {
     name: 'procfs',

@@ -17,6 +17,7 @@ import {
   ok,
   OK,
   StatusCode,
+  validateTimes,
   type Batch,
   type PlatformFactory,
   type PluginDeps,
@@ -367,7 +368,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
             continue;
           }
           if (table.closer === undefined) {
-            await appendRows(appenders, table, batch.rows, micros);
+            await appendRows(appenders, table, batch.rows, micros, [], batch.times);
             continue;
           }
           let overlay = overlays.get(table);
@@ -433,15 +434,25 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
   if (!Number.isFinite(batch.ts)) {
     return { ok: false, status: fail(StatusCode.INVALID_ARGUMENT, `${batch.table}: batch time ${String(batch.ts)} is not a number`, { source, op: 'write' }) };
   }
+  const timed = validateTimes(table.layout.schema, batch);
+  if (!isOk(timed)) return { ok: false, status: { ...timed, source, op: 'write' } };
   return { ok: true, value: table };
 }
 
-/** Appends rows (and a metric table's tombstones) to a history table's appender of this write. */
-async function appendRows(appenders: WriteAppenders, table: WritableTable, rows: readonly Row[], micros: bigint, gone: readonly Row[] = []): Promise<void> {
+/** Appends rows (and a metric table's tombstones) to a history table's appender of this write, at `micros` or at each row's own time. */
+async function appendRows(
+  appenders: WriteAppenders,
+  table: WritableTable,
+  rows: readonly Row[],
+  micros: bigint,
+  gone: readonly Row[] = [],
+  times?: readonly number[],
+): Promise<void> {
   // A staged metric table's rows go to its stage; the writer moves them into vw_raw in entity order.
   const appender = await appenders.get(table.layout.schema.name, table.layout.staged ? STAGE_SCHEMA : HISTORY_SCHEMA);
   try {
-    for (const row of rows) table.append(appender, row, micros);
+    if (times === undefined) for (const row of rows) table.append(appender, row, micros);
+    else for (const [index, row] of rows.entries()) table.append(appender, row, microsOf(times[index]!));
     if (table.tombstone !== undefined) for (const row of gone) table.tombstone(appender, row, micros);
   } catch (error) {
     // The bindings' conversion errors do not say where (`number is not an integer`): name the table.

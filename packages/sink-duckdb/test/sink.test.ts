@@ -135,6 +135,25 @@ describe('write path', () => {
     await sink.close();
   });
 
+  it("stores each event at its batch's per-row time, and rejects per-row times that do not fit by index", async () => {
+    const { sink, reader } = await startSink(newPath());
+    const result = await sink.write([
+      { table: 'exits', ts: T0 + SECOND, snapshot: false, rows: [{ pid: 1, code: 0 }, { pid: 2, code: 1 }], times: [T0 + 0.25, T0 + 999.999] },
+      { table: 'exits', ts: T0 + SECOND, snapshot: false, rows: [{ pid: 3, code: 2 }] },
+      { table: 'processes', ts: T0, snapshot: true, rows: [init], times: [T0] },
+      { table: 'exits', ts: T0, snapshot: false, rows: [{ pid: 4, code: 3 }], times: [T0 + 1] },
+    ]);
+    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'duckdb', op: 'write', message: 'processes: per-row times are for event tables; this is a state table' });
+    expect(result.rejected).toEqual([2, 3]);
+    // Microsecond precision, as the kernel stamps its events.
+    expect(await rowsOf(reader, { sql: 'SELECT pid, epoch_us(ts) AS us FROM exits ORDER BY pid' })).toEqual([
+      { pid: 1, us: T0 * 1000 + 250 },
+      { pid: 2, us: T0 * 1000 + 999_999 },
+      { pid: 3, us: (T0 + SECOND) * 1000 },
+    ]);
+    await sink.close();
+  });
+
   // The pipeline validates every row once, for every sink, and drops the bad ones; whatever still
   // reaches the store must cost a Status for the write, never a throw, and leave the store working.
   it.each<[string, string, Record<string, unknown>, 'OK' | 'INVALID_ARGUMENT']>([

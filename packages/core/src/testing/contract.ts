@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createOptionsValidator } from '../options.js';
 import type { PluginDeps, PluginManifest, Probe, ProbeFactory, QueryResult, ReaderFactory, Sink, SinkFactory } from '../plugin.js';
-import { validateRow, validateSchema, type Batch, type TableSchema } from '../schema.js';
+import { validateRow, validateSchema, validateTimes, type Batch, type TableSchema } from '../schema.js';
 import { isStatus, StatusCode, type Result, type Status } from '../status.js';
 import { createTestDeps } from './deps.js';
 
@@ -342,6 +342,8 @@ function expectStatus(value: unknown): asserts value is Status {
 
 function expectBatch(schema: TableSchema, batch: Batch): void {
   expect(Number.isFinite(batch.ts)).toBe(true);
+  const timed = validateTimes(schema, batch);
+  expect(timed.code, timed.message).toBe(StatusCode.OK);
   const keys = new Set<string>();
   for (const row of batch.rows) {
     const valid = validateRow(schema, row);

@@ -1,8 +1,8 @@
 /**
  * The events group's collector: one process-events source per probe instance, started with the
  * probe and closed with it. Each collection of process_events hands over what arrived since the
- * one before, one batch per distinct event time (stores take a row's ts from its batch), in time
- * order, with at most one Status saying how many events were lost or dropped.
+ * one before as one batch, in time order, each row stamped with its event's own time, with at
+ * most one Status saying how many events were lost or dropped.
  */
 import { fail, OK, StatusCode, type Batch, type Row, type Status } from '@virtualeyes/core';
 import type { GroupCollector, GroupContext, GroupOutput } from '../group.js';
@@ -49,7 +49,7 @@ export function createEventsCollector(context: GroupContext, syscalls: SyscallsL
       if (problem !== undefined) errors.push(problem);
       const missed = table.missed();
       if (missed.lost > 0 || missed.dropped > 0 || missed.overruns > 0) errors.push(lossStatus(missed, config.processEventsBufferBytes, config.processEventsMaxBuffered));
-      return { batches: toBatches(table.drain()), errors };
+      return { batches: toBatches(table.drain(), deps.clock.now()), errors };
     },
     async close() {
       table.close();
@@ -60,21 +60,14 @@ export function createEventsCollector(context: GroupContext, syscalls: SyscallsL
   };
 }
 
-/** One batch per distinct event time, in time order (the events come sorted). */
-export function toBatches(events: readonly ProcessEvent[]): Batch[] {
-  const batches: Batch[] = [];
-  let rows: Row[] = [];
-  let ts = Number.NaN;
-  for (const event of events) {
-    if (event.time !== ts) {
-      if (rows.length > 0) batches.push({ table: EventsTable.PROCESS_EVENTS, ts, rows, snapshot: false });
-      rows = [];
-      ts = event.time;
-    }
-    rows.push(toRow(event));
-  }
-  if (rows.length > 0) batches.push({ table: EventsTable.PROCESS_EVENTS, ts, rows, snapshot: false });
-  return batches;
+/**
+ * The events as one batch stamped `now` (or the last event's time, were the clocks to disagree),
+ * each row at its own time; none when nothing arrived. They come sorted.
+ */
+export function toBatches(events: readonly ProcessEvent[], now: number): Batch[] {
+  if (events.length === 0) return [];
+  const ts = Math.max(now, events[events.length - 1]!.time);
+  return [{ table: EventsTable.PROCESS_EVENTS, ts, rows: events.map(toRow), times: events.map((event) => event.time), snapshot: false }];
 }
 
 /** A process_events row. */

@@ -126,6 +126,12 @@ interface Known {
   /** Its fork event's CLOCK_MONOTONIC time, when seen. */
   readonly forkNs: bigint | null;
   comm: string | null;
+  /**
+   * Effective ids, once read or inherited: a fork copies its parent's and an exec keeps them
+   * (a set-user-ID exec changes them through a uid event, which updates them here).
+   */
+  uid: number | null;
+  gid: number | null;
 }
 
 /** A cursor's queue. */
@@ -206,6 +212,24 @@ export function createEventSource(config: EventSourceConfig): EventSource {
     return parsed?.ok === true ? { uid: parsed.value.uid, gid: parsed.value.gid } : { uid: null, gid: null };
   };
 
+  /** The ids of a remembered process, else read from its status (null when gone). */
+  const idsOf = (pid: number, seen: Known | undefined): { uid: number | null; gid: number | null } =>
+    seen !== undefined && seen.uid !== null ? { uid: seen.uid, gid: seen.gid } : owner(pid);
+
+  /**
+   * A forking parent the source does not know yet (it ran before the source started): remembered
+   * from its stat and status, read once, so its later forks inherit from it without reading.
+   */
+  const parentOf = (ppid: number): Known | undefined => {
+    const seen = known.get(ppid);
+    if (seen !== undefined || ppid <= 0) return seen;
+    const stat = readStat(ppid);
+    if (stat === null) return undefined;
+    const entry: Known = { startTime: startOf(stat, null), forkNs: null, comm: stat.comm, ...owner(ppid) };
+    remember(ppid, entry);
+    return entry;
+  };
+
   const argvOf = (pid: number): string[] | null => {
     const text = read(pid, 'cmdline');
     // A process gone (or a zombie) has no arguments left to read.
@@ -235,19 +259,23 @@ export function createEventSource(config: EventSourceConfig): EventSource {
     const seen = known.get(pid);
     switch (message.kind) {
       case 'fork': {
+        // The stat for the exact start time (the key processes joins on); the ids are the parent's.
         const stat = readStat(pid);
         const startTime = startOf(stat, ns);
-        const comm = stat?.comm ?? known.get(message.parentTgid)?.comm ?? null;
-        remember(pid, { startTime, forkNs: ns, comm });
-        return { ...base, startTime, ppid: message.parentTgid, comm, ...owner(pid) };
+        const parent = parentOf(message.parentTgid);
+        const comm = stat?.comm ?? parent?.comm ?? null;
+        const ids = parent !== undefined && parent.uid !== null ? { uid: parent.uid, gid: parent.gid } : owner(pid);
+        remember(pid, { startTime, forkNs: ns, comm, ...ids });
+        return { ...base, startTime, ppid: message.parentTgid, comm, ...ids };
       }
       case 'exec': {
         const stat = readStat(pid);
         const argv = argvOf(pid);
         const startTime = seen?.startTime ?? startOf(stat, null);
         const comm = stat?.comm ?? null;
-        remember(pid, { startTime, forkNs: seen?.forkNs ?? null, comm: comm ?? seen?.comm ?? null });
-        return { ...base, startTime, ppid: stat?.ppid ?? null, comm, argv, ...owner(pid) };
+        const ids = idsOf(pid, seen);
+        remember(pid, { startTime, forkNs: seen?.forkNs ?? null, comm: comm ?? seen?.comm ?? null, ...ids });
+        return { ...base, startTime, ppid: stat?.ppid ?? null, comm, argv, ...ids };
       }
       case 'exit': {
         // Still readable as a zombie until its parent reaps it.
@@ -271,6 +299,8 @@ export function createEventSource(config: EventSourceConfig): EventSource {
       }
       case 'uid':
       case 'gid': {
+        if (seen !== undefined && message.kind === 'uid') seen.uid = message.effective;
+        if (seen !== undefined && message.kind === 'gid') seen.gid = message.effective;
         const startTime = seen?.startTime ?? startOf(readStat(pid), null);
         return message.kind === 'uid'
           ? { ...base, startTime, uid: message.effective, ruid: message.real }

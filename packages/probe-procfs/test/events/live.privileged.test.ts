@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateRow, type Batch, type Row, type Status } from '@virtualeyes/core';
+import { OK, validateRow, validateTimes, type Batch, type Row, type Status } from '@virtualeyes/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { EventsTable, PROCESS_EVENTS_TABLE } from '../../src/events/tables.js';
 import type { EventsCollector, ProcessEvent } from '../../src/events/index.js';
@@ -51,7 +51,9 @@ async function collectInto(collector: EventsCollector, batches: Batch[], errors:
   errors.push(...out.errors);
 }
 
-const rowsOf = (batches: readonly Batch[]): { ts: number; row: Row }[] => batches.flatMap((batch) => batch.rows.map((row) => ({ ts: batch.ts, row })));
+/** Each row with its own time: the batch's per-row time, which every events batch carries. */
+const rowsOf = (batches: readonly Batch[]): { ts: number; row: Row }[] =>
+  batches.flatMap((batch) => batch.rows.map((row, index) => ({ ts: batch.times![index]!, row })));
 
 describe.skipIf(!IS_ROOT)(`process events, live (${IS_ROOT ? 'root' : NOT_ROOT})`, () => {
   it('catches at least 49 of 50 children living ~100 ms over 10 s, with exit codes, signals, argv and lifetimes within 20 ms', async (context) => {
@@ -84,6 +86,9 @@ describe.skipIf(!IS_ROOT)(`process events, live (${IS_ROOT ? 'root' : NOT_ROOT})
 
     expect(errors).toEqual([]);
     for (let i = 1; i < batches.length; i += 1) expect(batches[i]!.ts).toBeGreaterThanOrEqual(batches[i - 1]!.ts);
+    // One batch per collection, each row with its own time, none after the batch's.
+    for (const batch of batches) expect(validateTimes(PROCESS_EVENTS_TABLE, batch)).toEqual(OK);
+    expect(batches.every((batch) => batch.times?.length === batch.rows.length)).toBe(true);
     const rows = rowsOf(batches);
     for (const { row } of rows) expect(validateRow(PROCESS_EVENTS_TABLE, row).message).toBe('');
 
@@ -109,6 +114,8 @@ describe.skipIf(!IS_ROOT)(`process events, live (${IS_ROOT ? 'root' : NOT_ROOT})
         continue;
       }
       expect(exitRow[0]!.row).toMatchObject({ exit_code: spec.exitCode, signal: spec.signal, start_time: forkRow[0]!.row.start_time });
+      // The ids a fork inherits from its (remembered) parent and an exec keeps: this test's own.
+      for (const row of [forkRow[0]!.row, execRow.at(-1)!.row]) expect(row).toMatchObject({ uid: process.getuid!(), gid: process.getgid!() });
       expect(execRow.at(-1)!.row.argv).toEqual([spec.command, ...spec.args]);
       expect(execRow.at(-1)!.row.cmdline).toBe([spec.command, ...spec.args].join(' '));
       // The kernel's lifetime lies inside the launcher's (spawn() to its exit event): both clocks are CLOCK_MONOTONIC.
