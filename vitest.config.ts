@@ -2,8 +2,9 @@
  * One vitest config for the workspace, with a project per package. Workspace packages are
  * resolved to their TypeScript sources (the `@virtualeyes/source` export condition), so
  * unit tests need no build; end-to-end tests run the built binaries. The daemon's tests run
- * last and one file at a time: they compare the recording with `ps`, which other test
- * files' process churn (hundreds of short-lived children) would disturb.
+ * after all others, two files at a time; the ones that compare the recording with `ps`, measure
+ * the daemon (its memory, its counters) or bound its timing (write gaps, rows lost to SIGKILL)
+ * run last and alone, as other test files' process churn and load would disturb them.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
@@ -15,8 +16,10 @@ const packages = ['packages', 'examples'].flatMap((dir) =>
     .map((name) => ({ name, root: `${dir}/${name}` })),
 );
 const conditions = ['@virtualeyes/source', 'node', 'import', 'default'];
-/** Projects that run after all others, alone and one file at a time. */
+/** Projects that run after all others. */
 const LAST = new Set(['vwatchd']);
+/** Files of those that run last of all, one at a time, each alone. */
+const ALONE = ['test/e2e.test.ts', 'test/tcp.test.ts', 'test/memory.test.ts', 'test/capacity.test.ts', 'test/perf-e2e.test.ts', 'test/attack.test.ts', 'test/crash.test.ts'];
 
 export default defineConfig({
   resolve: { conditions },
@@ -26,15 +29,13 @@ export default defineConfig({
     restoreMocks: true,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    projects: packages.map(({ name, root }) => ({
-      extends: true,
-      test: {
-        name,
-        root,
-        include: ['test/**/*.test.ts'],
-        sequence: { groupOrder: LAST.has(name) ? 1 : 0 },
-        ...(LAST.has(name) ? { fileParallelism: false } : {}),
-      },
-    })),
+    projects: packages.flatMap(({ name, root }) =>
+      LAST.has(name)
+        ? [
+            { extends: true, test: { name, root, include: ['test/**/*.test.ts'], exclude: ALONE, sequence: { groupOrder: 1 } } },
+            { extends: true, test: { name: `${name}-alone`, root, include: ALONE, sequence: { groupOrder: 2 }, fileParallelism: false } },
+          ]
+        : [{ extends: true, test: { name, root, include: ['test/**/*.test.ts'], sequence: { groupOrder: 0 } } }],
+    ),
   },
 });

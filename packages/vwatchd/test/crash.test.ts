@@ -18,7 +18,7 @@ let loop: CrashLoop | undefined;
 afterAll(() => loop?.dispose());
 
 function where(report: IterationReport): string {
-  const rerun = `rerun: VWATCHD_CRASH_SEED=${seed} npx vitest run --project vwatchd crash, or node scripts/soak-crash.mjs ${ITERATIONS} ${seed}`;
+  const rerun = `rerun: VWATCHD_CRASH_SEED=${seed} npx vitest run --project vwatchd-alone crash, or node scripts/soak-crash.mjs ${ITERATIONS} ${seed}`;
   return `seed ${seed}, iteration ${report.iteration}/${ITERATIONS} (${report.mode}, killed at ${report.killedAtMs} ms); ${rerun}\ndaemon stderr:\n${report.stderr}`;
 }
 
