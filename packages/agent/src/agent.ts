@@ -207,39 +207,44 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
   // Frozen rows already found valid against a schema: a probe re-emitting the same frozen object
   // for an unchanged entity (procfs does, for every idle process) is not checked again.
   const validated = new WeakMap<TableSchema, WeakSet<Row>>();
-  /** The batch with only the rows matching the schema (the same object when all do), or none when its per-row times do not fit it. */
+  /** The batch with only the rows matching the schema (the same object when all do), or none when its per-row times or ends do not fit it. */
   const validRows = (schema: TableSchema, batch: Batch, probe: string): Batch[] => {
     const timed = validateTimes(schema, batch);
     if (!isOk(timed)) {
       reject(probe, batch.table, batch.rows.length, fail(StatusCode.INVALID_ARGUMENT, `dropped ${batch.rows.length} rows of ${batch.table}: ${timed.message}`, { source: probe, op: 'validate' }));
       return [];
     }
-    let kept: Row[] | undefined;
-    let keptTimes: number[] | undefined;
+    // The indexes of the rows kept, once one is dropped.
+    let kept: number[] | undefined;
     let first: Status | undefined;
     let known = validated.get(schema);
     if (known === undefined) validated.set(schema, (known = new WeakSet()));
     for (const [index, row] of batch.rows.entries()) {
       if (known.has(row)) {
-        kept?.push(row);
-        keptTimes?.push(batch.times![index]!);
+        kept?.push(index);
         continue;
       }
       const valid = validateRow(schema, row);
       if (isOk(valid) && Object.isFrozen(row)) known.add(row);
-      if (isOk(valid)) {
-        kept?.push(row);
-        keptTimes?.push(batch.times![index]!);
-      } else {
+      if (isOk(valid)) kept?.push(index);
+      else {
         first ??= valid;
-        kept ??= batch.rows.slice(0, index);
-        if (batch.times !== undefined) keptTimes ??= batch.times.slice(0, index);
+        kept ??= batch.rows.map((_, earlier) => earlier).slice(0, index);
       }
     }
     if (kept === undefined || first === undefined) return [batch];
     const dropped = batch.rows.length - kept.length;
     reject(probe, batch.table, dropped, fail(StatusCode.INVALID_ARGUMENT, `dropped ${dropped} of ${batch.rows.length} rows of ${batch.table}: ${first.message}`, { source: probe, op: 'validate' }));
-    return [keptTimes === undefined ? { ...batch, rows: kept } : { ...batch, rows: kept, times: keptTimes }];
+    // Per-row times and ends stay beside the rows they belong to.
+    const { times, ends } = batch;
+    return [
+      {
+        ...batch,
+        rows: kept.map((index) => batch.rows[index]!),
+        ...(times === undefined ? {} : { times: kept.map((index) => times[index]!) }),
+        ...(ends === undefined ? {} : { ends: kept.map((index) => ends[index]!) }),
+      },
+    ];
   };
   let sinks: SinkRuntime[] = [];
   let idle: IdleSink[] = [];

@@ -344,7 +344,14 @@ export function decodeSpill(text: string): Result<Batch[]> {
 
 /** One batch as its line of a spill file, newline included. */
 function encodeLine(batch: Batch): string {
-  const line = { table: batch.table, ts: batch.ts, snapshot: batch.snapshot, rows: batch.rows, ...(batch.times === undefined ? {} : { times: batch.times }) };
+  const line = {
+    table: batch.table,
+    ts: batch.ts,
+    snapshot: batch.snapshot,
+    rows: batch.rows,
+    ...(batch.times === undefined ? {} : { times: batch.times }),
+    ...(batch.ends === undefined ? {} : { ends: batch.ends }),
+  };
   return `${JSON.stringify(line, replace)}\n`;
 }
 
@@ -371,7 +378,7 @@ function revive(_key: string, value: unknown): unknown {
 
 function isBatch(value: unknown): value is Batch {
   if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { table?: unknown; ts?: unknown; snapshot?: unknown; rows?: unknown; times?: unknown };
+  const candidate = value as { table?: unknown; ts?: unknown; snapshot?: unknown; rows?: unknown; times?: unknown; ends?: unknown };
   return (
     typeof candidate.table === 'string' &&
     typeof candidate.ts === 'number' &&
@@ -379,6 +386,8 @@ function isBatch(value: unknown): value is Batch {
     Array.isArray(candidate.rows) &&
     (candidate.times === undefined ||
       (Array.isArray(candidate.times) && candidate.times.length === candidate.rows.length && candidate.times.every((time: unknown) => typeof time === 'number'))) &&
+    (candidate.ends === undefined ||
+      (Array.isArray(candidate.ends) && candidate.ends.length === candidate.rows.length && candidate.ends.every((end: unknown) => end === null || typeof end === 'number'))) &&
     candidate.rows.every((row: unknown) => typeof row === 'object' && row !== null && !Array.isArray(row) && Object.values(row).every(isValue))
   );
 }

@@ -285,7 +285,7 @@ describe('createAgent', () => {
     await clock.advance(0);
     expect(seen).toEqual([]);
     expect(agent.status().rejected).toEqual([
-      { probe: 'counter', table: 'ticks', rows: 1, lastMessage: 'dropped 1 rows of ticks: ticks: per-row times are for event tables; this is a metric table' },
+      { probe: 'counter', table: 'ticks', rows: 1, lastMessage: 'dropped 1 rows of ticks: ticks: per-row times are for event and state tables, not metric tables' },
     ]);
     await agent.stop();
   });

@@ -63,6 +63,11 @@ describe('spill store', () => {
     expect(decoded.ok && 'times' in decoded.value[1]!).toBe(false);
     const bad = encodeSpill([{ ...timed, times: [8.25] }], 'x', 0);
     expect(decodeSpill(bad).ok).toBe(false);
+    // A state batch's ends, null for an entity that goes on.
+    const ended = { table: 'things', ts: 10, snapshot: false, rows: [{ n: 1 }, { n: 2 }], times: [2, 3], ends: [9.5, null] };
+    const back = decodeSpill(encodeSpill([ended], 'x', 0));
+    expect(back.ok && back.value).toEqual([ended]);
+    expect(decodeSpill(encodeSpill([{ ...ended, ends: [9.5] }], 'x', 0)).ok).toBe(false);
   });
 
   it('stops at the byte limit and counts what it could not keep', () => {

@@ -125,11 +125,20 @@ export interface Batch {
    */
   readonly snapshot: boolean;
   /**
-   * Event tables only: when each row happened, epoch milliseconds, one per row in order, for the
-   * rows of one collection that happened at different instants (kernel events). `ts` is then the
-   * collection's time, at or after every one of them. Without it every row happened at `ts`.
+   * Each row's own time, epoch milliseconds, one per row in order, for the rows of one collection
+   * that happened at different instants (kernel events); `ts` is then the collection's time, at
+   * or after every one of them. Event tables: when the row happened. State tables: when the row's
+   * values began (a new entity's first version, or a change's), ignored for an unchanged row.
+   * Metric tables take none. Without it every row is at `ts`.
    */
   readonly times?: readonly number[];
+  /**
+   * State tables, partial batches (`snapshot: false`) only: when each row's entity ended, epoch
+   * milliseconds, or null when it goes on. An ended entity's open version closes then, whatever
+   * the row's values; an entity with no open version (one that came and went between two
+   * snapshots) is stored as one version from its time (its end when it has none) to its end.
+   */
+  readonly ends?: readonly (number | null)[];
 }
 
 /** Column names stores add to every table; probes must not declare them. */
@@ -198,18 +207,38 @@ export function validateRow(schema: TableSchema, row: Row): Status {
 }
 
 /**
- * Checks a batch's per-row times against its table: only event tables take them, one finite
- * time per row, none after the batch's `ts`. OK when the batch has none.
+ * Checks a batch's per-row times and ends against its table: times only for event and state
+ * tables, ends only for a state table's partial batch; one per row, each finite (an end may be
+ * null), none after the batch's `ts`, no end before its row's time. OK when the batch has none.
  */
 export function validateTimes(schema: TableSchema, batch: Batch): Status {
-  const { times } = batch;
-  if (times === undefined) return OK;
+  const { times, ends } = batch;
+  if (times === undefined && ends === undefined) return OK;
   const bad = (message: string): Status => fail(StatusCode.INVALID_ARGUMENT, `${schema.name}: ${message}`, { op: 'validate batch' });
-  if (schema.kind !== TableKind.EVENT) return bad(`per-row times are for event tables; this is a ${schema.kind} table`);
-  if (times.length !== batch.rows.length) return bad(`${times.length} per-row times for ${batch.rows.length} rows`);
-  for (const time of times) {
-    if (typeof time !== 'number' || !Number.isFinite(time)) return bad(`per-row time ${String(time)} is not a number`);
-    if (time > batch.ts) return bad(`per-row time ${time} is after the batch's time ${batch.ts}`);
+  const valid = (time: unknown, what: string): string | undefined => {
+    if (typeof time !== 'number' || !Number.isFinite(time)) return `per-row ${what} ${String(time)} is not a number`;
+    if (time > batch.ts) return `per-row ${what} ${time} is after the batch's time ${batch.ts}`;
+    return undefined;
+  };
+  if (times !== undefined) {
+    if (schema.kind === TableKind.METRIC) return bad('per-row times are for event and state tables, not metric tables');
+    if (times.length !== batch.rows.length) return bad(`${times.length} per-row times for ${batch.rows.length} rows`);
+    for (const time of times) {
+      const problem = valid(time, 'time');
+      if (problem !== undefined) return bad(problem);
+    }
+  }
+  if (ends !== undefined) {
+    if (schema.kind !== TableKind.STATE) return bad(`per-row ends are for state tables, not ${schema.kind} tables`);
+    if (batch.snapshot) return bad('per-row ends are for partial batches (snapshot: false)');
+    if (ends.length !== batch.rows.length) return bad(`${ends.length} per-row ends for ${batch.rows.length} rows`);
+    for (const [index, end] of ends.entries()) {
+      if (end === null) continue;
+      const problem = valid(end, 'end');
+      if (problem !== undefined) return bad(problem);
+      const from = times?.[index];
+      if (from !== undefined && end < from) return bad(`per-row end ${end} is before its row's time ${from}`);
+    }
   }
   return OK;
 }

@@ -66,9 +66,18 @@ describe('validateTimes', () => {
     expect(validateTimes(events, batch({})).code).toBe('OK');
     expect(validateTimes(table, batch({}, table)).code).toBe('OK');
     expect(validateTimes(events, batch({ times: [990.5, 1000] })).code).toBe('OK');
+    expect(validateTimes(table, batch({ times: [990.5, 1000] }, table)).code).toBe('OK');
+    expect(validateTimes(table, batch({ times: [990, 1000], ends: [995.25, null] }, table)).code).toBe('OK');
+    // An end alone closes an open version at any instant up to ts.
+    expect(validateTimes(table, batch({ ends: [10, null] }, table)).code).toBe('OK');
   });
   it.each<[string, Partial<Batch>, TableSchema, string]>([
-    ['times on a state table', { times: [990, 1000] }, table, 'per-row times are for event tables; this is a state table'],
+    ['times on a metric table', { times: [990, 1000] }, { ...table, kind: 'metric' }, 'per-row times are for event and state tables, not metric tables'],
+    ['ends on an event table', { ends: [990, null] }, events, 'per-row ends are for state tables, not event tables'],
+    ['ends on a snapshot', { ends: [990, null], snapshot: true }, table, 'per-row ends are for partial batches (snapshot: false)'],
+    ['fewer ends than rows', { ends: [990] }, table, '1 per-row ends for 2 rows'],
+    ['an end after the batch', { ends: [null, 1000.5] }, table, "per-row end 1000.5 is after the batch's time 1000"],
+    ['an end before its time', { times: [995, 990], ends: [null, 980] }, table, "per-row end 980 is before its row's time 990"],
     ['fewer times than rows', { times: [990] }, events, '1 per-row times for 2 rows'],
     ['more times than rows', { times: [990, 991, 992] }, events, '3 per-row times for 2 rows'],
     ['a time that is not a number', { times: [990, Number.NaN] }, events, 'per-row time NaN is not a number'],

@@ -11,13 +11,13 @@ import type { TableLayout } from './layout.js';
 import { DuckDbType, MetricColumn, microsOf, StoreColumn } from './sql.js';
 import { safely } from './store.js';
 
-/** Appends one row stamped with the host and a time (microseconds) to an open appender. */
-export type RowAppender = (appender: DuckDBAppender, row: Row, micros: bigint) => void;
+/** Appends one row stamped with the host and a time (microseconds) to an open appender; a state row's valid_to is `until`, NULL without it. */
+export type RowAppender = (appender: DuckDBAppender, row: Row, micros: bigint, until?: bigint) => void;
 
 /** Appends the values of some columns of a row, without ending the appender's row. */
 export type ValuesAppender = (appender: DuckDBAppender, row: Row) => void;
 
-type ColumnAppender = (appender: DuckDBAppender, row: Row, micros: bigint) => void;
+type ColumnAppender = (appender: DuckDBAppender, row: Row, micros: bigint, until?: bigint) => void;
 
 const VARCHAR_LIST = LIST(VARCHAR);
 
@@ -32,13 +32,13 @@ export function planRows(layout: TableLayout, host: string): RowAppender {
       case StoreColumn.VALID_FROM:
         return (appender, _row, micros) => appender.appendTimestampTZ(new DuckDBTimestampTZValue(micros));
       case StoreColumn.VALID_TO:
-        return (appender) => appender.appendNull();
+        return (appender, _row, _micros, until) => (until === undefined ? appender.appendNull() : appender.appendTimestampTZ(new DuckDBTimestampTZValue(until)));
       default:
         return declared.has(column.name) ? valueAppender(column.name, column.type) : (appender) => appender.appendNull();
     }
   });
-  return (appender, row, micros) => {
-    for (const step of steps) step(appender, row, micros);
+  return (appender, row, micros, until) => {
+    for (const step of steps) step(appender, row, micros, until);
     appender.endRow();
   };
 }

@@ -37,7 +37,7 @@ import { createStoreReader } from './reader.js';
 import { createMaintenance, type Maintenance } from './retention.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, rawTable, SAMPLES_NAME, STAGE_SCHEMA, stageTable, StoreColumn, timeLiteral } from './sql.js';
 import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, WAL_CHECKPOINT_BYTES, type ConnectionPool } from './store.js';
-import { createOverlay, diffStateBatch, type OpenVersion, type Overlay, type VersionOverlay } from './versions.js';
+import { createOverlay, diffStateBatch, type OpenVersion, type Overlay, type VersionClose, type VersionInsert, type VersionOverlay } from './versions.js';
 
 /** Mode of the store directory when the sink creates it. */
 const DIRECTORY_MODE = 0o750;
@@ -379,10 +379,10 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
           // A version opened and closed within this write is matched by its valid_from once both are appended.
           const changes = diffStateBatch(table.layout.schema, overlay, batch);
           if (changes.closes.length > 0) {
-            await appendCloses(appenders, table.closer, changes.closes, micros);
+            await appendCloses(appenders, table.closer, changes.closes);
             closing.add(table.closer);
           }
-          if (changes.inserts.length > 0) await appendRows(appenders, table, changes.inserts, micros);
+          if (changes.inserts.length > 0) await appendVersions(appenders, table, changes.inserts);
         }
         if (sampled.length > 0) await logSamples(appenders, sampled, deps.host, store.keyframeMs);
         await appenders.close();
@@ -482,9 +482,19 @@ async function logSamples(appenders: WriteAppenders, sampled: readonly LoggedSam
 }
 
 /** Lists versions to close in the table's close list; the write's end sets their valid_to in one UPDATE. */
-async function appendCloses(appenders: WriteAppenders, closer: VersionCloser, versions: readonly OpenVersion[], micros: bigint): Promise<void> {
+async function appendCloses(appenders: WriteAppenders, closer: VersionCloser, closes: readonly VersionClose[]): Promise<void> {
   const appender = await appenders.get(closer.table, 'main', 'temp');
-  for (const version of versions) closer.append(appender, version, micros);
+  for (const close of closes) closer.append(appender, close.version, microsOf(close.at));
+}
+
+/** Appends new versions of a state table, each from its own time (and to its end when it is already over). */
+async function appendVersions(appenders: WriteAppenders, table: WritableTable, inserts: readonly VersionInsert[]): Promise<void> {
+  const appender = await appenders.get(table.layout.schema.name, HISTORY_SCHEMA);
+  try {
+    for (const insert of inserts) table.append(appender, insert.row, microsOf(insert.from), insert.to === undefined ? undefined : microsOf(insert.to));
+  } catch (error) {
+    return Promise.reject(new Error(`${table.layout.schema.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+  }
 }
 
 /**

@@ -28,12 +28,28 @@ export interface EntityView<V> {
 /** Open versions of one state table keyed by {@link entityKey}, with uncommitted changes on top. */
 export type VersionView = EntityView<OpenVersion>;
 
+/** An open version to close, and when. */
+export interface VersionClose {
+  readonly version: OpenVersion;
+  /** valid_to, epoch milliseconds (never before the version's valid_from). */
+  readonly at: number;
+}
+
+/** A row to store as a new version. */
+export interface VersionInsert {
+  readonly row: Row;
+  /** valid_from, epoch milliseconds. */
+  readonly from: number;
+  /** valid_to when the version is already over (an entity that came and went), else undefined. */
+  readonly to?: number;
+}
+
 /** What one state batch does to the stored versions. */
 export interface VersionChanges {
-  /** Versions to close at the batch time. */
-  readonly closes: readonly OpenVersion[];
-  /** Rows to store as new versions valid from the batch time. */
-  readonly inserts: readonly Row[];
+  /** Versions to close. */
+  readonly closes: readonly VersionClose[];
+  /** Rows to store as new versions. */
+  readonly inserts: readonly VersionInsert[];
 }
 
 /** An uncommitted layer over what a table's writer remembers. */
@@ -67,32 +83,49 @@ export function createOverlay<V>(base: Map<string, V>): Overlay<V> {
   };
 }
 
+/** One microsecond in milliseconds, the store's time resolution. */
+const MICROSECOND_MS = 0.001;
+
 /**
  * Compares a state batch with the open versions: new entities open a version, changed ones
  * close the old and open a new one, and with `snapshot` every entity missing from the batch is
- * closed. Later rows of a batch win over earlier rows with the same key. Updates `view`.
+ * closed. A row's version begins at its per-row time when the batch has them (never before the
+ * version it replaces), else at the batch time; an ended row (`ends`) closes its entity's open
+ * version at its end, or is stored as a version already over when none is open. Later rows of
+ * a batch win over earlier rows with the same key. Updates `view`.
  */
 export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Batch): VersionChanges {
   const keyColumns = schema.key;
   const valueColumns = schema.columns.filter((column) => !keyColumns.includes(column.name)).map((column) => column.name);
-  const latest = new Map<string, Row>();
-  for (const row of batch.rows) latest.set(entityKey(keyColumns, row), row);
+  const latest = new Map<string, number>();
+  for (const [index, row] of batch.rows.entries()) latest.set(entityKey(keyColumns, row), index);
 
-  const closes: OpenVersion[] = [];
-  const inserts: Row[] = [];
-  for (const [key, row] of latest) {
+  const closes: VersionClose[] = [];
+  const inserts: VersionInsert[] = [];
+  for (const [key, index] of latest) {
+    const row = batch.rows[index]!;
     const open = view.get(key);
+    const time = batch.times?.[index] ?? batch.ts;
+    const end = batch.ends?.[index] ?? null;
+    if (end !== null) {
+      if (open !== undefined) closes.push({ version: open, at: Math.max(end, open.validFrom) });
+      else inserts.push({ row, from: Math.min(batch.times?.[index] ?? end, end), to: end });
+      view.set(key, undefined);
+      continue;
+    }
     const fingerprint = fingerprintOf(valueColumns, row, open);
     if (open !== undefined && open.fingerprint === fingerprint) continue;
-    if (open !== undefined) closes.push(open);
-    inserts.push(row);
-    view.set(key, { row, validFrom: batch.ts, fingerprint });
+    // One microsecond after the version it replaces at the earliest: closes find a version by its valid_from.
+    const from = open === undefined ? time : Math.max(time, open.validFrom + MICROSECOND_MS);
+    if (open !== undefined) closes.push({ version: open, at: from });
+    inserts.push({ row, from });
+    view.set(key, { row, validFrom: from, fingerprint });
   }
   if (batch.snapshot) {
     const gone = [...view.keys()].filter((key) => !latest.has(key));
     for (const key of gone) {
       const open = view.get(key);
-      if (open !== undefined) closes.push(open);
+      if (open !== undefined) closes.push({ version: open, at: Math.max(batch.ts, open.validFrom) });
       view.set(key, undefined);
     }
   }

@@ -140,10 +140,10 @@ describe('write path', () => {
     const result = await sink.write([
       { table: 'exits', ts: T0 + SECOND, snapshot: false, rows: [{ pid: 1, code: 0 }, { pid: 2, code: 1 }], times: [T0 + 0.25, T0 + 999.999] },
       { table: 'exits', ts: T0 + SECOND, snapshot: false, rows: [{ pid: 3, code: 2 }] },
-      { table: 'processes', ts: T0, snapshot: true, rows: [init], times: [T0] },
+      { table: 'processes', ts: T0, snapshot: true, rows: [init], ends: [T0] },
       { table: 'exits', ts: T0, snapshot: false, rows: [{ pid: 4, code: 3 }], times: [T0 + 1] },
     ]);
-    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'duckdb', op: 'write', message: 'processes: per-row times are for event tables; this is a state table' });
+    expect(result.status).toMatchObject({ code: 'INVALID_ARGUMENT', source: 'duckdb', op: 'write', message: 'processes: per-row ends are for partial batches (snapshot: false)' });
     expect(result.rejected).toEqual([2, 3]);
     // Microsecond precision, as the kernel stamps its events.
     expect(await rowsOf(reader, { sql: 'SELECT pid, epoch_us(ts) AS us FROM exits ORDER BY pid' })).toEqual([

@@ -26,6 +26,35 @@ describe('state versions', () => {
     await sink.close();
   });
 
+  it("keeps the exact lifetimes a probe gives: versions from each row's time, closed at each end, one that came and went between two snapshots, in one write or across writes", async () => {
+    const { sink, reader } = await startSink(newPath());
+    const brief = { pid: 4, start_time: 40, comm: 'true', args: ['/bin/true'] };
+    const first = await sink.write([
+      { table: 'processes', ts: T0, snapshot: true, rows: [init] },
+      // A scan a second later sees the shell and the editor, which started between the scans.
+      { table: 'processes', ts: T0 + SECOND, snapshot: true, rows: [init, shell, editor], times: [T0 + SECOND, T0 + 250.125, T0 + 600] },
+    ]);
+    expect(first.status.code).toBe('OK');
+    // Before the next scan: the shell ended (its last values stand), and a process came and went.
+    const written = await sink.write([
+      { table: 'processes', ts: T0 + 1900, snapshot: false, rows: [{ ...shell, comm: 'ignored' }, brief], times: [T0 + 1000, T0 + 1200], ends: [T0 + 1500.5, T0 + 1300] },
+      { table: 'processes', ts: T0 + 2 * SECOND, snapshot: true, rows: [init, editor] },
+    ]);
+    expect(written.status.code).toBe('OK');
+    const rows = await rowsOf(reader, { sql: 'SELECT pid, comm, epoch_us(valid_from) AS from_us, epoch_us(valid_to) AS to_us FROM processes ORDER BY pid, valid_from' });
+    expect(rows).toEqual([
+      { pid: 1, comm: 'init', from_us: T0 * 1000, to_us: null },
+      { pid: 2, comm: 'sh', from_us: (T0 + 250.125) * 1000, to_us: (T0 + 1500.5) * 1000 },
+      { pid: 3, comm: 'vi', from_us: (T0 + 600) * 1000, to_us: null },
+      { pid: 4, comm: 'true', from_us: (T0 + 1200) * 1000, to_us: (T0 + 1300) * 1000 },
+    ]);
+    // As of an instant inside the brief process's life, and one just after the shell ended.
+    const at = async (ms: number) => (await rowsOf(reader, { sql: 'SELECT pid FROM processes ORDER BY pid', at: ms })).map((row) => row.pid);
+    expect(await at(T0 + 1250)).toEqual([1, 2, 3, 4]);
+    expect(await at(T0 + 1600)).toEqual([1, 3]);
+    await sink.close();
+  });
+
   it('writes nothing for an entity that did not change', async () => {
     const { sink, reader } = await startSink(newPath());
     for (let step = 0; step < 20; step += 1) {

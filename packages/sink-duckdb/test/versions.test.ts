@@ -14,17 +14,17 @@ describe('diffStateBatch', () => {
   it('opens, keeps, changes and closes', () => {
     const base = new Map<string, OpenVersion>();
     const first = createOverlay(base);
-    expect(diffStateBatch(PROCESSES, first, batch(T0, [a, b]))).toEqual({ closes: [], inserts: [a, b] });
+    expect(diffStateBatch(PROCESSES, first, batch(T0, [a, b]))).toEqual({ closes: [], inserts: [{ row: a, from: T0 }, { row: b, from: T0 }] });
     first.commit();
     expect(base.size).toBe(2);
 
     const second = createOverlay(base);
     const changed = { ...a, args: ['y'] };
     const diff = diffStateBatch(PROCESSES, second, batch(T0 + 1, [changed]));
-    expect(diff.inserts).toEqual([changed]);
-    expect(diff.closes.map((version) => [version.row, version.validFrom])).toEqual([
-      [a, T0],
-      [b, T0],
+    expect(diff.inserts).toEqual([{ row: changed, from: T0 + 1 }]);
+    expect(diff.closes.map(({ version, at }) => [version.row, version.validFrom, at])).toEqual([
+      [a, T0, T0 + 1],
+      [b, T0, T0 + 1],
     ]);
     second.commit();
     expect([...base.values()].map((version) => version.row)).toEqual([changed]);
@@ -48,6 +48,33 @@ describe('diffStateBatch', () => {
     diffStateBatch(PROCESSES, overlay, batch(T0 + 1, [b]));
     expect(base.size).toBe(0);
     expect([...overlay.keys()]).toEqual([entityKey(PROCESSES.key, b)]);
+  });
+
+  it("opens each row's version at its own time, never at or before the version it replaces", () => {
+    const overlay = createOverlay(new Map<string, OpenVersion>());
+    const timed = (ts: number, rows: Batch['rows'], times: number[], snapshot = true): Batch => ({ ...batch(ts, rows, snapshot), times });
+    expect(diffStateBatch(PROCESSES, overlay, timed(T0 + 1000, [a, b], [T0 + 250.5, T0 + 1000])).inserts).toEqual([
+      { row: a, from: T0 + 250.5 },
+      { row: b, from: T0 + 1000 },
+    ]);
+    // A change said to begin before the version it replaces begins one microsecond after it.
+    const changed = { ...a, comm: 'a2' };
+    const diff = diffStateBatch(PROCESSES, overlay, timed(T0 + 2000, [changed, b], [T0 + 100, T0 + 1500]));
+    expect(diff.inserts).toEqual([{ row: changed, from: T0 + 250.501 }]);
+    expect(diff.closes.map(({ version, at }) => [version.row, at])).toEqual([[a, T0 + 250.501]]);
+  });
+
+  it('closes an ended entity at its end, and stores one that came and went as a version already over', () => {
+    const overlay = createOverlay(new Map<string, OpenVersion>());
+    diffStateBatch(PROCESSES, overlay, batch(T0, [a]));
+    const brief = { pid: 3, start_time: 7, comm: 'brief', args: [] };
+    const ended: Batch = { ...batch(T0 + 1000, [{ ...a, comm: 'ignored' }, brief], false), times: [T0 + 1000, T0 + 400], ends: [T0 + 700, T0 + 450] };
+    const diff = diffStateBatch(PROCESSES, overlay, ended);
+    expect(diff.closes.map(({ version, at }) => [version.row, at])).toEqual([[a, T0 + 700]]);
+    expect(diff.inserts).toEqual([{ row: brief, from: T0 + 400, to: T0 + 450 }]);
+    expect([...overlay.keys()]).toEqual([]);
+    // Ended entities are forgotten: a later snapshot without them closes nothing more.
+    expect(diffStateBatch(PROCESSES, overlay, batch(T0 + 2000, [b]))).toEqual({ closes: [], inserts: [{ row: b, from: T0 + 2000 }] });
   });
 
   it('does not close missing entities of a partial batch', () => {

@@ -60,7 +60,7 @@ export interface Connector {
   open(): Promise<Status>;
   /** Stops listening and closes the socket once no recv is blocked on it; idempotent. */
   close(): Promise<Status>;
-  /** Polling mode: drains the socket now, so a reader gets everything up to this instant (no-op when blocking). */
+  /** Drains the socket now, so a reader gets everything up to this instant (blocking: all but a datagram the recv in flight may hold). */
   pump(): void;
   /** Counters since open. */
   stats(): ConnectorStats;
@@ -84,15 +84,17 @@ export function createConnector(
   let listenSeq = 0;
   let listenAck = 0;
   const buffer = Buffer.alloc(RECEIVE_BYTES);
+  // pump()'s own: the blocking recv in flight owns `buffer`.
+  const pumpBuffer = Buffer.alloc(RECEIVE_BYTES);
   let inflight: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let onAck: ((err: number | undefined) => void) | undefined;
   const lastSeq = new Map<number, number>();
   const counts = { datagrams: 0, overruns: 0, lost: 0, malformed: 0, bufferBytes: 0, forced: false };
 
-  const handle = (length: number): void => {
+  const handle = (received: Buffer, length: number): void => {
     counts.datagrams += 1;
-    const decoded = decodeDatagram(buffer, length);
+    const decoded = decodeDatagram(received, length);
     if (!decoded.ok) {
       counts.malformed += 1;
       return;
@@ -123,9 +125,9 @@ export function createConnector(
     lastSeq.set(cpu, seq);
   };
 
-  const settle = (result: SysResult): Outcome => {
+  const settle = (result: SysResult, received: Buffer): Outcome => {
     if (result.ok) {
-      handle(result.value);
+      handle(received, result.value);
       return 'ok';
     }
     switch (result.errno) {
@@ -142,9 +144,9 @@ export function createConnector(
     }
   };
 
-  const drain = (): Outcome => {
+  const drain = (into: Buffer = buffer): Outcome => {
     for (let i = 0; i < DRAIN_LIMIT; i += 1) {
-      const outcome = settle(sys.receiveNow(fd, buffer));
+      const outcome = settle(sys.receiveNow(fd, into), into);
       if (outcome !== 'ok') return outcome;
     }
     return 'ok';
@@ -158,7 +160,7 @@ export function createConnector(
         inflight = undefined;
         resolve();
         if (state !== 'open') return;
-        let outcome = settle(result);
+        let outcome = settle(result, buffer);
         // Whatever else queued while this one was handed back: no thread hand-off per event.
         if (outcome === 'ok') outcome = drain();
         if (outcome === 'backoff') timer = setTimeout(arm, RETRY_MS);
@@ -275,8 +277,8 @@ export function createConnector(
     },
     close: shut,
     pump() {
-      // A blocking recv owns the buffer while it is in flight; it hands over within microseconds anyway.
-      if (state === 'open' && config.pollMs > 0) drain();
+      // Blocking: what queued behind the recv in flight is read now, into a buffer of its own.
+      if (state === 'open') drain(config.pollMs > 0 ? buffer : pumpBuffer);
     },
     stats: () => ({ ...counts }),
   };

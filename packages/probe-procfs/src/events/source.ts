@@ -55,6 +55,10 @@ export interface ProcessEvent {
   readonly tracerPid: number | null;
   /** exit: milliseconds since its fork event (microsecond precision), when this source saw the fork. */
   readonly lifetimeMs: number | null;
+  /** fork, exec: the process group, session and controlling terminal (stat's, else the parent's), for a processes row of a process no scan saw. */
+  readonly pgid: number | null;
+  readonly sid: number | null;
+  readonly ttyNr: number | null;
 }
 
 /** An independent reader of the source's events. */
@@ -132,6 +136,10 @@ interface Known {
    */
   uid: number | null;
   gid: number | null;
+  /** From its stat when read (a fork inherits them). */
+  readonly pgid: number | null;
+  readonly sid: number | null;
+  readonly ttyNr: number | null;
 }
 
 /** A cursor's queue. */
@@ -157,6 +165,9 @@ const NULLS = {
   coreDumped: null,
   tracerPid: null,
   lifetimeMs: null,
+  pgid: null,
+  sid: null,
+  ttyNr: null,
 } as const;
 
 const EMPTY_STATS: ConnectorStats = { datagrams: 0, overruns: 0, lost: 0, malformed: 0, bufferBytes: 0, forced: false };
@@ -212,6 +223,10 @@ export function createEventSource(config: EventSourceConfig): EventSource {
     return parsed?.ok === true ? { uid: parsed.value.uid, gid: parsed.value.gid } : { uid: null, gid: null };
   };
 
+  /** Process group, session and terminal: from a stat, else as remembered (a fork's, its parent's). */
+  const sessionOf = (stat: PidStat | null, known: Known | undefined): { pgid: number | null; sid: number | null; ttyNr: number | null } =>
+    stat !== null ? { pgid: stat.pgid, sid: stat.sid, ttyNr: stat.ttyNr } : { pgid: known?.pgid ?? null, sid: known?.sid ?? null, ttyNr: known?.ttyNr ?? null };
+
   /** The ids of a remembered process, else read from its status (null when gone). */
   const idsOf = (pid: number, seen: Known | undefined): { uid: number | null; gid: number | null } =>
     seen !== undefined && seen.uid !== null ? { uid: seen.uid, gid: seen.gid } : owner(pid);
@@ -225,7 +240,7 @@ export function createEventSource(config: EventSourceConfig): EventSource {
     if (seen !== undefined || ppid <= 0) return seen;
     const stat = readStat(ppid);
     if (stat === null) return undefined;
-    const entry: Known = { startTime: startOf(stat, null), forkNs: null, comm: stat.comm, ...owner(ppid) };
+    const entry: Known = { startTime: startOf(stat, null), forkNs: null, comm: stat.comm, ...owner(ppid), ...sessionOf(stat, undefined) };
     remember(ppid, entry);
     return entry;
   };
@@ -265,8 +280,9 @@ export function createEventSource(config: EventSourceConfig): EventSource {
         const parent = parentOf(message.parentTgid);
         const comm = stat?.comm ?? parent?.comm ?? null;
         const ids = parent !== undefined && parent.uid !== null ? { uid: parent.uid, gid: parent.gid } : owner(pid);
-        remember(pid, { startTime, forkNs: ns, comm, ...ids });
-        return { ...base, startTime, ppid: message.parentTgid, comm, ...ids };
+        const session = sessionOf(stat, parent);
+        remember(pid, { startTime, forkNs: ns, comm, ...ids, ...session });
+        return { ...base, startTime, ppid: message.parentTgid, comm, ...ids, ...session };
       }
       case 'exec': {
         const stat = readStat(pid);
@@ -274,8 +290,9 @@ export function createEventSource(config: EventSourceConfig): EventSource {
         const startTime = seen?.startTime ?? startOf(stat, null);
         const comm = stat?.comm ?? null;
         const ids = idsOf(pid, seen);
-        remember(pid, { startTime, forkNs: seen?.forkNs ?? null, comm: comm ?? seen?.comm ?? null, ...ids });
-        return { ...base, startTime, ppid: stat?.ppid ?? null, comm, argv, ...ids };
+        const session = sessionOf(stat, seen);
+        remember(pid, { startTime, forkNs: seen?.forkNs ?? null, comm: comm ?? seen?.comm ?? null, ...ids, ...session });
+        return { ...base, startTime, ppid: stat?.ppid ?? null, comm, argv, ...ids, ...session };
       }
       case 'exit': {
         // Still readable as a zombie until its parent reaps it.

@@ -24,10 +24,11 @@ import type { Count } from '@virtualeyes/linux';
 import { classifyHostRead } from '../classify.js';
 import type { ProcfsConfig } from '../config.js';
 import { DETAIL_GROUP } from '../detail/index.js';
-import { EVENTS_GROUP } from '../events/index.js';
+import { EVENTS_GROUP, type EventCursor, type EventsCollector } from '../events/index.js';
 import { createBudget, type Budget, type GroupContext, type ProcessInfo, type TableGroup } from '../group.js';
 import { PATHS, type Paths } from '../linux/paths.js';
 import { scanProcesses, type ScanWants } from '../linux/processes.js';
+import { createLifetimes, type Lifetimes } from '../linux/lifetimes.js';
 import { createTracker } from '../linux/tracker.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
 import { createUserNames } from '../linux/users.js';
@@ -121,6 +122,8 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
     },
   };
   const groups = GROUPS.map((group) => ({ names: new Set(group.tables.map((table) => table.name)), group, collector: group.create(context) }));
+  // With process events on, the processes table takes its lifetimes from them (see lifetimes.ts).
+  let births: { readonly cursor: EventCursor; readonly lifetimes: Lifetimes } | undefined;
 
   const sample = <T>(path: string, parse: (text: string) => Result<T>): Result<Sample<T>> => {
     const ts = clock.now();
@@ -146,9 +149,15 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   return {
     async start({ tables }) {
       const on = new Set(tables ?? KNOWN);
-      for (const { names, collector } of groups) {
+      if (config.processEvents && on.has(Table.PROCESSES)) {
+        const events = groups.find(({ group }) => group === EVENTS_GROUP)!.collector as EventsCollector;
+        births = { cursor: events.subscribe(), lifetimes: createLifetimes((uid) => users.name(uid)) };
+      }
+      for (const { names, group, collector } of groups) {
         const mine = new Set([...names].filter((table) => on.has(table)));
-        if (collector.start === undefined || mine.size === 0) continue;
+        // The events also serve the processes table's lifetimes, with process_events turned off or not.
+        const serves = group === EVENTS_GROUP && births !== undefined;
+        if (collector.start === undefined || (mine.size === 0 && !serves)) continue;
         const status = await collector.start(mine);
         if (status.code !== StatusCode.OK) startErrors.push(status);
       }
@@ -156,6 +165,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
     },
     async close() {
       tracker.close();
+      births?.cursor.close();
       let first: Status = OK;
       for (const { collector } of groups) {
         if (collector.close === undefined) continue;
@@ -217,6 +227,10 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
         if (bootMs !== undefined) {
           const ts = clock.now();
           const result = await scan({ processes: wantsProcesses, stats: wantsStats, sched: wantsSched }, signal, bootMs);
+          // Drained after the scan, so the fork of every process it listed is there (a fork reports
+          // before the child runs); the processes batches are stamped after them.
+          const events = wantsProcesses && births !== undefined ? births.cursor.drain() : [];
+          const drainedAt = clock.now();
           const passwd = users.failure();
           if (passwd !== undefined) errors.push(passwd);
           for (const status of result.errors) {
@@ -230,7 +244,13 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
             errors.push(status);
           }
           if (result.complete || result.seen.length > 0) {
-            if (wantsProcesses) batches.push({ table: Table.PROCESSES, ts, rows: result.processes, snapshot: result.complete });
+            if (wantsProcesses && births !== undefined) {
+              const timed = births.lifetimes.apply(events, drainedAt, result.processes, result.complete);
+              if (timed.ended !== undefined) batches.push(timed.ended);
+              batches.push({ table: Table.PROCESSES, ts: drainedAt, rows: timed.rows, times: timed.times, snapshot: result.complete });
+            } else if (wantsProcesses) {
+              batches.push({ table: Table.PROCESSES, ts, rows: result.processes, snapshot: result.complete });
+            }
             if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: result.stats, snapshot: result.complete });
             if (wantsSched) batches.push({ table: Table.PROCESS_SCHED, ts, rows: result.sched, snapshot: result.complete });
           }

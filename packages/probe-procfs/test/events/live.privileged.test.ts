@@ -13,7 +13,9 @@ import { OK, validateRow, validateTimes, type Batch, type Row, type Status } fro
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { EventsTable, PROCESS_EVENTS_TABLE } from '../../src/events/tables.js';
 import type { EventsCollector, ProcessEvent } from '../../src/events/index.js';
-import { bundleChild, IN_CI, IS_ROOT, liveCollector, NOT_ROOT, pause, runReporting, type ChildRun } from './support.js';
+import { bundleChild, IN_CI, IS_ROOT, liveCollector, liveDeps, NOT_ROOT, pause, runReporting, type ChildRun } from './support.js';
+import { createProbe, parseConfig } from '../../src/index.js';
+import { PROCESSES_TABLE, Table } from '../../src/tables.js';
 
 const HAS_CHRT = IS_ROOT && spawnSync('chrt', ['--fifo', '1', 'true']).status === 0;
 const TABLES: ReadonlySet<string> = new Set([EventsTable.PROCESS_EVENTS]);
@@ -144,6 +146,75 @@ describe.skipIf(!IS_ROOT)(`process events, live (${IS_ROOT ? 'root' : NOT_ROOT})
         `max ${sorted.at(-1)?.toFixed(2)} ms (uncorrected: ${rawErrors.filter((e) => e <= LIFETIME_TOLERANCE_MS).length} within ${LIFETIME_TOLERANCE_MS} ms, max ${Math.max(...rawErrors).toFixed(2)} ms); missed ${misses.join(' | ') || 'none'}; over ${LIFETIME_TOLERANCE_MS} ms: ${slow.join(' | ') || 'none'}`,
     );
     expect(caught, misses.join('; ')).toBeGreaterThanOrEqual(49);
+    expect(deps.logger.records.filter((record) => record.level === 'error')).toEqual([]);
+  }, 30_000);
+
+  it('gives processes the lifetimes of 50 children living ~100 ms over 10 s, each from its fork to its exit within 20 ms, scanned once a second', async (context) => {
+    const deps = liveDeps();
+    const options = parseConfig({ processEvents: true });
+    if (!options.ok) throw new Error(options.status.message);
+    const created = createProbe(options.value, deps);
+    if (!created.ok) throw new Error(created.status.message);
+    const probe = created.value;
+    probe.init();
+    const started = await probe.start!({ emit: () => undefined, tables: [Table.PROCESSES] });
+    expect(started.code).toBe('OK');
+    const batches: Batch[] = [];
+    const collect = async (): Promise<void> => {
+      const out = await probe.collect({ tables: [Table.PROCESSES], ts: Date.now(), signal: new AbortController().signal });
+      const connector = out.errors.find((status) => status.op?.includes('process events') ?? false);
+      if (connector !== undefined && !IN_CI) context.skip(`process-events connector unavailable: ${connector.message}`);
+      batches.push(...out.batches);
+    };
+    await collect();
+    const polling = setInterval(() => void collect(), 1000);
+    const specs = Array.from({ length: 50 }, (_, i) => ({ command: 'sh', args: ['-c', `date +%s%N; sleep 0.1; date +%s%N; exit ${i % 8}`], startAtMs: i * 200, exitCode: i % 8, signal: null }));
+    const launched = await runReporting(...launch('children', JSON.stringify(specs)), 25_000);
+    await pause(100);
+    clearInterval(polling);
+    await collect();
+    await probe.close();
+    expect(launched.code, launched.stderr).toBe(0);
+    const report = launched.report as unknown as { children: { pid: number; spawnedNs: string; exitedNs: string; stdout: string }[]; stalls: [string, string][] };
+    const stalls = report.stalls.map(([from, to]) => [BigInt(from), BigInt(to)] as const);
+    const stalledMs = (from: bigint, to: bigint): number =>
+      stalls.reduce((sum, [a, b]) => sum + Math.max(0, Number((b < to ? b : to) - (a > from ? a : from)) / 1e6), 0);
+
+    // Each process's version as the store would keep it: from its first row's time, to its end.
+    for (const batch of batches) expect(validateTimes(PROCESSES_TABLE, batch)).toEqual(OK);
+    const versions = new Map<number, { from: number; to?: number; row: Row }>();
+    for (const batch of batches) {
+      for (const [index, row] of batch.rows.entries()) {
+        expect(validateRow(PROCESSES_TABLE, row).message).toBe('');
+        const pid = row.pid as number;
+        const known = versions.get(pid);
+        const end = batch.ends?.[index];
+        if (known === undefined) versions.set(pid, { from: batch.times![index]!, row, ...(end === undefined || end === null ? {} : { to: end }) });
+        else if (end !== undefined && end !== null) known.to = end;
+      }
+    }
+    let caught = 0;
+    const off: string[] = [];
+    for (const child of report.children) {
+      const version = versions.get(child.pid);
+      if (version?.to === undefined) {
+        off.push(`${child.pid}: ${version === undefined ? 'no row' : 'no end'}`);
+        continue;
+      }
+      expect(version.row).toMatchObject({ comm: 'sh', ppid: expect.any(Number), uid: process.getuid!() });
+      // The child's own wall-clock stamps fall inside its version.
+      const [first, last] = child.stdout.trim().split('\n').map((line) => Number(BigInt(line) / 1000n) / 1000);
+      expect(version.from).toBeLessThanOrEqual(first! + 0.5);
+      expect(version.to).toBeGreaterThanOrEqual(last! - 0.5);
+      const spawned = BigInt(child.spawnedNs);
+      const exited = BigInt(child.exitedNs);
+      const truthMs = Number(exited - spawned) / 1e6 - stalledMs(spawned, exited);
+      const error = truthMs - (version.to - version.from);
+      if (Math.abs(error) <= LIFETIME_TOLERANCE_MS) caught += 1;
+      else off.push(`${child.pid}: ${(version.to - version.from).toFixed(1)} ms stored, ${truthMs.toFixed(1)} ms measured`);
+    }
+    console.log(`processes lifetimes: ${caught} of 50 within ${LIFETIME_TOLERANCE_MS} ms; off: ${off.join(' | ') || 'none'}`);
+    expect(caught, off.join('; ')).toBeGreaterThanOrEqual(49);
     expect(deps.logger.records.filter((record) => record.level === 'error')).toEqual([]);
   }, 30_000);
 
