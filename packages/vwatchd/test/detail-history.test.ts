@@ -4,11 +4,9 @@
 // before the close, with the file and the listening port owned by the child's pid, and, for an
 // instant after, without them. Needs `npx tsc -b` first.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, VIRTUALEYES, VWATCHD } from './helpers.js';
+import { sleep, startWith, VIRTUALEYES, type TestDaemon } from './helpers.js';
 
 /** A child that opens FILE and listens on an ephemeral loopback port, prints the port, closes both on its first stdin line, and waits. */
 const HOLDER = `
@@ -31,29 +29,23 @@ function run(args: readonly string[]): Promise<{ code: number; stdout: string; s
 }
 
 describe.skipIf(process.platform !== 'linux')('per-process detail as of an instant', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 've-detail-history-'));
-  const config = join(dataDir, 'vwatchd.conf');
-  const file = join(dataDir, 'held-by-the-child.txt');
   const intervals = { processes: 1000, process_stats: 1000, process_fds: 1000, process_sockets: 1000 };
-  // Written each second (no write window), so the instants the test asks about are stored by the time it asks.
-  writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', intervals }], buffer: { writeWindowMs: 0 } }));
-  let daemon: ChildProcess;
+  let daemon: TestDaemon;
   let holder: ChildProcess;
-  let stderr = '';
+  let config = '';
+  let dataDir = '';
+  let file = '';
 
   beforeAll(async () => {
-    daemon = spawn(process.execPath, [VWATCHD, '--config', config, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    daemon.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const until = Date.now() + 30_000;
-    while (!stderr.includes('Recording into') && daemon.exitCode === null && Date.now() < until) await sleep(100);
+    // Written each second (no write window), so the instants the test asks about are stored by the time it asks.
+    daemon = await startWith('ve-detail-history-', { probes: [{ use: '@virtualeyes/probe-procfs', intervals }], buffer: { writeWindowMs: 0 } });
+    ({ config, dataDir } = daemon);
+    file = join(dataDir, 'held-by-the-child.txt');
   }, 40_000);
 
   afterAll(async () => {
     holder?.kill('SIGKILL');
-    if (daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await new Promise((resolve) => daemon.once('exit', resolve));
-    }
+    await daemon.stop();
   });
 
   it('answers with the open file and the listening port before they were closed, and without them after', async () => {
@@ -102,6 +94,6 @@ describe.skipIf(process.platform !== 'linux')('per-process detail as of an insta
     expect(await query(before, sockets)).toEqual([{ local_port: port, state: 'LISTEN' }]);
     expect(await query(after, fds)).toEqual([]);
     expect(await query(after, sockets)).toEqual([]);
-    expect(stderr).not.toMatch(/ERROR/);
+    expect(daemon.stderr()).not.toMatch(/ERROR/);
   }, 60_000);
 });

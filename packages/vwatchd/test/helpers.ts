@@ -19,6 +19,8 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 /** A running daemon. */
 export interface TestDaemon {
   readonly dataDir: string;
+  /** Its config file, in the data directory. */
+  readonly config: string;
   readonly socket: string;
   readonly child: ChildProcess;
   stderr(): string;
@@ -27,12 +29,17 @@ export interface TestDaemon {
 }
 
 /** Starts vwatchd recording procfs every `intervalMs` into a fresh data directory; resolves once it records. */
-export async function startDaemon(prefix: string, intervalMs: number): Promise<TestDaemon> {
-  const dataDir = mkdtempSync(join(tmpdir(), prefix));
-  const config = join(dataDir, 'vwatchd.conf');
+export function startDaemon(prefix: string, intervalMs: number): Promise<TestDaemon> {
   const intervals = { processes: intervalMs, process_stats: intervalMs, cpu: intervalMs, load: intervalMs, memory: intervalMs };
   // Every collection written at once (no write window): the tests watch the recording write each interval while they query.
-  writeFileSync(config, JSON.stringify({ probes: [{ use: '@virtualeyes/probe-procfs', intervals }], buffer: { writeWindowMs: 0 } }));
+  return startWith(prefix, { probes: [{ use: '@virtualeyes/probe-procfs', intervals }], buffer: { writeWindowMs: 0 } });
+}
+
+/** Starts vwatchd with `settings` as its config file in a fresh data directory; resolves once it records (or gave up after 30 s). */
+export async function startWith(prefix: string, settings: object): Promise<TestDaemon> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const config = join(dataDir, 'vwatchd.conf');
+  writeFileSync(config, JSON.stringify(settings));
   const child = spawn(process.execPath, [VWATCHD, '--config', config, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -41,6 +48,7 @@ export async function startDaemon(prefix: string, intervalMs: number): Promise<T
   while (!stderr.includes('Recording into') && child.exitCode === null && Date.now() < until) await sleep(100);
   return {
     dataDir,
+    config,
     socket: join(dataDir, 'vwatchd.sock'),
     child,
     stderr: () => stderr,

@@ -6,12 +6,10 @@
 // its exit code, and in processes as a version from its fork to its exit: bracketing the child's
 // own first and last wall-clock stamps, no longer than the test saw it live, within 20 ms.
 // Needs root (the process-events connector) and `npx tsc -b` first.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, VIRTUALEYES, VWATCHD } from './helpers.js';
+import { sleep, startWith, VIRTUALEYES, type TestDaemon } from './helpers.js';
 
 const IS_ROOT = process.platform === 'linux' && process.geteuid?.() === 0;
 const CHILDREN = 50;
@@ -53,36 +51,27 @@ function child(code: number): Promise<{ pid: number; code: number | null; first:
 }
 
 describe.skipIf(!IS_ROOT)(`processes lifetimes from process events${IS_ROOT ? '' : ' (skipped: the process-events connector needs root here)'}`, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 've-lifetimes-'));
-  const config = join(dataDir, 'vwatchd.conf');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      probes: [{ use: '@virtualeyes/probe-procfs', options: { processEvents: true }, intervals: { processes: 1000, process_stats: 1000, process_events: 1000 } }],
-      buffer: { writeWindowMs: 0 },
-    }),
-  );
-  let daemon: ChildProcess;
-  let stderr = '';
+  let daemon: TestDaemon;
+  let config = '';
+  let dataDir = '';
+  const stderr = (): string => daemon.stderr();
 
   beforeAll(async () => {
-    daemon = spawn(process.execPath, [VWATCHD, '--config', config, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    daemon.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const until = Date.now() + 30_000;
-    while (!stderr.includes('Recording into') && daemon.exitCode === null && Date.now() < until) await sleep(100);
+    daemon = await startWith('ve-lifetimes-', {
+      probes: [{ use: '@virtualeyes/probe-procfs', options: { processEvents: true }, intervals: { processes: 1000, process_stats: 1000, process_events: 1000 } }],
+      buffer: { writeWindowMs: 0 },
+    });
+    ({ config, dataDir } = daemon);
     // Two scans in, so the children are born after the events and the scans run.
     await sleep(2500);
   }, 40_000);
 
   afterAll(async () => {
-    if (daemon.exitCode === null) {
-      daemon.kill('SIGTERM');
-      await new Promise((resolve) => daemon.once('exit', resolve));
-    }
+    await daemon.stop();
   });
 
   it(`stays up through a churn of at least ${CHURN_PER_SECOND} short processes a second for ${CHURN_SECONDS} s, with no error logged`, async () => {
-    expect(stderr).toContain('Recording into');
+    expect(stderr()).toContain('Recording into');
     const forksBefore = forksSinceBoot();
     // Each loop starts three processes (two true, one sleep) about every 12 ms.
     const loops = Array.from({ length: 3 }, () => spawn('sh', ['-c', 'while :; do /bin/true; /bin/true; sleep 0.01; done'], { stdio: 'ignore' }));
@@ -91,15 +80,15 @@ describe.skipIf(!IS_ROOT)(`processes lifetimes from process events${IS_ROOT ? ''
     const rate = (forksSinceBoot() - forksBefore) / CHURN_SECONDS;
     console.log(`churn: ${rate.toFixed(0)} forks a second for ${CHURN_SECONDS} s`);
     expect(rate).toBeGreaterThanOrEqual(CHURN_PER_SECOND);
-    expect(daemon.exitCode).toBeNull();
-    expect(stderr).not.toMatch(/ERROR/);
+    expect(daemon.child.exitCode).toBeNull();
+    expect(stderr()).not.toMatch(/ERROR/);
     const recorded = await run(['query', '--config', config, '--data-dir', dataDir, '--format', 'json', "SELECT count(*) AS n FROM process_events WHERE event = 'exit'"]);
     expect(recorded.code, recorded.stderr).toBe(0);
     expect((JSON.parse(recorded.stdout) as { n: number }[])[0]!.n).toBeGreaterThan(rate * CHURN_SECONDS * 0.5);
   }, 60_000);
 
   it(`records ${CHILDREN} children living ~100 ms in process_events with exit codes and in processes from fork to exit within ${TOLERANCE_MS} ms`, async () => {
-    expect(stderr).toContain('Recording into');
+    expect(stderr()).toContain('Recording into');
     const runs: Promise<Awaited<ReturnType<typeof child>>>[] = [];
     for (let i = 0; i < CHILDREN; i += 1) {
       runs.push(child(i % 8));
@@ -108,9 +97,8 @@ describe.skipIf(!IS_ROOT)(`processes lifetimes from process events${IS_ROOT ? ''
     const children = await Promise.all(runs);
     // Two more scans and writes, then stop: SIGTERM writes everything.
     await sleep(2500);
-    daemon.kill('SIGTERM');
-    await new Promise((resolve) => daemon.once('exit', resolve));
-    expect(stderr).not.toMatch(/ERROR/);
+    expect(await daemon.stop()).toBe(0);
+    expect(stderr()).not.toMatch(/ERROR/);
 
     const pids = children.map((entry) => entry.pid).join(', ');
     const query = async (sql: string): Promise<Record<string, unknown>[]> => {
