@@ -229,7 +229,7 @@ function composeAgent(cradle: Cradle, report: LoadReport, flushTimeoutMs: number
       if (isOk(valid)) kept?.push(index);
       else {
         first ??= valid;
-        kept ??= batch.rows.map((_, earlier) => earlier).slice(0, index);
+        kept ??= Array.from({ length: index }, (_, earlier) => earlier);
       }
     }
     if (kept === undefined || first === undefined) return [batch];

@@ -368,7 +368,7 @@ async function writeBatches(store: OpenStore, batches: readonly Batch[], deps: P
             continue;
           }
           if (table.closer === undefined) {
-            await appendRows(appenders, table, batch.rows, micros, [], batch.times);
+            await appendEvents(appenders, table, batch);
             continue;
           }
           let overlay = overlays.get(table);
@@ -439,25 +439,35 @@ function checkBatch(store: OpenStore, batch: Batch, source: string): { ok: true;
   return { ok: true, value: table };
 }
 
-/** Appends rows (and a metric table's tombstones) to a history table's appender of this write, at `micros` or at each row's own time. */
-async function appendRows(
-  appenders: WriteAppenders,
-  table: WritableTable,
-  rows: readonly Row[],
-  micros: bigint,
-  gone: readonly Row[] = [],
-  times?: readonly number[],
-): Promise<void> {
-  // A staged metric table's rows go to its stage; the writer moves them into vw_raw in entity order.
+/**
+ * Runs `append` on the table's appender of this write (a staged metric table's rows go to its
+ * stage; the writer moves them into vw_raw in entity order), naming the table in what the
+ * bindings throw: their conversion errors do not say where (`number is not an integer`).
+ */
+async function appendTo(appenders: WriteAppenders, table: WritableTable, append: (appender: DuckDBAppender) => void): Promise<void> {
   const appender = await appenders.get(table.layout.schema.name, table.layout.staged ? STAGE_SCHEMA : HISTORY_SCHEMA);
   try {
-    if (times === undefined) for (const row of rows) table.append(appender, row, micros);
-    else for (const [index, row] of rows.entries()) table.append(appender, row, microsOf(times[index]!));
-    if (table.tombstone !== undefined) for (const row of gone) table.tombstone(appender, row, micros);
+    append(appender);
   } catch (error) {
-    // The bindings' conversion errors do not say where (`number is not an integer`): name the table.
     return Promise.reject(new Error(`${table.layout.schema.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
   }
+}
+
+/** Appends metric rows and tombstones at `micros`. */
+function appendRows(appenders: WriteAppenders, table: WritableTable, rows: readonly Row[], micros: bigint, gone: readonly Row[]): Promise<void> {
+  return appendTo(appenders, table, (appender) => {
+    for (const row of rows) table.append(appender, row, micros);
+    if (table.tombstone !== undefined) for (const row of gone) table.tombstone(appender, row, micros);
+  });
+}
+
+/** Appends event rows, each at its own time when the batch has per-row times, else at the batch's. */
+function appendEvents(appenders: WriteAppenders, table: WritableTable, batch: Batch): Promise<void> {
+  const micros = microsOf(batch.ts);
+  const { times } = batch;
+  return appendTo(appenders, table, (appender) => {
+    for (const [index, row] of batch.rows.entries()) table.append(appender, row, times === undefined ? micros : microsOf(times[index]!));
+  });
 }
 
 /** A metric batch written in a write call: its table, time, and the rows it stored. */
@@ -488,13 +498,10 @@ async function appendCloses(appenders: WriteAppenders, closer: VersionCloser, cl
 }
 
 /** Appends new versions of a state table, each from its own time (and to its end when it is already over). */
-async function appendVersions(appenders: WriteAppenders, table: WritableTable, inserts: readonly VersionInsert[]): Promise<void> {
-  const appender = await appenders.get(table.layout.schema.name, HISTORY_SCHEMA);
-  try {
+function appendVersions(appenders: WriteAppenders, table: WritableTable, inserts: readonly VersionInsert[]): Promise<void> {
+  return appendTo(appenders, table, (appender) => {
     for (const insert of inserts) table.append(appender, insert.row, microsOf(insert.from), insert.to === undefined ? undefined : microsOf(insert.to));
-  } catch (error) {
-    return Promise.reject(new Error(`${table.layout.schema.name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
-  }
+  });
 }
 
 /**

@@ -61,10 +61,17 @@ export function createLifetimes(userName: (uid: number) => string): Lifetimes {
 
   return {
     apply(events, ts, rows, complete) {
+      // The last scan's rows by pid, built only when a row of a process no scan saw needs its parent's.
+      let byPid: Map<number, Row> | undefined;
+      const parentOf = (ppid: number): Row | undefined => {
+        if (byPid === undefined) {
+          byPid = new Map();
+          for (const row of previous.values()) byPid.set(row['pid'] as number, row);
+        }
+        return byPid.get(ppid);
+      };
       const exits = new Map<string, number>();
       const execs = new Map<string, number>();
-      const byPid = new Map<number, Row>();
-      for (const row of previous.values()) byPid.set(row['pid'] as number, row);
       for (const event of events) {
         if (event.startTime === null) continue;
         const key = keyOf(event.pid, event.startTime);
@@ -122,7 +129,7 @@ export function createLifetimes(userName: (uid: number) => string): Lifetimes {
         const seen = previous.get(key);
         const birth = births.get(key);
         births.delete(key);
-        const row = seen ?? (birth === undefined ? undefined : rowOf(birth, byPid, userName));
+        const row = seen ?? (birth === undefined ? undefined : rowOf(birth, parentOf, userName));
         if (row === undefined) continue;
         endedRows.push(row);
         endedTimes.push(seen === undefined ? Math.min(birth?.forkAt ?? end, end) : end);
@@ -162,12 +169,11 @@ function keyOf(pid: number, startTime: number): string {
 }
 
 /** A processes row of a process no scan saw, from its events; undefined when they left out something the row needs. */
-function rowOf(birth: Birth, byPid: ReadonlyMap<number, Row>, userName: (uid: number) => string): Row | undefined {
+function rowOf(birth: Birth, parentOf: (ppid: number) => Row | undefined, userName: (uid: number) => string): Row | undefined {
   const { ppid, uid, gid, pgid, sid, ttyNr, comm } = birth;
   if (ppid === null || uid === null || gid === null || pgid === null || sid === null || ttyNr === null || comm === null) return undefined;
   // Without an exec it still runs its parent's program, with its parent's arguments.
-  const parent = byPid.get(ppid);
-  const cmdline = birth.argv === null ? ((parent?.['cmdline'] as string | undefined) ?? '') : birth.argv.join(' ');
+  const cmdline = birth.argv === null ? ((parentOf(ppid)?.['cmdline'] as string | undefined) ?? '') : birth.argv.join(' ');
   return {
     pid: birth.pid,
     start_time: birth.startTime,
