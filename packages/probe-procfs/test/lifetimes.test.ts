@@ -65,6 +65,25 @@ describe('process lifetimes from events', () => {
     expect(lifetimes.apply([], T0 + 2000, [init], true).ended).toBeUndefined();
   });
 
+  it('keeps the events of a scan that listed nothing: an exit ends its process, a fork times the next scan\'s row', () => {
+    const lifetimes = createLifetimes(userName);
+    const sh = row(50, T0 - 5000);
+    lifetimes.apply([], T0, [sh], true);
+    // /proc could not be listed (or the scan was stopped at once): no rows, the events all the same.
+    const events = [event('exit', 50, T0 + 400, { startTime: T0 - 5000 }), event('fork', 80, T0 + 500.5, { startTime: T0 + 500, ppid: 1 })];
+    const empty = lifetimes.apply(events, T0 + 1000, [], false);
+    expect(empty.rows).toEqual([]);
+    expect(empty.ended).toMatchObject({ rows: [sh], times: [T0 + 400], ends: [T0 + 400], snapshot: false });
+    // The next scan finds the fork's child at its fork, and one whose fork it missed at its start
+    // time, also when it started before the empty scan: that scan does not count as having seen it.
+    const child = row(80, T0 + 500);
+    const before = row(82, T0 + 700);
+    const late = row(81, T0 + 1500);
+    const out = lifetimes.apply([], T0 + 2000, [child, before, late], true);
+    expect(out.times).toEqual([T0 + 500.5, T0 + 700, T0 + 1500]);
+    expect(out.ended).toBeUndefined();
+  });
+
   it('leaves out a process whose events lack what a row needs, and one it knows nothing of', () => {
     const lifetimes = createLifetimes(userName);
     lifetimes.apply([], T0, [], true);

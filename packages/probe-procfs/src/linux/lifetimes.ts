@@ -157,7 +157,8 @@ export function createLifetimes(userName: (uid: number) => string): Lifetimes {
         for (const [key, birth] of births) if ((birth.forkAt ?? ts) < ts - FORGET_BIRTH_MS) births.delete(key);
       }
       previous = complete ? next : new Map([...previous, ...next]);
-      previousTs = ts;
+      // A process a partial scan did not reach may have started before it: only a complete scan moves the mark.
+      if (complete) previousTs = ts;
       const ended = endedRows.length === 0 ? undefined : { table: Table.PROCESSES, ts, rows: endedRows, times: endedTimes, ends, snapshot: false };
       return { ended, rows: kept, times };
     },

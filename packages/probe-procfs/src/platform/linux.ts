@@ -243,12 +243,15 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
             }
             errors.push(status);
           }
-          if (result.complete || result.seen.length > 0) {
-            if (wantsProcesses && births !== undefined) {
-              const timed = births.lifetimes.apply(events, drainedAt, result.processes, result.complete);
-              if (timed.ended !== undefined) batches.push(timed.ended);
-              batches.push({ table: Table.PROCESSES, ts: drainedAt, rows: timed.rows, times: timed.times, snapshot: result.complete });
-            } else if (wantsProcesses) {
+          const listed = result.complete || result.seen.length > 0;
+          if (wantsProcesses && births !== undefined) {
+            // Applied even when the scan listed nothing: the drained births and exits are not lost.
+            const timed = births.lifetimes.apply(events, drainedAt, result.processes, result.complete);
+            if (timed.ended !== undefined) batches.push(timed.ended);
+            if (listed) batches.push({ table: Table.PROCESSES, ts: drainedAt, rows: timed.rows, times: timed.times, snapshot: result.complete });
+          }
+          if (listed) {
+            if (wantsProcesses && births === undefined) {
               batches.push({ table: Table.PROCESSES, ts, rows: result.processes, snapshot: result.complete });
             }
             if (wantsStats) batches.push({ table: Table.PROCESS_STATS, ts, rows: result.stats, snapshot: result.complete });

@@ -41,7 +41,9 @@ if (mode === 'children') {
   const runs = specs.map((spec) => new Promise((resolve) => setTimeout(() => resolve(runOne(spec)), Math.max(0, spec.startAtMs - (performance.now() - started)))));
   const children = await Promise.all(runs);
   clearInterval(ticking);
-  process.stdout.write(`${JSON.stringify({ children, stalls })}\n`);
+  // CLOCK_REALTIME less CLOCK_MONOTONIC, so a child's own `date +%s%N` stamps can be placed among the stalls.
+  const realtimeOffsetNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
+  process.stdout.write(`${JSON.stringify({ children, stalls, realtimeOffsetNs: String(realtimeOffsetNs) })}\n`);
 } else if (mode === 'churn') {
   // Shell loops fork and exec far more cheaply than Node's spawn(); each counts its children and
   // stops when the stop file appears (`[` is built in: the loop forks nothing else).

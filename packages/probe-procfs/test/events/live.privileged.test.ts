@@ -175,10 +175,11 @@ describe.skipIf(!IS_ROOT)(`process events, live (${IS_ROOT ? 'root' : NOT_ROOT})
     await collect();
     await probe.close();
     expect(launched.code, launched.stderr).toBe(0);
-    const report = launched.report as unknown as { children: { pid: number; spawnedNs: string; exitedNs: string; stdout: string }[]; stalls: [string, string][] };
+    const report = launched.report as unknown as { children: { pid: number; spawnedNs: string; exitedNs: string; stdout: string }[]; stalls: [string, string][]; realtimeOffsetNs: string };
     const stalls = report.stalls.map(([from, to]) => [BigInt(from), BigInt(to)] as const);
     const stalledMs = (from: bigint, to: bigint): number =>
-      stalls.reduce((sum, [a, b]) => sum + Math.max(0, Number((b < to ? b : to) - (a > from ? a : from)) / 1e6), 0);
+      from >= to ? 0 : stalls.reduce((sum, [a, b]) => sum + Math.max(0, Number((b < to ? b : to) - (a > from ? a : from)) / 1e6), 0);
+    const offsetNs = BigInt(report.realtimeOffsetNs);
 
     // Each process's version as the store would keep it: from its first row's time, to its end.
     for (const batch of batches) expect(validateTimes(PROCESSES_TABLE, batch)).toEqual(OK);
@@ -208,7 +209,11 @@ describe.skipIf(!IS_ROOT)(`process events, live (${IS_ROOT ? 'root' : NOT_ROOT})
       expect(version.to).toBeGreaterThanOrEqual(last! - 0.5);
       const spawned = BigInt(child.spawnedNs);
       const exited = BigInt(child.exitedNs);
-      const truthMs = Number(exited - spawned) / 1e6 - stalledMs(spawned, exited);
+      // The launcher's spawn-to-exit, less the time it was not running before the child's first
+      // stamp or after its last (it saw the fork or the exit late then); a stall while the child
+      // ran between its stamps does not make the child's life shorter.
+      const [firstNs, lastNs] = child.stdout.trim().split('\n').map((line) => BigInt(line) - offsetNs);
+      const truthMs = Number(exited - spawned) / 1e6 - stalledMs(spawned, firstNs!) - stalledMs(lastNs!, exited);
       const error = truthMs - (version.to - version.from);
       if (Math.abs(error) <= LIFETIME_TOLERANCE_MS) caught += 1;
       else off.push(`${child.pid}: ${(version.to - version.from).toFixed(1)} ms stored, ${truthMs.toFixed(1)} ms measured`);
