@@ -344,8 +344,30 @@ function mentionedBody({ table, rates }: MentionedView, { window, step, stalenes
 /** The gate's refusal, with why a `<table>_rates` it names does not exist when the table does. */
 function explainRefusal(status: Status, meta: ReadonlyMap<string, MetaTable>): Status {
   const refused = /^table ([A-Za-z0-9_]+) is not a recorded table$/.exec(status.message)?.[1];
-  const why = refused === undefined ? undefined : whyNoRates(refused, meta);
-  return why === undefined ? status : { ...status, message: `${status.message}: ${why}` };
+  if (refused === undefined) return status;
+  const why = whyNoRates(refused, meta) ?? recordedTables(refused, meta);
+  return { ...status, message: `${status.message}: ${why}` };
+}
+
+/** The recorded tables, the ones spelled closest to `name` first (a typo's fix, a table's rates view). */
+function recordedTables(name: string, meta: ReadonlyMap<string, MetaTable>): string {
+  if (meta.size === 0) return 'nothing is recorded yet';
+  const lower = name.toLowerCase();
+  const names = [...meta.keys()].sort();
+  const close = names.filter((table) => table.includes(lower) || lower.includes(table) || editDistance(table, lower) <= 2).slice(0, 3);
+  const others = names.filter((table) => !close.includes(table));
+  return `${close.length === 0 ? '' : `did you mean ${close.join(' or ')}? `}the recorded tables are ${[...close, ...others].join(', ')}`;
+}
+
+/** Levenshtein distance, for names of at most a few dozen characters. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 /**

@@ -96,6 +96,9 @@ describe('read-only surface', () => {
         expect(result.status.message).not.toMatch(/\n|LINE 1/);
       }
     }
+    // An unknown table names the recorded ones, the closest spellings first.
+    const typo = await reader.query({ sql: 'SELECT * FROM proceses' });
+    expect(!typo.ok && typo.status.message).toMatch(/^table proceses is not a recorded table: did you mean processes\? the recorded tables are processes, [a-z_]+(, [a-z_]+)*$/);
     const parameters = await reader.query({ sql: 'SELECT ?' });
     expect(!parameters.ok && parameters.status.code).toBe('INVALID_ARGUMENT');
   });

@@ -1,7 +1,8 @@
 /**
  * The `virtualeyes` command line: query, tables, ps, diff and status. Every command takes the
  * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
- * read-only when it does not. Exit codes: 0 answered, 1 failed, 2 bad usage or input.
+ * read-only when it does not. Exit codes (docs/cli.md): 0 answered, 1 failed, 2 bad usage, input or a
+ * refused query, 3 (`status` only) the daemon is not running.
  * Whatever it prints that came from the recording or the daemon goes through escape.ts.
  */
 import { Command, type CommanderError, Option } from 'commander';
@@ -12,7 +13,7 @@ import { escapeText, jsonText } from './escape.js';
 import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
-import { Format, formatResult, renderTable } from './format.js';
+import { Format, formatResult, isoInstants, renderTable } from './format.js';
 import { psRows, PsSort, renderPs } from './ps.js';
 import { notRecorded } from './recordings.js';
 import { renderDaemonStatus, renderOfflineStatus } from './status.js';
@@ -20,7 +21,7 @@ import { parseDuration, parseTime } from './time.js';
 import { VERSION } from './version.js';
 
 /** Process exit codes. */
-export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+export const ExitCode = { OK: 0, FAILURE: 1, USAGE: 2, NOT_RUNNING: 3 } as const;
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
@@ -33,6 +34,9 @@ export interface Io {
 }
 
 const DEFAULT_STALENESS = '5m';
+
+/** The longest SQL statement a request may carry: `sql`'s maxLength in protocol's QUERY_REQUEST_SCHEMA. */
+const MAX_SQL_CHARS = 100_000;
 
 /** The shortest `--step`: the store's least `stepMs`. */
 const MIN_STEP_MS = 1000;
@@ -77,7 +81,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
   /** Resolves config and connects, runs `body`, and always closes the reader. */
-  const withReader = async (body: (connection: Connection, config: HostConfig) => Promise<void>): Promise<void> => {
+  const withReader = async (body: (connection: Connection, config: HostConfig) => Promise<void>, exits: { readonly notRunning?: number } = {}): Promise<void> => {
     const globals = program.opts<GlobalOptions>();
     const overrides: ConfigOverrides = {
       ...(globals.config === undefined ? {} : { configPath: globals.config }),
@@ -88,7 +92,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     if (!config.ok) return fail(config.status, ExitCode.USAGE);
     if (globals.tokenFile !== undefined && globals.url === undefined) return fail({ code: StatusCode.INVALID_ARGUMENT, message: '--token-file goes with --url', retryable: false });
     const connection = globals.url === undefined ? await connect(config.value) : await connectUrl(globals.url, globals.tokenFile, config.value);
-    if (!connection.ok) return fail(connection.status);
+    // No daemon and no store to read: `status` says the daemon is not running (3), the others failed (1).
+    if (!connection.ok) return fail(connection.status, connection.status.code === StatusCode.NOT_FOUND && exits.notRunning !== undefined ? exits.notRunning : codeFor(connection.status));
     try {
       await body(connection.value, config.value);
     } finally {
@@ -123,7 +128,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .addHelpText(
       'after',
       `
-Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', or relative ('20s ago', '5m ago', '1h30m ago').
+Times: ISO-8601 ('2026-11-22T05:00:00Z'; local time without a zone), epoch seconds, 'now', 'today', 'yesterday',
+a local time of day ('03:10': today, or yesterday if still to come; 'yesterday 23:50'), or relative ('20s ago', '1h30m ago').
 Without --at or --from, tables hold their whole history (state tables as versions with valid_from/valid_to).
 The raw history stays reachable as history.<table> in every mode.
 Table output shows control and bidi characters as escapes (\\e, \\n, \\x07, \\u202e, a backslash as \\\\);
@@ -165,7 +171,7 @@ Examples:
         const tables = await reader.tables();
         if (!tables.ok) return fail(tables.status);
         if (format === Format.JSON) {
-          io.out(`${jsonText(tables.value)}\n`);
+          io.out(`${jsonText(isoInstants(tables.value))}\n`);
           return;
         }
         if (format === Format.CSV) {
@@ -252,7 +258,7 @@ For each state table, every entity (host and key, e.g. a process's pid and start
   ± came and went: there at neither, but some time in between (with when it came and went)
   ~ changed: there at both, with a column's old → new value and when it changed.
 Unchanged entities are not shown. Times are when the recording saw the change (UTC).
-Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', or relative ('20s ago', '5m ago').
+Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', 'today', 'yesterday', '03:10', or relative ('5m ago').
 --json prints { from, to, tables: [{ table, appeared, disappeared, cameAndWent, changed: [{ host, key, changes: [{ column, from, to, at }] }] }] }.
 
 Examples:
@@ -291,15 +297,17 @@ Examples:
       await withReader(async (connection, config) => {
         if (connection.kind === 'offline') {
           const info = await connection.reader.info();
-          if (json) io.out(`${jsonText({ running: false, socket: config.api.socket, store: info.ok ? info.value : null })}\n`);
+          if (json) io.out(`${jsonText(isoInstants({ running: false, socket: config.api.socket, store: info.ok ? info.value : null }))}\n`);
           else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined)}\n`);
+          // As systemctl status does: 3 when the daemon does not run, whatever the store says.
+          exitCode = ExitCode.NOT_RUNNING;
           return;
         }
         const status = await connection.reader.status();
         if (!status.ok) return fail(status.status);
-        if (json) io.out(`${jsonText({ running: true, ...status.value })}\n`);
+        if (json) io.out(`${jsonText(isoInstants({ running: true, ...status.value }))}\n`);
         else io.out(`${renderDaemonStatus(status.value, io.now())}\n`);
-      });
+      }, { notRunning: ExitCode.NOT_RUNNING });
     });
 
   // Slices: export writes one (through the daemon or from the file), import loads one into a new store.
@@ -330,6 +338,8 @@ export function buildRequest(
   if (!maxRows.ok) return maxRows;
   // A longer --timeout is capped, not refused: the store caps it again at its own limit.
   const timeoutMs = Math.min(LONGEST_QUERY_MS, Math.max(1, Math.round(timeout.value)));
+  if (sql.trim() === '') return usage('the SQL statement is empty: give one SELECT statement (`virtualeyes tables` lists the tables)');
+  if (sql.length > MAX_SQL_CHARS) return usage(`the SQL statement is ${sql.length} characters long; at most ${MAX_SQL_CHARS} are taken`);
   const base = { sql, stalenessMs: Math.round(staleness.value), timeoutMs, maxRows: maxRows.value };
   if (options.step !== undefined && options.from === undefined) return usage(options.at === undefined ? '--step needs --from' : '--step buckets a range: use --from/--to, not --at');
   if (options.at !== undefined) {

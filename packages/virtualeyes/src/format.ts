@@ -114,3 +114,28 @@ export function formatDuration(ms: number): string {
     .map(([value, unit]) => `${value}${unit}`)
     .join(' ');
 }
+
+/** Fields of the daemon's and the store's reports that hold an instant (epoch milliseconds). */
+const INSTANT_FIELDS: ReadonlySet<string> = new Set(['first', 'last', 'from', 'to', 'lastWrite']);
+
+/**
+ * `value` with every instant of a status or table listing (`first`, `last`, `from`, `to`,
+ * `lastWrite` and every `…At` field holding a number) as an ISO-8601 UTC string, as query output
+ * prints times: one convention for every command's JSON. Durations (`…Ms`) stay numbers.
+ */
+export function isoInstants(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(isoInstants);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, field]) => [
+      key,
+      typeof field === 'number' && (INSTANT_FIELDS.has(key) || key.endsWith('At')) ? isoOf(field) : isoInstants(field),
+    ]),
+  );
+}
+
+/** An instant as ISO-8601 UTC; a number no Date can hold stays as it is. */
+function isoOf(ms: number): string | number {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? ms : date.toISOString();
+}

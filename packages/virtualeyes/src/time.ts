@@ -1,7 +1,10 @@
 /**
  * Parsing of the times users type: `now`, ISO-8601 (`2026-11-22T05:00:00Z`, local time when
  * no zone is given), epoch seconds (`1763787600`, `@1763787600.5`), epoch milliseconds (13
- * digits) and relative forms (`20s ago`, `5m ago`, `1h30m ago`, `2 days ago`, `-10m`).
+ * digits), relative forms (`20s ago`, `5m ago`, `1h30m ago`, `2 days ago`, `-10m`), `today` and
+ * `yesterday` (local midnight), and a local time of day as atop's `-b` takes it (`03:10`,
+ * `03:10:30`: today, or yesterday when that is still to come; `yesterday 23:50`). Durations are
+ * `90s`, `1h30m`, `2 days`… or `0`.
  * Times outside the years 1 to 9999 are refused here, so no absurd number reaches a store.
  */
 import { err, fail, ok, StatusCode, type Result } from '@virtualeyes/core';
@@ -46,13 +49,14 @@ export function parseDuration(text: string): Result<number> {
   const total = durationMs(text);
   if (typeof total === 'string') return err(invalidDuration(text, total));
   // Also refuses Infinity, which 400 digits of seconds add up to.
-  if (!(total <= LONGEST)) return err(invalidDuration(text, 'longer than the 9999 years a time can span'));
+  if (!(total <= LONGEST)) return err(invalidDuration(text, 'longer than 9999 years'));
   return ok(total);
 }
 
 /** The duration in milliseconds, or why it is not one. */
 function durationMs(text: string): number | string {
   const trimmed = text.trim().toLowerCase();
+  if (trimmed === '0') return 0;
   let total = 0;
   let consumed = '';
   for (const match of trimmed.matchAll(DURATION_PART)) {
@@ -61,7 +65,7 @@ function durationMs(text: string): number | string {
     total += Number(match[1]) * unit;
     consumed += match[0];
   }
-  if (consumed === '' || consumed.replace(/\s+/g, '') !== trimmed.replace(/\s+/g, '')) return 'expected a duration like 90s, 5m or 1h30m';
+  if (consumed === '' || consumed.replace(/\s+/g, '') !== trimmed.replace(/\s+/g, '')) return DURATION_HINT;
   return total;
 }
 
@@ -78,6 +82,20 @@ function parseInstant(text: string, now: number): Result<number> {
   const trimmed = text.trim();
   const lower = trimmed.toLowerCase();
   if (lower === 'now') return ok(now);
+  const day = /^(today|yesterday)(?:\s+(\S+))?$/.exec(lower);
+  if (day !== null) {
+    const midnight = localDay(now, day[1] === 'yesterday' ? -1 : 0);
+    if (day[2] === undefined) return ok(midnight);
+    const clock = clockOf(day[2]);
+    return typeof clock === 'string' ? err(invalid(text, clock)) : ok(atClock(midnight, clock));
+  }
+  if (/^\d{1,2}:/.test(trimmed)) {
+    const clock = clockOf(trimmed);
+    if (typeof clock === 'string') return err(invalid(text, clock));
+    // A time of day not yet reached today is yesterday's, as atop's -b reads it.
+    const today = atClock(localDay(now, 0), clock);
+    return ok(today <= now ? today : atClock(localDay(now, -1), clock));
+  }
   const relative = /^(?:-\s*(.+)|(.+?)\s+ago)$/.exec(lower);
   if (relative !== null) {
     const duration = durationMs(relative[1] ?? relative[2] ?? '');
@@ -94,7 +112,45 @@ function parseInstant(text: string, now: number): Result<number> {
     const parsed = Date.parse(trimmed.replace(' ', 'T'));
     if (!Number.isNaN(parsed)) return ok(parsed);
   }
-  return err(invalid(text, "use ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now' or a relative time ('5m ago')"));
+  return err(invalid(text, TIME_HINT));
+}
+
+/** What a time may be, for errors and help. */
+export const TIME_HINT = "expected ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', 'today', 'yesterday', a time of day ('03:10') or a relative time ('5m ago')";
+
+/** What a duration may be. */
+export const DURATION_HINT = "expected a duration like 90s, 5m or 1h30m, or 0";
+
+/** A local time of day. */
+interface Clock {
+  readonly hours: number;
+  readonly minutes: number;
+  readonly seconds: number;
+  readonly ms: number;
+}
+
+/** HH:MM[:SS[.fff]] as a local time of day, or why it is not one. */
+function clockOf(text: string): Clock | string {
+  const match = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/.exec(text);
+  if (match === null) return "expected a time of day as HH:MM or HH:MM:SS ('03:10')";
+  const [hours, minutes, seconds] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+  if (hours > 23 || minutes > 59 || seconds > 59) return 'hours run 0-23, minutes and seconds 0-59';
+  return { hours, minutes, seconds, ms: Number((match[4] ?? '').padEnd(3, '0')) };
+}
+
+/** Local midnight of the day `now` falls on, moved by `days`. */
+function localDay(now: number, days: number): number {
+  const date = new Date(now);
+  date.setHours(0, 0, 0, 0);
+  date.setDate(date.getDate() + days);
+  return date.getTime();
+}
+
+/** The instant at `clock` on the local day beginning at `midnight`. */
+function atClock(midnight: number, clock: Clock): number {
+  const date = new Date(midnight);
+  date.setHours(clock.hours, clock.minutes, clock.seconds, clock.ms);
+  return date.getTime();
 }
 
 function invalid(text: string, why: string) {

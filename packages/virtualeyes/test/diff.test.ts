@@ -402,7 +402,7 @@ describe('virtualeyes diff over a real store', () => {
 
   it.each([
     [['--from', TO, '--to', FROM], '--from is after --to'],
-    [['--from', 'yesterday-ish'], "cannot read time 'yesterday-ish': use ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now' or a relative time ('5m ago')"],
+    [['--from', 'yesterday-ish'], "cannot read time 'yesterday-ish': expected ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', 'today', 'yesterday', a time of day ('03:10') or a relative time ('5m ago')"],
     [['--from', FROM, '--table', 'nope'], "table 'nope' is not a recorded table; diff compares state tables (processes, system_info)"],
     [['--from', FROM, '--table', 'cpu'], "table 'cpu' is a metric table; diff compares state tables (processes, system_info)"],
   ])('refuses %j with one line and exit code 2', async (args, message) => {

@@ -21,6 +21,7 @@ function storeOptions(path: string): DuckDbConfig {
 }
 
 const T0 = Date.parse('2026-11-22T05:00:00Z');
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const WINDOW = 5 * 60_000;
 
 const identity = (pid: number, start: number, cmdline: string): Row => ({
@@ -302,15 +303,24 @@ describe('the CLI over hostile recorded text', () => {
 
   it('tables and status print the recorded host escaped', async () => {
     const status = await cli('status');
-    expect(status.code).toBe(0);
+    // No daemon runs here: status prints what the store holds and exits 3, as systemctl status does.
+    expect(status.code).toBe(3);
     expect(status.out).toContain('hosts: evil\\e[2Jhost\\u202e');
     expect(status.out).not.toMatch(FORBIDDEN_IN_LINES);
     const json = await cli('status', '--json');
+    expect(json.code).toBe(3);
     expect(json.out).not.toMatch(FORBIDDEN_IN_LINES);
-    expect((JSON.parse(json.out) as { store: { hosts: string[] } }).store.hosts).toEqual([HOST]);
+    const offline = JSON.parse(json.out) as { running: boolean; store: { hosts: string[]; first: unknown; last: unknown; recordings: { from: unknown; to: unknown; lastWrite: unknown }[] } };
+    expect(offline.running).toBe(false);
+    expect(offline.store.hosts).toEqual([HOST]);
+    // Instants are ISO-8601 UTC strings in every command's JSON, as in query's.
+    expect([offline.store.first, offline.store.last]).toEqual([new Date(T0).toISOString(), expect.stringMatching(ISO_UTC)]);
+    for (const recording of offline.store.recordings) expect(recording).toMatchObject({ from: expect.stringMatching(ISO_UTC), lastWrite: expect.stringMatching(ISO_UTC) });
     const tables = await cli('tables', '--format', 'json');
     expect(tables.code).toBe(0);
     expect(tables.out).not.toMatch(FORBIDDEN_IN_LINES);
+    const listed = JSON.parse(tables.out) as { name: string; first: unknown; last: unknown; rows: number }[];
+    expect(listed.find((table) => table.name === 'processes')).toMatchObject({ first: new Date(T0).toISOString(), last: expect.stringMatching(ISO_UTC), rows: expect.any(Number) });
   });
 
   it('names the row cap the store applied, not the one asked for', async () => {
@@ -330,7 +340,7 @@ describe('the CLI over hostile recorded text', () => {
     [['ps', '--at', '-99999999999999d'], "cannot read time '-99999999999999d': it falls outside the years 1 to 9999"],
     [['query', '--at', '0000-06-01T00:00:00Z', 'select 1'], "cannot read time '0000-06-01T00:00:00Z': it falls outside the years 1 to 9999"],
     [['query', '--from', `${'9'.repeat(400)}s ago`, 'select 1'], `cannot read time '${'9'.repeat(400)}s ago': it falls outside the years 1 to 9999`],
-    [['query', '--staleness', '99999999999999999999d', 'select 1'], "cannot read duration '99999999999999999999d': longer than the 9999 years a time can span"],
+    [['query', '--staleness', '99999999999999999999d', 'select 1'], "cannot read duration '99999999999999999999d': longer than 9999 years"],
   ])('refuses %j with one line and exit code 2', async (args, message) => {
     const { code, out, err } = await cli(...args);
     expect([code, out, err]).toEqual([2, '', `virtualeyes: ${message}\n`]);

@@ -31,7 +31,7 @@ describe('--step', () => {
     [{ step: '1m' }, '--step needs --from'],
     [{ at: 'now', step: '1m' }, '--step buckets a range: use --from/--to, not --at'],
     [{ from: '1h ago', step: '500ms' }, "--step must be at least 1s, got '500ms'"],
-    [{ from: '1h ago', step: 'soon' }, "cannot read duration 'soon': expected a duration like 90s, 5m or 1h30m"],
+    [{ from: '1h ago', step: 'soon' }, "cannot read duration 'soon': expected a duration like 90s, 5m or 1h30m, or 0"],
   ])('refuses %j', (options, message) => {
     const built = buildRequest('select 1', { ...base, ...options }, now);
     expect(built.ok ? '' : built.status.message).toBe(message);

@@ -25,6 +25,50 @@ describe('parseTime', () => {
     expect(parseTime(text, NOW)).toEqual({ ok: true, value: expected });
   });
 
+  it('reads today, yesterday and a time of day as local times, a time still to come as yesterday\'s (as atop -b does)', () => {
+    const local = new Date(NOW);
+    const midnight = new Date(local.getFullYear(), local.getMonth(), local.getDate()).getTime();
+    const yesterday = new Date(local.getFullYear(), local.getMonth(), local.getDate() - 1).getTime();
+    expect(parseTime('today', NOW)).toEqual({ ok: true, value: midnight });
+    expect(parseTime('Yesterday', NOW)).toEqual({ ok: true, value: yesterday });
+    const clock = (base: number, h: number, m: number, s = 0): number => new Date(new Date(base).setHours(h, m, s, 0)).getTime();
+    const past = clock(midnight, local.getHours(), local.getMinutes()) - 60_000;
+    const pastText = `${new Date(past).getHours()}:${String(new Date(past).getMinutes()).padStart(2, '0')}`;
+    expect(parseTime(pastText, NOW)).toEqual({ ok: true, value: past });
+    expect(parseTime('yesterday 23:50', NOW)).toEqual({ ok: true, value: clock(yesterday, 23, 50) });
+    expect(parseTime('today 00:00:30.5', NOW)).toEqual({ ok: true, value: clock(midnight, 0, 0, 30) + 500 });
+  });
+
+  it.each([
+    // NOW is 21:00 on 21 November in Los Angeles: 03:10 is today's, 23:00 yesterday's.
+    ['03:10', '2026-11-21T11:10:00.000Z'],
+    ['23:00', '2026-11-21T07:00:00.000Z'],
+    ['21:00', '2026-11-22T05:00:00.000Z'],
+    ['today', '2026-11-21T08:00:00.000Z'],
+    ['yesterday 03:10:30', '2026-11-20T11:10:30.000Z'],
+  ])('reads %s in the local zone (America/Los_Angeles here)', (text, iso) => {
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'America/Los_Angeles';
+    try {
+      expect(parseTime(text, NOW)).toEqual({ ok: true, value: Date.parse(iso) });
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
+  });
+
+  it.each([
+    ['24:00', 'hours run 0-23'],
+    ['12:60', 'minutes and seconds 0-59'],
+    ['3:1', 'expected a time of day as HH:MM'],
+    ['today noon', 'expected a time of day as HH:MM'],
+    ['last week', "expected ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', 'today', 'yesterday', a time of day ('03:10')"],
+  ])('refuses %j, saying what a time is', (text, why) => {
+    const result = parseTime(text, NOW);
+    expect(result.ok ? '' : result.status.message).toContain(`cannot read time '${text}': `);
+    expect(result.ok ? '' : result.status.message).toContain(why);
+  });
+
   it('reads ISO times without a zone as local time', () => {
     expect(parseTime('2026-11-22T04:59:00', NOW)).toEqual({ ok: true, value: new Date(2026, 10, 22, 4, 59, 0).getTime() });
   });
@@ -100,6 +144,8 @@ describe('parseDuration', () => {
     ['1h30m', 5_400_000],
     ['250ms', 250],
     ['2 weeks', 1_209_600_000],
+    ['0', 0],
+    ['0s', 0],
   ])('reads %s', (text, expected) => {
     expect(parseDuration(text)).toEqual({ ok: true, value: expected });
   });
@@ -107,5 +153,6 @@ describe('parseDuration', () => {
   it.each(['5', 'm', '5 furlongs', '5m and 3s', '3660000d', `${'9'.repeat(400)}s`])('refuses %s', (text) => {
     const result = parseDuration(text);
     expect(result.ok ? '' : result.status.message).toContain(`cannot read duration '${text}': `);
+    expect(result.ok ? '' : result.status.message).not.toContain('time');
   });
 });

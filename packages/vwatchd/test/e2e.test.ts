@@ -171,7 +171,7 @@ describe('vwatchd + virtualeyes end to end', () => {
     expect(insert.code).toBe(2);
     expect(insert.stderr).toMatch(/^virtualeyes: .*SELECT/);
     const file = await cli('query', "select * from read_csv('/etc/passwd')");
-    expect(file.code).not.toBe(0);
+    expect(file.code).toBe(2);
     expect(file.stdout).toBe('');
   });
 
@@ -187,6 +187,7 @@ describe('vwatchd + virtualeyes end to end', () => {
     expect((JSON.parse(offline.stdout) as { n: number }[])[0]!.n).toBeGreaterThanOrEqual(rowsBefore);
     const status = await cli('status');
     expect(status.stdout).toContain('vwatchd is not running');
+    expect(status.code).toBe(3);
 
     daemon = startDaemon(['--config', config, '--data-dir', dataDir]);
     let last: Run | undefined;
