@@ -32,7 +32,18 @@ export function displayCell(cell: Cell): string {
   if (typeof cell === 'string') return escapeText(cell);
   // JSON is already an unambiguous, printable encoding once jsonText has escaped C1 and bidi.
   if (cell !== null && typeof cell === 'object') return jsonText(cell, 0);
+  if (typeof cell === 'number') return roundedText(cell);
   return cellText(cell);
+}
+
+/**
+ * A number for people: integers as they are, others to 2 decimals (trailing zeros dropped) or,
+ * below 1, to 3 significant digits (0.000123). JSON and CSV keep the exact value.
+ */
+export function roundedText(value: number): string {
+  if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 1) return String(Number(value.toFixed(2)));
+  return String(Number(value.toPrecision(3)));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createOptionsValidator } from '@virtualeyes/core';
+import { createOptionsValidator, type QueryResult } from '@virtualeyes/core';
 import { QUERY_REQUEST_SCHEMA } from '@virtualeyes/protocol';
 import { buildRequest, csvField, Format, formatBytes, formatDuration, formatResult, LONGEST_QUERY_MS } from '../src/index.js';
 
@@ -54,6 +54,13 @@ describe('output formats', () => {
     ]);
     expect(JSON.parse(formatResult(hostile, Format.JSON))).toEqual([{ 'a\x1b[2Jb': '\x9b1m\u202e', list: ['\x1b', '\x9b\u2066'] }]);
     expect(formatResult(hostile, Format.CSV)).toBe('"a\x1b[2Jb",list\r\n"\x9b1m\u202e","[""\\u001b"",""\x9b\u2066""]"');
+  });
+
+  it('rounds fractions for people in tables, and keeps them exact in JSON and CSV', () => {
+    const rates: QueryResult = { columns: [{ name: 'rate', type: 'DOUBLE' }], rows: [[2682.634730538922], [0.000123456], [-1.005], [42], [1e21], [0.5]], truncated: false, elapsedMs: 0 };
+    expect(formatResult(rates, Format.TABLE).split('\n')).toEqual(['    rate', ' 2682.63', '0.000123', '      -1', '      42', '   1e+21', '     0.5']);
+    expect(formatResult(rates, Format.CSV)).toContain('2682.634730538922');
+    expect(JSON.parse(formatResult(rates, Format.JSON))[0]).toEqual({ rate: 2682.634730538922 });
   });
 
   it('formats bytes and durations for people', () => {
