@@ -161,42 +161,58 @@ Examples:
 
   program
     .command('tables')
-    .description('List the recorded tables: kind, key, rows, time span, and every column with its type, unit and whether it is a counter')
-    .option('--brief', 'one line per table, without the columns')
+    .description('List the recorded tables (kind, key, rows, time span), and the columns of those named: type, unit and whether each is a counter')
+    .argument('[names...]', 'tables whose columns to show (default: none in the table format, all in JSON and CSV)')
+    .option('--columns', "every table's columns, in the table format too")
+    .option('--brief', 'one line (or object, or CSV row) per table, without the columns, in every format')
     .addOption(formatOption())
     .addOption(jsonOption())
-    .action(async (options: { brief?: boolean } & FormatOptions) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  virtualeyes tables                      one line per table
+  virtualeyes tables process_stats        and the columns of process_stats
+  virtualeyes tables --json --brief       the list as JSON, without columns`,
+    )
+    .action(async (names: string[], options: { brief?: boolean; columns?: boolean } & FormatOptions) => {
       const format = formatOf(options);
       await withReader(async ({ reader }) => {
-        const tables = await reader.tables();
-        if (!tables.ok) return fail(tables.status);
+        const listed = await reader.tables();
+        if (!listed.ok) return fail(listed.status);
+        const unknown = names.filter((name) => !listed.value.some((table) => table.name === name));
+        if (unknown.length > 0) {
+          const known = listed.value.map((table) => table.name).sort();
+          return fail({ code: StatusCode.INVALID_ARGUMENT, message: `no recorded table ${unknown.join(', ')}; the recorded tables are ${known.join(', ') || 'none yet'}`, retryable: false });
+        }
+        const named = names.length === 0 ? listed.value : listed.value.filter((table) => names.includes(table.name));
+        const detailed = options.brief === true ? [] : names.length > 0 || options.columns === true || format !== Format.TABLE ? named : [];
         if (format === Format.JSON) {
-          io.out(`${jsonText(isoInstants(tables.value))}\n`);
+          const shown = options.brief === true ? named.map(({ columns: _columns, ...table }) => table) : named;
+          io.out(`${jsonText(isoInstants(shown))}\n`);
           return;
         }
         if (format === Format.CSV) {
+          if (options.brief === true) {
+            const headers = ['table', 'kind', 'key', 'rows', 'first', 'last', 'description'];
+            const rows = named.map((table) => [table.name, table.kind, table.key.join(' '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
+            io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
+            return;
+          }
           // One row per column: the flat shape spreadsheets want.
           const headers = ['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'];
-          const rows = tables.value.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', String(c.counter === true), c.description]));
+          const rows = detailed.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', String(c.counter === true), c.description]));
           io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
           return;
         }
-        const summary = tables.value.map((table) => [
-          table.name,
-          table.kind,
-          table.key.join(', '),
-          table.rows,
-          table.first === null ? '' : new Date(table.first).toISOString(),
-          table.last === null ? '' : new Date(table.last).toISOString(),
-          table.description,
-        ]);
+        const summary = named.map((table) => [table.name, table.kind, table.key.join(', '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
         io.out(`${renderTable(['TABLE', 'KIND', 'KEY', 'ROWS', 'FIRST', 'LAST', 'DESCRIPTION'], summary, [false, false, false, true])}\n`);
-        if (options.brief === true) return;
-        for (const table of tables.value) {
+        for (const table of detailed) {
           io.out(`\n${escapeText(`${table.name} (${table.kind}${table.key.length === 0 ? '' : `, key ${table.key.join(', ')}`})`)}\n`);
           io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'COUNTER', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.counter === true ? 'yes' : '', c.description]))}\n`);
           if (table.columns.some((c) => c.counter === true)) io.out(`${escapeText(`Counters: per-second rates in ${table.name}_rates, and <counter>_rate with --step.`)}\n`);
         }
+        if (detailed.length === 0 && options.brief !== true) io.err('virtualeyes: columns of a table: virtualeyes tables NAME (or --columns for all)\n');
       });
     });
 
@@ -322,6 +338,11 @@ Examples:
     return commander.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
   }
   return exitCode;
+}
+
+/** An instant as ISO-8601 UTC, or '' for none. */
+function isoOrEmpty(ms: number | null): string {
+  return ms === null ? '' : new Date(ms).toISOString();
 }
 
 /** Turns the query command's options into a request; INVALID_ARGUMENT for unreadable times. */

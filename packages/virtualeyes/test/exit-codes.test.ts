@@ -32,13 +32,14 @@ describe('exit codes', () => {
   const config = join(dir, 'vwatchd.json');
 
   const cli = async (dataDir: string, ...args: string[]) => {
+    const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(['node', 'virtualeyes', '--data-dir', dataDir, '--config', config, ...args], {
-      out: () => undefined,
+      out: (text) => out.push(text),
       err: (text) => err.push(text),
       now: () => T0 + 60_000,
     });
-    return { code, err: err.join('') };
+    return { code, out: out.join(''), err: err.join('') };
   };
 
   beforeAll(async () => {
@@ -87,5 +88,24 @@ describe('exit codes', () => {
   it('takes a staleness of 0 and a time of day', async () => {
     expect((await cli(dir, 'query', '--at', 'now', '--staleness', '0', 'select 1')).code).toBe(ExitCode.OK);
     expect((await cli(dir, 'query', '--at', '05:00', 'select 1')).code).toBe(ExitCode.OK);
+  });
+
+  it('tables: one line per table for people, the columns of the tables named, --brief in every format', async () => {
+    const list = await cli(dir, 'tables');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^processes +state +pid, start_time +1 +2026-11-22T05:00:00\.000Z /m);
+    expect(list.out).not.toMatch(/^COLUMN/m);
+    expect(list.err).toContain('virtualeyes tables NAME');
+    const named = await cli(dir, 'tables', 'processes');
+    expect(named.out.match(/^COLUMN/gm)).toHaveLength(1);
+    expect(named.out).toMatch(/^cmdline +text +Arguments/m);
+    const csv = (await cli(dir, 'tables', '--brief', '--format', 'csv')).out.split('\r\n');
+    expect(csv[0]).toBe('table,kind,key,rows,first,last,description');
+    expect(csv.find((line) => line.startsWith('processes,'))).toMatch(/^processes,state,pid start_time,1,2026-11-22T05:00:00\.000Z,/);
+    const json = JSON.parse((await cli(dir, 'tables', 'processes', '--json')).out) as { name: string; columns: unknown[] }[];
+    expect(json.map((table) => table.name)).toEqual(['processes']);
+    expect(json[0]!.columns.length).toBeGreaterThan(5);
+    const unknown = await cli(dir, 'tables', 'proceses');
+    expect([unknown.code, unknown.err]).toEqual([ExitCode.USAGE, expect.stringMatching(/^virtualeyes: no recorded table proceses; the recorded tables are .*processes/)]);
   });
 });

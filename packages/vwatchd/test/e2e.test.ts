@@ -138,9 +138,18 @@ describe('vwatchd + virtualeyes end to end', () => {
     expect(csv[0]).toBe('table,kind,column,type,unit,counter,description');
     expect(csv.find((line) => line.startsWith('process_stats,metric,utime,'))).toMatch(/,true,/);
     expect(csv.find((line) => line.startsWith('process_stats,metric,rss,'))).toMatch(/,false,/);
-    const human = (await cli('tables')).stdout;
+    // For people: one line per table, and the columns of the tables named.
+    const list = await cli('tables');
+    expect(list.stdout).toMatch(/^process_stats +metric +pid, start_time +\d+ /m);
+    expect(list.stdout).not.toMatch(/^utime /m);
+    expect(list.stdout.split('\n').length).toBeLessThan(60);
+    const human = (await cli('tables', 'process_stats')).stdout;
     expect(human).toMatch(/^utime +\S+ +\S+ +yes /m);
     expect(human).toContain('Counters: per-second rates in process_stats_rates');
+    const brief = JSON.parse((await cli('tables', '--json', '--brief')).stdout) as { name: string; columns?: unknown; first: unknown }[];
+    expect(brief.find((table) => table.name === 'processes')).toMatchObject({ kind: 'state', first: expect.stringMatching(/Z$/) });
+    expect(brief.every((table) => table.columns === undefined)).toBe(true);
+    expect((await cli('tables', 'nosuch')).code).toBe(2);
   });
 
   it('reports status: daemon up, plugins, rows written, store size', async () => {
