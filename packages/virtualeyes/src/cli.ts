@@ -1,7 +1,7 @@
 /**
  * The `virtualeyes` command line: query, tables, ps, diff and status. Every command takes the
  * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
- * read-only when it does not. Exit codes (docs/cli.md): 0 answered, 1 failed, 2 bad usage, input or a
+ * read-only when it does not. Exit codes (docs/status-codes.md): 0 answered, 1 failed, 2 bad usage, input or a
  * refused query, 3 (`status` only) the daemon is not running.
  * Whatever it prints that came from the recording or the daemon goes through escape.ts.
  */
