@@ -36,7 +36,7 @@ import { createStoreLimiter, type QueryLimiter } from './limits.js';
 import { createStoreReader } from './reader.js';
 import { createMaintenance, type Maintenance } from './retention.js';
 import { HISTORY_SCHEMA, historyTable, META_SCHEMA, microsOf, quoteIdent, rawTable, SAMPLES_NAME, STAGE_SCHEMA, stageTable, StoreColumn, timeLiteral } from './sql.js';
-import { AccessMode, openPooledInstance, safely, storeBytes, storeClosed, WAL_CHECKPOINT_BYTES, type ConnectionPool } from './store.js';
+import { AccessMode, createStoreFile, openPooledInstance, safely, storeBytes, storeClosed, WAL_CHECKPOINT_BYTES, type ConnectionPool } from './store.js';
 import { createOverlay, diffStateBatch, type OpenVersion, type Overlay, type VersionClose, type VersionInsert, type VersionOverlay } from './versions.js';
 
 /** Mode of the store directory when the sink creates it. */
@@ -210,6 +210,10 @@ async function openStore(path: string, config: DuckDbConfig, deps: PluginDeps, c
         retryable: false,
       }),
     };
+  }
+  if (!existing.ok && existing.status.code === StatusCode.NOT_FOUND) {
+    const created = await createStoreFile(path, config, deps.name);
+    if (!created.ok) return created;
   }
   const opened = await openPooledInstance(path, config, AccessMode.READ_WRITE, deps.name);
   if (!opened.ok) return opened;

@@ -5,6 +5,8 @@
  * connections (prepared before the lock, reset between queries, interrupted at close), and file sizes.
  */
 import { statSync } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { classifyErrno, fail, fromPromise, fromThrowable, StatusCode, type Result, type Status } from '@virtualeyes/core';
 import { STORE_NAME, type DuckDbConfig } from './config.js';
@@ -89,6 +91,48 @@ export interface PooledInstance {
   readonly instance: DuckDBInstance;
   /** Its query connections. */
   readonly pool: ConnectionPool;
+}
+
+/** Suffix of a store file being created: it takes the store's name only once DuckDB has written it whole. */
+export const CREATING_SUFFIX = '.creating';
+
+/**
+ * Creates an empty store file at `path` atomically: DuckDB writes it under a scratch name, which
+ * is synced and renamed into place. A SIGKILL while DuckDB writes its first blocks then leaves
+ * only the scratch file (removed by the next creation), never a file at `path` that is "not a
+ * valid DuckDB database file" and would stop every later start. DuckDB gets the store's own
+ * options, so the file has the store's block size and storage version.
+ */
+export async function createStoreFile(path: string, config: MemoryOptions, source: string = STORE_NAME): Promise<Result<void>> {
+  const scratch = `${path}${CREATING_SUFFIX}`;
+  return fromPromise(
+    async () => {
+      await rm(scratch, { force: true });
+      await rm(`${scratch}.wal`, { force: true });
+      // The store's own options: its block size and storage version are fixed when the file is made.
+      const instance = await DuckDBInstance.create(scratch, instanceOptions(config, AccessMode.READ_WRITE, path));
+      instance.closeSync();
+      // A closed new database has checkpointed; a log left beside it would still belong to it.
+      const wal = await stat(`${scratch}.wal`).then(
+        () => true,
+        () => false,
+      );
+      await syncFile(scratch);
+      if (wal) await rename(`${scratch}.wal`, `${path}.wal`);
+      await rename(scratch, path);
+      await syncFile(dirname(path));
+    },
+    (error) => classifyErrno(error, `create ${path}`, source),
+  );
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -61,7 +61,8 @@ describe('a store on a full disk', () => {
       expect((await sink.write([batch(n)])).status.code).toBe('OK');
       await clock.advance(SECOND);
       expect(await count(reader, 'select count(*) from history.process_stats')).toBe(n + 1);
-      expect((await sink.close()).code).toBe('OK');
+      const closed = await sink.close();
+      expect(closed.code, closed.message).toBe('OK');
     } finally {
       execFileSync('umount', [disk]);
     }
