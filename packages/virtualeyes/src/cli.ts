@@ -194,15 +194,13 @@ Examples:
         }
         if (format === Format.CSV) {
           if (options.brief === true) {
-            const headers = ['table', 'kind', 'key', 'rows', 'first', 'last', 'description'];
             const rows = named.map((table) => [table.name, table.kind, table.key.join(' '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
-            io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
+            io.out(`${csvText(['table', 'kind', 'key', 'rows', 'first', 'last', 'description'], rows)}\n`);
             return;
           }
           // One row per column: the flat shape spreadsheets want.
-          const headers = ['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'];
           const rows = detailed.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', String(c.counter === true), c.description]));
-          io.out(`${formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV)}\n`);
+          io.out(`${csvText(['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'], rows)}\n`);
           return;
         }
         const summary = named.map((table) => [table.name, table.kind, table.key.join(', '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
@@ -338,6 +336,11 @@ Examples:
     return commander.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
   }
   return exitCode;
+}
+
+/** Rows under `headers` as CSV, as query prints a result. */
+function csvText(headers: readonly string[], rows: (string | number)[][]): string {
+  return formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV);
 }
 
 /** An instant as ISO-8601 UTC, or '' for none. */
