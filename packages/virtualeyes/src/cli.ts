@@ -1,5 +1,5 @@
 /**
- * The `virtualeyes` command line: query, tables, ps, diff and status. Every command takes the
+ * The `virtualeyes` command line: query, tables, ps, top, diff and status. Every command takes the
  * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
  * read-only when it does not. Exit codes (docs/status-codes.md): 0 answered, 1 failed, 2 bad usage, input or a
  * refused query, 3 (`status` only) the daemon is not running.
@@ -13,11 +13,13 @@ import { escapeText, jsonText } from './escape.js';
 import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
-import { Format, formatResult, isoInstants, renderTable } from './format.js';
-import { psRows, PsSort, renderPs } from './ps.js';
+import { clockText, Format, formatResult, isoInstants, renderTable, zoneText } from './format.js';
+import { psRows, PsSort, renderPs, type PsFilter } from './ps.js';
 import { notRecorded } from './recordings.js';
 import { renderDaemonStatus, renderOfflineStatus } from './status.js';
 import { parseDuration, parseTime } from './time.js';
+import { initialView, TOP_SORTS } from './top/render.js';
+import { MIN_INTERVAL_MS, runTop } from './top/session.js';
 import { VERSION } from './version.js';
 
 /** Process exit codes. */
@@ -31,6 +33,10 @@ export interface Io {
   readonly err: (text: string) => void;
   /** The current time, epoch milliseconds. */
   readonly now: () => number;
+  /** Whether stdin and stdout are both a terminal (top draws the screen then); absent: no. */
+  readonly terminal?: () => boolean;
+  /** The terminal's width, when output is one. */
+  readonly columns?: () => number | undefined;
 }
 
 const DEFAULT_STALENESS = '5m';
@@ -216,41 +222,166 @@ Examples:
 
   program
     .command('ps')
-    .description('List processes as they were at an instant, with CPU% from consecutive samples')
+    .description('List processes as they were at an instant, with CPU% and IO rates from consecutive samples')
     .option('--at <time>', 'the instant (default: now)', 'now')
-    .addOption(new Option('-s, --sort <key>', 'sort order').choices(Object.values(PsSort)).default(PsSort.CPU))
+    .addOption(new Option('-s, --sort <key>', 'sort order (io: bytes read plus written per second)').choices(Object.values(PsSort)).default(PsSort.CPU))
     .option('-n, --limit <n>', 'show at most this many processes')
+    .addOption(new Option('-p, --pid <pids>', 'only these process ids (comma-separated, repeatable)').argParser((text: string, pids: string[] | undefined) => [...(pids ?? []), ...text.split(',')]))
+    .option('-u, --user <user>', "only this user's processes (a name or a numeric uid)")
+    .option('--comm <pattern>', "only processes whose name matches: a glob ('python*') over the whole name, or a part of it without a wildcard")
+    .option('--tree', 'children under their parents, indented; siblings in the sort order')
     .option('--staleness <duration>', 'how old the last sample may be', DEFAULT_STALENESS)
+    .option('--utc', 'show times in UTC instead of local time')
     .addOption(formatOption())
     .addOption(jsonOption())
-    .action(async (options: { at: string; sort: PsSort; limit?: string; staleness: string } & FormatOptions) => {
-      const format = formatOf(options);
-      const at = parseTime(options.at, io.now());
-      if (!at.ok) return fail(at.status, ExitCode.USAGE);
-      const window = parseDuration(options.staleness);
-      if (!window.ok) return fail(window.status, ExitCode.USAGE);
-      const limit = options.limit === undefined ? undefined : positiveInt(options.limit, '--limit');
-      if (limit !== undefined && !limit.ok) return fail(limit.status, ExitCode.USAGE);
-      await withReader(async (connection) => {
-        const { reader } = connection;
-        const result = await psRows(reader, { at: at.value, stalenessMs: window.value, sort: options.sort, ...(limit === undefined ? {} : { limit: limit.value }), timeoutMs: 60_000 });
-        if (!result.ok) return fail(result.status);
-        if (result.value.rows.length === 0) {
-          const uncovered = await uncoveredNote(connection, at.value, at.value);
-          const message = uncovered ?? `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`;
-          return fail({ code: StatusCode.NOT_FOUND, message, retryable: false });
+    .addHelpText(
+      'after',
+      `
+The table shows start times in local time (the zone is named on stderr), or UTC with --utc;
+JSON and CSV print ISO-8601 UTC and exact numbers, with a depth column under --tree.
+
+Examples:
+  virtualeyes ps -n 10                          the 10 busiest processes now
+  virtualeyes ps --at "03:10" --sort io -n 5    the 5 busiest readers and writers at 03:10
+  virtualeyes ps --user postgres --tree         postgres's processes as a tree
+  virtualeyes ps --comm 'python*' --json`,
+    )
+    .action(
+      async (
+        options: { at: string; sort: PsSort; limit?: string; pid?: string[]; user?: string; comm?: string; tree?: boolean; staleness: string; utc?: boolean } & FormatOptions,
+      ) => {
+        const format = formatOf(options);
+        const at = parseTime(options.at, io.now());
+        if (!at.ok) return fail(at.status, ExitCode.USAGE);
+        const window = parseDuration(options.staleness);
+        if (!window.ok) return fail(window.status, ExitCode.USAGE);
+        const limit = options.limit === undefined ? undefined : positiveInt(options.limit, '--limit');
+        if (limit !== undefined && !limit.ok) return fail(limit.status, ExitCode.USAGE);
+        const pids: number[] = [];
+        for (const text of options.pid ?? []) {
+          const pid = positiveInt(text.trim(), '--pid');
+          if (!pid.ok) return fail(pid.status, ExitCode.USAGE);
+          pids.push(pid.value);
         }
-        if (result.value.truncated) io.err("virtualeyes: the store cut an answer at its row cap (maxRows); the list is incomplete\n");
-        if (format !== Format.TABLE) {
-          io.out(`${formatResult(result.value, format)}\n`);
-          return;
-        }
-        const sampled = [...result.value.sampledAt.values()].map((ms) => new Date(ms).toISOString()).join(', ');
-        const shown = limit === undefined ? `${result.value.rows.length} processes` : `top ${result.value.rows.length} by ${options.sort}`;
-        io.err(`as of ${new Date(at.value).toISOString()}: sample taken ${sampled}, ${shown}\n`);
-        io.out(`${renderPs(result.value)}\n`);
-      });
-    });
+        const filter: PsFilter = {
+          ...(options.pid === undefined ? {} : { pids }),
+          ...(options.user === undefined ? {} : { user: options.user }),
+          ...(options.comm === undefined ? {} : { comm: options.comm }),
+        };
+        await withReader(async (connection) => {
+          const { reader } = connection;
+          const result = await psRows(reader, {
+            at: at.value,
+            stalenessMs: window.value,
+            sort: options.sort,
+            filter,
+            tree: options.tree === true,
+            ...(limit === undefined ? {} : { limit: limit.value }),
+            timeoutMs: 60_000,
+          });
+          if (!result.ok) return fail(result.status);
+          if (result.value.sampledAt.size === 0) {
+            const uncovered = await uncoveredNote(connection, at.value, at.value);
+            const message = uncovered ?? `no process samples within ${options.staleness} before ${new Date(at.value).toISOString()} (was vwatchd recording then?)`;
+            return fail({ code: StatusCode.NOT_FOUND, message, retryable: false });
+          }
+          // As an empty query answer: exit 0, the empty list in JSON and CSV, a note for people.
+          if (result.value.rows.length === 0) io.err(`virtualeyes: no process matches ${escapeText(filterText(filter))}\n`);
+          if (result.value.truncated) io.err('virtualeyes: the store cut an answer at its row cap (maxRows); the list is incomplete\n');
+          if (format !== Format.TABLE) {
+            io.out(`${formatResult(result.value, format)}\n`);
+            return;
+          }
+          if (result.value.rows.length === 0) return;
+          const display = { utc: options.utc === true, now: io.now() };
+          const sampled = [...result.value.sampledAt.values()].map((ms) => clockText(ms, display, 'datetime', true)).join(', ');
+          const shown = limit === undefined ? `${result.value.rows.length} processes` : `top ${result.value.rows.length} by ${options.sort}`;
+          io.err(`as of ${clockText(at.value, display, 'datetime', true)} ${zoneText(display, at.value)}: sample taken ${sampled}, ${shown}\n`);
+          io.out(`${renderPs(result.value, display)}\n`);
+        });
+      },
+    );
+
+  program
+    .command('top')
+    .description('A full-screen process view, live or replayed from the recording (--at), as top and atop -r show it')
+    .option('--at <time>', 'replay from this instant instead of following the clock; keys step through the samples')
+    .option('-b, --batch', 'print frames as plain text instead of drawing the screen (also when output or input is not a terminal)')
+    .option('-n, --iterations <n>', 'with --batch: stop after this many frames (default: until stopped; 1 when not a terminal or with --format json|csv)')
+    .option('-i, --interval <duration>', 'live: ask for a new frame this often (each frame costs the daemon about 0.3 s of CPU today)', '2s')
+    .addOption(new Option('-s, --sort <key>', 'sort order (io: bytes read plus written per second)').choices(TOP_SORTS).default(PsSort.CPU))
+    .option('-u, --user <user>', "only this user's processes (a name or a numeric uid)")
+    .option('--filter <text>', 'only processes whose name, command line or user holds this text')
+    .option('--tree', 'children under their parents, indented')
+    .option('--host <name>', 'the host to show, of a store holding several (default: the one sampled last)')
+    .option('--staleness <duration>', 'how old the last sample may be', DEFAULT_STALENESS)
+    .option('--width <n>', 'with --batch: the line width (default: the terminal\'s, else 160)')
+    .option('--utc', 'show times in UTC instead of local time')
+    .addOption(formatOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+The header shows CPU busy (all CPUs and each), load, PSI (some, avg10), memory, swap, and disk and
+network rates from the recorded tables; then the processes with CPU%, RSS, IO rates, state and
+command. Press ? for the keys: s c m i p sort, / filter, u user, V tree, z pause, d interval, q quit;
+in replay t/← and T/→ step to the previous and next sample, [ ] move a minute, { } an hour, b a time.
+JSON (an array of frames) and CSV (the processes of each frame) are batch output.
+
+Examples:
+  virtualeyes top                                   live, every 2 seconds
+  virtualeyes top --at "03:10"                      replay from 03:10 today (or yesterday)
+  virtualeyes top -b -n 3 > frames.txt              three plain-text frames, as top -b writes
+  virtualeyes top --at "1h ago" -b -n 60 --sort io  a minute of samples, busiest IO first`,
+    )
+    .action(
+      async (
+        options: {
+          at?: string; batch?: boolean; iterations?: string; interval: string; sort: PsSort; user?: string; filter?: string; tree?: boolean;
+          host?: string; staleness: string; width?: string; utc?: boolean;
+        } & FormatOptions,
+      ) => {
+        const format = formatOf(options);
+        const at = options.at === undefined ? undefined : parseTime(options.at, io.now());
+        if (at !== undefined && !at.ok) return fail(at.status, ExitCode.USAGE);
+        const window = parseDuration(options.staleness);
+        if (!window.ok) return fail(window.status, ExitCode.USAGE);
+        const interval = parseDuration(options.interval);
+        if (!interval.ok) return fail(interval.status, ExitCode.USAGE);
+        if (!(interval.value >= MIN_INTERVAL_MS)) return fail({ code: StatusCode.INVALID_ARGUMENT, message: `--interval must be at least ${MIN_INTERVAL_MS} ms, got '${options.interval}'`, retryable: false }, ExitCode.USAGE);
+        const iterations = options.iterations === undefined ? undefined : positiveInt(options.iterations, '--iterations');
+        if (iterations !== undefined && !iterations.ok) return fail(iterations.status, ExitCode.USAGE);
+        const width = options.width === undefined ? undefined : positiveInt(options.width, '--width');
+        if (width !== undefined && !width.ok) return fail(width.status, ExitCode.USAGE);
+        const terminal = io.terminal?.() === true;
+        const batch = options.batch === true || !terminal || format !== Format.TABLE;
+        const frames = iterations?.value ?? (options.batch === true && format === Format.TABLE ? Infinity : 1);
+        await withReader(async (connection) => {
+          const status = await runTop(connection.reader, {
+            ...(at === undefined ? {} : { at: at.value }),
+            view: initialView({
+              mode: at === undefined ? 'live' : 'replay',
+              sort: options.sort,
+              filter: options.filter ?? '',
+              user: options.user ?? '',
+              tree: options.tree === true,
+              intervalMs: Math.round(interval.value),
+              utc: options.utc === true,
+            }),
+            stalenessMs: window.value,
+            ...(options.host === undefined ? {} : { host: options.host }),
+            ...(batch ? { batch: { frames, width: width?.value ?? io.columns?.() ?? 160, format } } : {}),
+            now: io.now,
+            out: io.out,
+          });
+          if (status.code === StatusCode.NOT_FOUND && at !== undefined) {
+            const uncovered = await uncoveredNote(connection, at.value, at.value);
+            if (uncovered !== undefined) return fail({ ...status, message: uncovered });
+          }
+          if (status.code !== StatusCode.OK) return fail(status);
+        });
+      },
+    );
 
   program
     .command('diff')
@@ -343,6 +474,16 @@ function csvText(headers: readonly string[], rows: (string | number)[][]): strin
   return formatResult({ columns: headers.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV);
 }
 
+/** A `ps` filter as its options read. */
+function filterText(filter: PsFilter): string {
+  const parts = [
+    filter.pids === undefined ? undefined : `--pid ${filter.pids.join(',')}`,
+    filter.user === undefined ? undefined : `--user ${filter.user}`,
+    filter.comm === undefined ? undefined : `--comm ${filter.comm}`,
+  ];
+  return parts.filter((part) => part !== undefined).join(' ');
+}
+
 /** An instant as ISO-8601 UTC, or '' for none. */
 function isoOrEmpty(ms: number | null): string {
   return ms === null ? '' : new Date(ms).toISOString();
@@ -409,5 +550,7 @@ function processIo(): Io {
     out: (text) => void process.stdout.write(text),
     err: (text) => void process.stderr.write(text),
     now: () => Date.now(),
+    terminal: () => process.stdin.isTTY === true && process.stdout.isTTY === true,
+    columns: () => (process.stdout.isTTY === true ? process.stdout.columns : undefined),
   };
 }

@@ -150,3 +150,33 @@ function isoOf(ms: number): string | number {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? ms : date.toISOString();
 }
+
+/** How a table shows instants: local time (the process's TZ) by default, UTC with `--utc`. */
+export interface TimeDisplay {
+  /** Show UTC instead of local time. */
+  readonly utc: boolean;
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+
+/** `ms` as `YYYY-MM-DD HH:MM:SS` (with `.mmm` when `millis`) in local time or UTC, the zone left to {@link zoneText}. */
+export function clockText(ms: number, display: TimeDisplay, parts: 'date' | 'time' | 'datetime' = 'datetime', millis = false): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return String(ms);
+  const [y, mo, d, h, mi, s, milli] = display.utc
+    ? [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds(), date.getUTCMilliseconds()]
+    : [date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(), date.getMinutes(), date.getSeconds(), date.getMilliseconds()];
+  const day = `${pad(y, 4)}-${pad(mo)}-${pad(d)}`;
+  const time = `${pad(h)}:${pad(mi)}:${pad(s)}${millis ? `.${pad(milli, 3)}` : ''}`;
+  return parts === 'date' ? day : parts === 'time' ? time : `${day} ${time}`;
+}
+
+/** The zone {@link clockText} shows times in, named once in a table's header: `UTC`, or `Europe/Berlin (CET)` (`CET` when `brief`). */
+export function zoneText(display: TimeDisplay, at: number = Date.now(), brief = false): string {
+  if (display.utc) return 'UTC';
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const short = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(new Date(at)).find((part) => part.type === 'timeZoneName')?.value;
+  if (zone === undefined || zone === 'UTC' || zone === 'Etc/UTC') return 'UTC';
+  if (brief) return short ?? zone;
+  return short === undefined || short === zone ? zone : `${zone} (${short})`;
+}

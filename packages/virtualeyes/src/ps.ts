@@ -7,10 +7,10 @@
  */
 import { ok, type Cell, type QueryResult, type Result, type StoreReader } from '@virtualeyes/core';
 import { truncateText } from './escape.js';
-import { cellText, formatBytes, renderTable, rowObjects } from './format.js';
+import { cellText, clockText, formatBytes, renderTable, rowObjects, type TimeDisplay } from './format.js';
 
-/** Orders `ps` can sort by. */
-export const PsSort = { CPU: 'cpu', RSS: 'rss', PID: 'pid', START: 'start' } as const;
+/** Orders `ps` can sort by: `io` is bytes read plus written per second. */
+export const PsSort = { CPU: 'cpu', RSS: 'rss', IO: 'io', PID: 'pid', START: 'start' } as const;
 
 /** One of the {@link PsSort} strings. */
 export type PsSort = (typeof PsSort)[keyof typeof PsSort];
@@ -25,6 +25,10 @@ export interface PsRequest {
   readonly sort: PsSort;
   /** At most this many processes. */
   readonly limit?: number;
+  /** Only the processes it matches (before the limit); see {@link psFilter}. */
+  readonly filter?: PsFilter;
+  /** List children under their parents, indented; siblings in the sort order. */
+  readonly tree?: boolean;
   /** Time limit of each question to the store. */
   readonly timeoutMs?: number;
 }
@@ -33,10 +37,12 @@ export interface PsRequest {
 export interface PsResult extends QueryResult {
   /** Per host, when its sample was taken (epoch milliseconds). */
   readonly sampledAt: ReadonlyMap<string, number>;
+  /** Per host, when the sample before it was taken, where the store holds one. */
+  readonly previousAt: ReadonlyMap<string, number>;
 }
 
 /** The columns of a `ps` row, in output order; `--format json/csv` shows them under these names. */
-const COLUMNS: readonly { readonly name: string; readonly type: string }[] = [
+export const PS_COLUMNS: readonly { readonly name: string; readonly type: string }[] = [
   { name: 'host', type: 'VARCHAR' },
   { name: 'pid', type: 'INTEGER' },
   { name: 'user', type: 'VARCHAR' },
@@ -49,10 +55,51 @@ const COLUMNS: readonly { readonly name: string; readonly type: string }[] = [
   { name: 'ppid', type: 'INTEGER' },
   { name: 'comm', type: 'VARCHAR' },
   { name: 'cmdline', type: 'VARCHAR' },
+  { name: 'read_bytes_rate', type: 'DOUBLE' },
+  { name: 'write_bytes_rate', type: 'DOUBLE' },
   { name: 'sampled_at', type: 'TIMESTAMP WITH TIME ZONE' },
 ];
 
-type Rec = Record<string, Cell>;
+/** With `tree`: how deep each row sits (0 for a process whose parent is not listed). */
+const DEPTH_COLUMN = { name: 'depth', type: 'INTEGER' } as const;
+
+/** One process of a `ps` answer, by column name. */
+export type PsRecord = Record<string, Cell>;
+type Rec = PsRecord;
+
+/** Which processes `ps` lists; every field given must match. */
+export interface PsFilter {
+  /** Only these process ids. */
+  readonly pids?: readonly number[];
+  /** Only this user's processes: a user name, or a numeric uid. */
+  readonly user?: string;
+  /** Only processes whose name (comm) matches: a glob (`*`, `?`) matching the whole name, or, without a wildcard, a part of it. */
+  readonly comm?: string;
+  /** Only processes whose name, command line or user holds this text (any case): top's `/`. */
+  readonly text?: string;
+}
+
+/** The predicate of `filter` over `ps` records (with `uid` taken from the identity). */
+export function psFilter(filter: PsFilter): (row: PsRecord) => boolean {
+  const pids = filter.pids === undefined ? undefined : new Set(filter.pids);
+  const comm = filter.comm === undefined ? undefined : commMatcher(filter.comm);
+  const text = filter.text?.toLowerCase();
+  return (row) => {
+    if (pids !== undefined && !pids.has(numberOf(row['pid']))) return false;
+    if (filter.user !== undefined && row['user'] !== filter.user && !(/^\d+$/.test(filter.user) && String(row['uid']) === filter.user)) return false;
+    if (comm !== undefined && !comm(cellText(row['comm'] ?? null))) return false;
+    if (text !== undefined && text !== '' && ![row['comm'], row['cmdline'], row['user']].some((cell) => typeof cell === 'string' && cell.toLowerCase().includes(text))) return false;
+    return true;
+  };
+}
+
+/** A glob over the whole name when `pattern` has a wildcard, else a substring test. */
+function commMatcher(pattern: string): (comm: string) => boolean {
+  if (!/[*?]/.test(pattern)) return (comm) => comm.includes(pattern);
+  const source = [...pattern].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+  const regex = new RegExp(`^${source}$`, 'su');
+  return (comm) => regex.test(comm);
+}
 
 /** A process's identity across tables: host, pid and start time (the pid alone is reused). */
 const keyOf = (row: Rec): string => JSON.stringify([row['host'], row['pid'], row['start_time']]);
@@ -77,6 +124,8 @@ export async function psRows(reader: StoreReader, request: PsRequest): Promise<R
   const previous = new Map(rowObjects(samples.value.previous).map((row) => [keyOf(row), row]));
   const sampledAt = new Map<string, number>();
   for (const row of current) sampledAt.set(String(row['host']), msOf(row['ts']));
+  const previousAt = new Map<string, number>();
+  for (const row of previous.values()) previousAt.set(String(row['host']), Math.max(previousAt.get(String(row['host'])) ?? -Infinity, msOf(row['ts'])));
   let truncated = samples.value.current.truncated || samples.value.previous.truncated;
   const identities = new Map<string, Rec>();
   for (const [host, ts] of sampledAt) {
@@ -92,10 +141,16 @@ export async function psRows(reader: StoreReader, request: PsRequest): Promise<R
     const ts = msOf(sample['ts']);
     const cpu = numberOf(sample['utime']) + numberOf(sample['stime']);
     let cpuPct: number | null = null;
+    // Bytes per second between the two samples, or since the start for a process with one.
+    let rate = (_column: string): number | null => null;
     if (before !== undefined && ts > msOf(before['ts'])) {
-      cpuPct = (100 * (cpu - numberOf(before['utime']) - numberOf(before['stime']))) / (ts - msOf(before['ts']));
+      const elapsed = ts - msOf(before['ts']);
+      cpuPct = (100 * (cpu - numberOf(before['utime']) - numberOf(before['stime']))) / elapsed;
+      rate = (column) => ratePerSecond(numberOf(sample[column]) - numberOf(before[column]), elapsed);
     } else if (ts > msOf(sample['start_time'])) {
-      cpuPct = (100 * cpu) / (ts - msOf(sample['start_time']));
+      const elapsed = ts - msOf(sample['start_time']);
+      cpuPct = (100 * cpu) / elapsed;
+      rate = (column) => ratePerSecond(numberOf(sample[column]), elapsed);
     }
     return {
       host: sample['host'] ?? null,
@@ -110,19 +165,65 @@ export async function psRows(reader: StoreReader, request: PsRequest): Promise<R
       ppid: identity['ppid'] ?? null,
       comm: identity['comm'] ?? null,
       cmdline: identity['cmdline'] ?? null,
+      read_bytes_rate: rate('read_bytes'),
+      write_bytes_rate: rate('write_bytes'),
       sampled_at: sample['ts'] ?? null,
+      uid: identity['uid'] ?? null,
     };
   });
-  rows.sort(ORDER[request.sort]);
-  const shown = request.limit === undefined ? rows : rows.slice(0, request.limit);
+  const matching = request.filter === undefined ? rows : rows.filter(psFilter(request.filter));
+  const ordered = request.tree === true ? treeOrder(matching, request.sort) : sortRecords(matching, request.sort);
+  const shown = request.limit === undefined ? ordered : ordered.slice(0, request.limit);
+  const columns = request.tree === true ? [...PS_COLUMNS, DEPTH_COLUMN] : PS_COLUMNS;
   const result: PsResult = {
-    columns: COLUMNS,
-    rows: shown.map((row) => COLUMNS.map((column) => row[column.name] ?? null)),
+    columns,
+    rows: shown.map((row) => columns.map((column) => row[column.name] ?? null)),
     truncated,
     elapsedMs: performance.now() - started,
     sampledAt,
+    previousAt,
   };
   return ok(result);
+}
+
+/** A counter's change over `elapsedMs` per second; null when unknown, or negative (the counter restarted). */
+function ratePerSecond(delta: number, elapsedMs: number): number | null {
+  return Number.isFinite(delta) && delta >= 0 ? (delta * 1000) / elapsedMs : null;
+}
+
+/** `rows` in `sort` order (a new array). */
+export function sortRecords(rows: readonly PsRecord[], sort: PsSort): PsRecord[] {
+  return [...rows].sort(ORDER[sort]);
+}
+
+/**
+ * `rows` as a process tree, depth first: each process after its parent, its siblings in `sort`
+ * order; a process whose parent is not among the rows (filtered out, or gone) is a root. Each
+ * row gets a `depth` column. Rows of several hosts form one tree per host.
+ */
+export function treeOrder(rows: readonly PsRecord[], sort: PsSort): PsRecord[] {
+  const byKey = new Map(rows.map((row) => [JSON.stringify([row['host'], row['pid']]), row]));
+  const children = new Map<PsRecord, PsRecord[]>();
+  const roots: PsRecord[] = [];
+  for (const row of rows) {
+    const parent = row['ppid'] === row['pid'] ? undefined : byKey.get(JSON.stringify([row['host'], row['ppid']]));
+    if (parent === undefined) roots.push(row);
+    else children.set(parent, [...(children.get(parent) ?? []), row]);
+  }
+  const out: PsRecord[] = [];
+  const seen = new Set<PsRecord>();
+  // An explicit stack: a deep chain of processes must not overflow the call stack.
+  const stack: [PsRecord, number][] = sortRecords(roots, sort).reverse().map((row) => [row, 0]);
+  while (stack.length > 0) {
+    const [row, depth] = stack.pop()!;
+    if (seen.has(row)) continue;
+    seen.add(row);
+    out.push({ ...row, depth });
+    for (const child of sortRecords(children.get(row) ?? [], sort).reverse()) stack.push([child, depth + 1]);
+  }
+  // A parent cycle (pid reuse within one sample) leaves rows no root reaches: list them as roots.
+  for (const row of sortRecords(rows, sort)) if (!seen.has(row)) out.push({ ...row, depth: 0 });
+  return out;
 }
 
 /** Larger first, nulls last. */
@@ -141,23 +242,46 @@ const then = (...orders: ((a: Rec, b: Rec) => number)[]) => (a: Rec, b: Rec): nu
   return 0;
 };
 
+/** Bytes read and written per second; null when neither is known. */
+const ioRate = (row: Rec): number | null => {
+  const [read, write] = [row['read_bytes_rate'], row['write_bytes_rate']];
+  return typeof read !== 'number' && typeof write !== 'number' ? null : (typeof read === 'number' ? read : 0) + (typeof write === 'number' ? write : 0);
+};
+const byIo = (a: Rec, b: Rec): number => {
+  const [x, y] = [ioRate(a), ioRate(b)];
+  return x === null ? (y === null ? 0 : 1) : y === null ? -1 : y - x;
+};
+
 const ORDER: Readonly<Record<PsSort, (a: Rec, b: Rec) => number>> = {
   cpu: then(descending('cpu_pct'), descending('rss'), byPid),
   rss: then(descending('rss'), byPid),
+  io: then(byIo, descending('cpu_pct'), byPid),
   pid: byPid,
   // ISO times in UTC sort as text.
   start: then(descending('start_time'), byPid),
 };
 
-/** Renders the `ps` table: PID USER %CPU RSS VSZ THR S STARTED COMMAND, the command at most `commandWidth` characters as shown. */
-export function renderPs(result: QueryResult, commandWidth = 120): string {
+/** How {@link renderPs} lays out the table. */
+export interface PsDisplay extends TimeDisplay {
+  /** The command at most this many characters as shown. */
+  readonly commandWidth?: number;
+  /** The wall clock, to show a start time of today as a time of day (epoch milliseconds). */
+  readonly now?: number;
+}
+
+/**
+ * Renders the `ps` table: PID USER %CPU RSS VSZ THR S READ/s WRITE/s STARTED COMMAND, with the
+ * start in local time (or UTC) as a time of day when it is today, else as a date; a tree's
+ * commands indented under their parents.
+ */
+export function renderPs(result: QueryResult, display: PsDisplay = { utc: false }): string {
   const rows = rowObjects(result);
   const hosts = new Set(rows.map((row) => row['host']));
-  const headers = [...(hosts.size > 1 ? ['HOST'] : []), 'PID', 'USER', '%CPU', 'RSS', 'VSZ', 'THR', 'S', 'STARTED', 'COMMAND'];
+  const headers = [...(hosts.size > 1 ? ['HOST'] : []), 'PID', 'USER', '%CPU', 'RSS', 'VSZ', 'THR', 'S', 'READ/s', 'WRITE/s', 'STARTED', 'COMMAND'];
+  const today = clockText(display.now ?? Date.now(), display, 'date');
   const body: Cell[][] = rows.map((row) => {
-    const cmdline = cellText(row['cmdline'] ?? null);
-    const command = cmdline === '' ? `[${cellText(row['comm'] ?? null)}]` : cmdline;
     const cpu = row['cpu_pct'];
+    const start = msOf(row['start_time']);
     return [
       ...(hosts.size > 1 ? [row['host'] ?? null] : []),
       row['pid'] ?? null,
@@ -167,17 +291,29 @@ export function renderPs(result: QueryResult, commandWidth = 120): string {
       typeof row['vsize'] === 'number' ? formatBytes(row['vsize']) : '-',
       row['threads'] ?? null,
       row['state'] ?? null,
-      startedText(row['start_time'] ?? null),
-      truncateText(command, commandWidth),
+      rateText(row['read_bytes_rate']),
+      rateText(row['write_bytes_rate']),
+      Number.isNaN(start) ? '' : clockText(start, display, clockText(start, display, 'date') === today ? 'time' : 'date'),
+      truncateText(treePrefix(row) + commandOf(row), display.commandWidth ?? 120),
     ];
   });
-  const numeric = headers.map((header) => ['PID', '%CPU', 'RSS', 'VSZ', 'THR'].includes(header));
+  const numeric = headers.map((header) => ['PID', '%CPU', 'RSS', 'VSZ', 'THR', 'READ/s', 'WRITE/s'].includes(header));
   return renderTable(headers, body, numeric);
 }
 
-function startedText(cell: Cell): string {
-  if (typeof cell !== 'string') return '';
-  // ISO time in UTC; show the time of day when it is today, else the date.
-  const iso = cell.replace(' ', 'T');
-  return iso.slice(0, 10) === new Date().toISOString().slice(0, 10) ? iso.slice(11, 19) : iso.slice(0, 10);
+/** What a process list shows as its command: the command line, or `[comm]` for a kernel thread or zombie. */
+export function commandOf(row: PsRecord): string {
+  const cmdline = cellText(row['cmdline'] ?? null);
+  return cmdline === '' ? `[${cellText(row['comm'] ?? null)}]` : cmdline;
+}
+
+/** The indentation of a tree row's command: nothing at the top, `└─ ` under a parent. */
+export function treePrefix(row: PsRecord): string {
+  const depth = typeof row['depth'] === 'number' ? row['depth'] : 0;
+  return depth === 0 ? '' : `${'  '.repeat(depth - 1)}└─ `;
+}
+
+/** Bytes per second for people: `-` when unknown. */
+export function rateText(cell: Cell | undefined): string {
+  return typeof cell === 'number' ? (cell === 0 ? '0' : formatBytes(Math.round(cell))) : '-';
 }

@@ -107,8 +107,39 @@ describe('ps', () => {
 
   it('renders a table with human sizes and bracketed kernel-thread names', async () => {
     const lines = renderPs(await ps(T0 + 6000)).split('\n');
-    expect(lines[0]).toMatch(/^\s*PID\s+USER\s+%CPU\s+RSS\s+VSZ\s+THR\s+S\s+STARTED\s+COMMAND$/);
-    expect(lines[1]).toMatch(/^\s*100\s+root\s+50\.0\s+1\.0 MiB\s+4\.0 MiB\s+1\s+S\s+\S+\s+busy --work$/);
+    expect(lines[0]).toMatch(/^\s*PID\s+USER\s+%CPU\s+RSS\s+VSZ\s+THR\s+S\s+READ\/s\s+WRITE\/s\s+STARTED\s+COMMAND$/);
+    // No IO counters recorded: the rates show '-'; the start is a date, not today.
+    expect(lines[1]).toMatch(/^\s*100\s+root\s+50\.0\s+1\.0 MiB\s+4\.0 MiB\s+1\s+S\s+-\s+-\s+2026-11-22\s+busy --work$/);
+    // Start times in local time or UTC, a time of day when the start is today.
+    const utc = renderPs(await ps(T0 + 6000), { utc: true, now: T0 }).split('\n');
+    expect(utc[1]).toMatch(/\s04:59:50\s+busy --work$/);
+  });
+
+  it('filters by pid, user and name, sorts by io, and shows the tree with a depth', async () => {
+    const pids = async (request: Partial<Parameters<typeof psRows>[1]>): Promise<unknown[]> => {
+      const result = await psRows(reader, { at: T0 + 6000, stalenessMs: WINDOW, sort: 'pid', ...request });
+      if (!result.ok) throw new Error(result.status.message);
+      return rowObjects(result.value).map((row) => row['pid']);
+    };
+    expect(await pids({ filter: { pids: [300, 100] } })).toEqual([100, 300]);
+    expect(await pids({ filter: { user: 'root' } })).toEqual([100, 200, 300]);
+    expect(await pids({ filter: { user: '0' } })).toEqual([100, 200, 300]);
+    expect(await pids({ filter: { user: 'nobody' } })).toEqual([]);
+    expect(await pids({ filter: { comm: 'bus' } })).toEqual([100]);
+    expect(await pids({ filter: { comm: 'bus' + '*' } })).toEqual([100]);
+    expect(await pids({ filter: { comm: '?dle' } })).toEqual([200]);
+    // A glob matches the whole name; regex characters are literal.
+    expect(await pids({ filter: { comm: 'bu*y' } })).toEqual([100]);
+    expect(await pids({ filter: { comm: 'b.*' } })).toEqual([]);
+    expect(await pids({ filter: { comm: 'bus', pids: [200] } })).toEqual([]);
+    // No IO counters in this recording: the io order falls back to CPU.
+    expect(await pids({ sort: 'io' })).toEqual(await pids({ sort: 'cpu' }));
+    expect(await pids({ sort: 'io' })).toEqual([100, 300, 200]);
+    const tree = await psRows(reader, { at: T0 + 6000, stalenessMs: WINDOW, sort: 'pid', tree: true });
+    if (!tree.ok) throw new Error(tree.status.message);
+    expect(tree.value.columns.at(-1)!.name).toBe('depth');
+    // Their parent, pid 1, is not recorded: each is a root.
+    expect(rowObjects(tree.value).map((row) => [row['pid'], row['depth']])).toEqual([[100, 0], [200, 0], [300, 0]]);
   });
 });
 

@@ -112,8 +112,8 @@ describe('vwatchd + virtualeyes end to end', () => {
   it('lists processes at an instant with RSS and CPU%, as a table and as JSON', async () => {
     const table = await cli('ps', '--at', '1s ago');
     expect(table.code).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+%CPU\s+RSS\s+VSZ\s+THR\s+S\s+STARTED\s+COMMAND$/);
-    expect(table.stderr).toMatch(/^as of \S+: sample taken \S+, \d+ processes/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+%CPU\s+RSS\s+VSZ\s+THR\s+S\s+READ\/s\s+WRITE\/s\s+STARTED\s+COMMAND$/);
+    expect(table.stderr).toMatch(/^as of \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} .+?: sample taken \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}, \d+ processes/);
     const json = await cli('ps', '--at', '1s ago', '--format', 'json', '--sort', 'pid');
     const rows = JSON.parse(json.stdout) as { pid: number; rss: number; cpu_pct: number | null; cmdline: string }[];
     const self = rows.find((row) => row.pid === daemon.child.pid);
