@@ -1,5 +1,5 @@
 /**
- * The `virtualeyes` command line: query, tables, ps, top, diff and status. Every command takes the
+ * The `virtualeyes` command line: query, tables, ps, top, history, diff and status. Every command takes the
  * daemon's --config/--data-dir/--socket, talks to vwatchd when it runs and reads the store
  * read-only when it does not. Exit codes (docs/status-codes.md): 0 answered, 1 failed, 2 bad usage, input or a
  * refused query, 3 (`status` only) the daemon is not running.
@@ -12,6 +12,7 @@ import { connect, connectUrl, type Connection } from './client.js';
 import { escapeText, jsonText } from './escape.js';
 import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { exportCommand } from './export.js';
+import { historyCsv, historyJson, processHistory, renderHistory } from './history.js';
 import { importCommand } from './import.js';
 import { clockText, Format, formatResult, isoInstants, renderTable, zoneText } from './format.js';
 import { psRows, PsSort, renderPs, type PsFilter } from './ps.js';
@@ -382,6 +383,50 @@ Examples:
         });
       },
     );
+
+  program
+    .command('history')
+    .description("A process's life: its versions (command line changes, parent), its exit with code, and CPU%, RSS and IO rates over the range as charts")
+    .argument('<pid>', 'the process id (every process that had it in the range is shown, pids being reused)')
+    .option('--from <time>', 'start of the range', '24h ago')
+    .option('--to <time>', 'end of the range', 'now')
+    .option('--utc', 'show times in UTC instead of local time')
+    .addOption(formatOption())
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+The exit code comes from process_events, recorded when probe-procfs's processEvents is on;
+without it the end shows when the recording last saw the process. JSON gives, per process,
+{ host, pid, start_time, versions, end: { at, exit_code, signal, recorded }, series: [{ ts, cpu_pct,
+rss, read_bytes_rate, write_bytes_rate }] }; CSV gives the series, one row per sample.
+
+Examples:
+  virtualeyes history 4242
+  virtualeyes history 4242 --from "03:00" --to "04:00" --format csv > pid-4242.csv`,
+    )
+    .action(async (pidText: string, options: { from: string; to: string; utc?: boolean } & FormatOptions) => {
+      const format = formatOf(options);
+      const pid = /^\d+$/.test(pidText) ? Number(pidText) : Number.NaN;
+      if (!Number.isSafeInteger(pid)) return fail({ code: StatusCode.INVALID_ARGUMENT, message: `the pid must be a whole number, got '${pidText}'`, retryable: false }, ExitCode.USAGE);
+      const from = parseTime(options.from, io.now());
+      if (!from.ok) return fail(from.status, ExitCode.USAGE);
+      const to = parseTime(options.to, io.now());
+      if (!to.ok) return fail(to.status, ExitCode.USAGE);
+      if (from.value > to.value) return fail({ code: StatusCode.INVALID_ARGUMENT, message: '--from is after --to', retryable: false }, ExitCode.USAGE);
+      await withReader(async (connection) => {
+        const result = await processHistory(connection.reader, { pid, from: from.value, to: to.value });
+        if (!result.ok) return fail(result.status);
+        if (result.value.truncated) io.err('virtualeyes: the store cut an answer at its row cap (maxRows); the history is incomplete\n');
+        if (result.value.processes.length === 0) {
+          const uncovered = await uncoveredNote(connection, from.value, to.value);
+          io.err(`virtualeyes: ${uncovered ?? `no process with pid ${pid} was recorded between ${new Date(from.value).toISOString()} and ${new Date(to.value).toISOString()}`}\n`);
+        }
+        if (format === Format.JSON) io.out(`${historyJson(result.value)}\n`);
+        else if (format === Format.CSV) io.out(`${historyCsv(result.value)}\n`);
+        else if (result.value.processes.length > 0) io.out(`${renderHistory(result.value, { utc: options.utc === true, width: io.columns?.() ?? 100 })}\n`);
+      });
+    });
 
   program
     .command('diff')
