@@ -12,7 +12,7 @@ export { createSinkBuffer, DropReason, estimateBytes, SPILL_PIECE_BYTES } from '
 export type { BufferStats, DropCount, SinkBuffer, SinkBufferOptions } from './buffer.js';
 export { createSpillStore, decodeSpill, encodeSpill, SPILL_DIR_MODE, SPILL_FILE_MODE } from './spill.js';
 export type { SpillFile, SpillStore, SpillStoreOptions, SpillWrite } from './spill.js';
-export { formatBootTree, importPlugin, loadPlugins, openStoreReader } from './loader.js';
-export type { BootEntry, CheckOptions, LoadedProbe, LoadedSink, LoadReport, LoaderOptions, ReaderLoaderOptions } from './loader.js';
+export { effectivePlugins, formatBootTree, importPlugin, loadPlugins, openStoreReader } from './loader.js';
+export type { BootEntry, CheckOptions, EffectivePlugin, LoadedProbe, LoadedSink, LoadReport, LoaderOptions, ReaderLoaderOptions } from './loader.js';
 export { createAgent } from './agent.js';
 export type { Agent, AgentOptions, AgentStatus, RejectedRows, StatusBoard, StatusCount, StopReport } from './agent.js';

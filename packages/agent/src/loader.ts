@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
-import type { PluginSpec } from './config.js';
+import type { AgentConfig, PluginSpec } from './config.js';
 import {
   classifyErrno,
   err,
@@ -141,6 +141,45 @@ export async function openStoreReader(sinks: readonly PluginSpec[], options: Rea
   }
   const why = failures.map((status) => formatStatus(status)).join('; ');
   return err(fail(StatusCode.NOT_FOUND, `no store to read: no configured sink can be opened read-only${why === '' ? '' : ` (${why})`}`, { op: 'open store' }));
+}
+
+/** A configured plugin as it would run: what `vwatchd --print-config` shows for it. */
+export interface EffectivePlugin {
+  /** The package, as configured. */
+  readonly use: string;
+  /** Its instance name. */
+  readonly name: string;
+  /** The installed package's version, once it loaded. */
+  readonly version?: string;
+  /** Its options after validation, every default filled in. */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** A probe's interval per table in milliseconds (the configured one, else the table's default); 0 is off. */
+  readonly intervals?: Readonly<Record<string, number>>;
+  /** Why it would not run (missing, refused options, another platform), when it would not. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * Every probe and sink of `config` as the loader would run it: each is imported and checked as
+ * {@link loadPlugins} checks it (and not created), its options validated and defaulted, a
+ * probe's intervals resolved. A plugin that fails its check carries why instead.
+ */
+export async function effectivePlugins(config: Pick<AgentConfig, 'probes' | 'sinks'>, options: CheckOptions): Promise<{ probes: EffectivePlugin[]; sinks: EffectivePlugin[] }> {
+  const names = new Set<string>();
+  const effective = async (kind: 'probe' | 'sink', spec: PluginSpec, path: string): Promise<EffectivePlugin> => {
+    const checked = await checkPlugin(kind, spec, path, options, names);
+    if (!checked.ok) return { use: spec.use, name: checked.name, ...(checked.manifest === undefined ? {} : { version: checked.manifest.version }), error: { code: checked.status.code, message: checked.status.message } };
+    const { name, manifest, config: pluginOptions } = checked.value;
+    names.add(name);
+    const intervals =
+      kind === 'probe' ? { intervals: Object.fromEntries(manifest.tables.map((table) => [table.name, spec.intervals?.[table.name] ?? table.defaultIntervalMs ?? 0])) } : {};
+    return { use: spec.use, name, version: manifest.version, options: pluginOptions, ...intervals };
+  };
+  const probes: EffectivePlugin[] = [];
+  for (const [index, spec] of config.probes.entries()) probes.push(await effective('probe', spec, `$.probes[${index}]`));
+  const sinks: EffectivePlugin[] = [];
+  for (const [index, spec] of config.sinks.entries()) sinks.push(await effective('sink', spec, `$.sinks[${index}]`));
+  return { probes, sinks };
 }
 
 /** Loads every probe and sink of the config; never rejects. */

@@ -7,8 +7,8 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError } from 'commander';
-import { createAgent, type Agent, type StopReport } from '@virtualeyes/agent';
-import { createLogger, formatStatus, isOk, StatusCode, type Logger } from '@virtualeyes/core';
+import { createAgent, effectivePlugins, type Agent, type StopReport } from '@virtualeyes/agent';
+import { CORE_VERSION, createLogger, createOptionsValidator, formatStatus, isOk, StatusCode, type Logger } from '@virtualeyes/core';
 import { DEFAULT_CONFIG_PATH, loadHostConfig, type ConfigOverrides, type DaemonMemory, type HostConfig } from '@virtualeyes/protocol';
 import { startApiServer, type ApiServer } from './api.js';
 import { DAEMON_UMASK, prepareDataDir } from './data-dir.js';
@@ -96,12 +96,23 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
     return ExitCode.USAGE;
   }
   const config = loaded.value;
-  if (args.printConfig === true) {
-    process.stdout.write(`${JSON.stringify({ ...config.agent, api: config.api, log: { level: config.logLevel } }, null, 2)}\n`);
-    return ExitCode.OK;
-  }
+  if (args.printConfig === true) return printConfig(config);
   const logger = createLogger({ level: config.logLevel, name: 'vwatchd' });
   return record(config, logger, { checkOnly: args.check === true, sharedDataDir: args.sharedDataDir === true });
+}
+
+/**
+ * Prints the effective config: the daemon's settings with their defaults, and each plugin as it
+ * would run (its version, its options with every default filled in, a probe's interval per
+ * table). Exit 2 when a plugin would be refused for its config, as a start would be.
+ */
+async function printConfig(config: HostConfig): Promise<number> {
+  const plugins = await effectivePlugins(config.agent, { resolveFrom: resolveFrom(), coreVersion: CORE_VERSION, validator: createOptionsValidator() });
+  const effective = { source: config.source, ...config.agent, ...plugins, api: config.api, log: { level: config.logLevel } };
+  process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
+  const refused = [...plugins.probes, ...plugins.sinks].find((plugin) => plugin.error?.code === StatusCode.INVALID_CONFIG);
+  if (refused !== undefined) process.stderr.write(`vwatchd: ${config.source}: ${refused.error!.message}\n`);
+  return refused === undefined ? ExitCode.OK : ExitCode.USAGE;
 }
 
 async function record(config: HostConfig, logger: Logger, options: { checkOnly: boolean; sharedDataDir: boolean }): Promise<number> {
