@@ -319,6 +319,15 @@ async function checkPlugin(
   return { ok: true, value: { name, manifest, module, config: config.value } };
 }
 
+/**
+ * A plugin's config refusal with the JSON path its message starts with (`$.events[1]: …`, a path
+ * in the plugin's own options) made a path in the user's file (`$.probes[0].options.events[1]: …`).
+ */
+function inFile(status: Status, optionsPath: string): Status {
+  if (status.code !== StatusCode.INVALID_CONFIG || !/^\$[.[]/.test(status.message)) return status;
+  return { ...status, message: `${optionsPath}${status.message.slice(1)}` };
+}
+
 async function loadOne(
   kind: 'probe' | 'sink',
   spec: PluginSpec,
@@ -338,7 +347,7 @@ async function loadOne(
   } catch (error) {
     created = err(statusFromError(error, { source: name, op: 'create' }));
   }
-  if (!created.ok) return failed({ ...created.status, source: created.status.source ?? name });
+  if (!created.ok) return failed(inFile({ ...created.status, source: created.status.source ?? name }, `${path}.options`));
   const instance = created.value;
   let initialized: Status;
   try {

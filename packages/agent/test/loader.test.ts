@@ -68,6 +68,16 @@ describe('loader', () => {
     expect(report.entries[1]!.status.message).toBe('$.probes[1].options.step: must be integer');
   });
 
+  it("puts a plugin's own refusal at its path in the user's file", async () => {
+    const report = await load([
+      { use: './probe-counter.mjs' },
+      { use: './probe-counter.mjs', name: 'second', options: { refuseCreate: "$.events[1]: unknown event 'x'" } },
+      { use: './probe-counter.mjs', name: 'third', options: { refuseCreate: 'no path in this one' } },
+    ]);
+    expect(report.entries[1]!.status).toMatchObject({ code: 'INVALID_CONFIG', source: 'second', message: "$.probes[1].options.events[1]: unknown event 'x'" });
+    expect(report.entries[2]!.status.message).toBe('no path in this one');
+  });
+
   it('refuses unknown tables in intervals, duplicate instance names and table clashes', async () => {
     const report = await load([
       { use: './probe-counter.mjs', intervals: { tickz: 5 } },

@@ -19,6 +19,8 @@ import {
   type Probe,
   type Result,
   type Row,
+  type Status,
+  StatusCode,
 } from '@virtualeyes/core';
 import { createTestDeps } from '@virtualeyes/core/testing';
 import { expect, it } from 'vitest';
@@ -100,6 +102,16 @@ export function perfFds(pid: number | 'self' = 'self'): number {
   return count;
 }
 
+
+/**
+ * The events an UNSUPPORTED summary names (`10 of 17 events are not supported here (…): a, b;
+ * the other 7 keep counting`), over every such status of a collection.
+ */
+export function unsupportedNames(statuses: readonly Status[]): string[] {
+  return statuses
+    .filter((status) => status.code === StatusCode.UNSUPPORTED)
+    .flatMap((status) => /not supported here \(.*\): ([^;]+); (?:the other \d+ keep counting|the other one keeps counting|none of the others is counting)$/.exec(status.message)?.[1]?.split(', ') ?? [`unparsed: ${status.message}`]);
+}
 
 /** Whether an executable named `name` is on the PATH. */
 export function onPath(name: string): boolean {

@@ -12,7 +12,7 @@ import { createFakeClock, createMemoryLogger } from '@virtualeyes/core/testing';
 import { describe, expect, it } from 'vitest';
 import { HwConfig, PerfType, SwConfig } from '../src/constants.js';
 import { createFakeKernel, type FakeKernel, type OpenCall } from './fake-kernel.js';
-import { batchOf, collect, createPerfProbe, FIXTURES, num, overlayReader, probeOver, rowOf } from './helpers.js';
+import { batchOf, collect, createPerfProbe, FIXTURES, num, overlayReader, probeOver, rowOf, unsupportedNames } from './helpers.js';
 import type { PerfOptions } from '../src/config.js';
 
 const CASE = join(FIXTURES, 'vm-2cpu');
@@ -176,13 +176,17 @@ describe('other platforms', () => {
 });
 
 describe.skipIf(!linux)('events this machine lacks', () => {
-  it('reports each unsupported event once, on the first collection, while the others keep counting', async () => {
+  it('reports the unsupported events once, on the first collection, in one status per reason, while the others keep counting', async () => {
     const kernel = createFakeKernel({ open: (call) => (isPmu(call) ? 'ENOENT' : undefined) });
     const probe = fakeProbe(kernel);
     await probe.start!({ emit: () => undefined });
     const first = await collect(probe);
-    expect(first.errors.map((status) => [status.code, status.message.split(':')[0]])).toEqual(HARDWARE.map((name) => [StatusCode.UNSUPPORTED, name]));
-    expect(first.errors[0]!.message).toContain('ENOENT');
+    expect(first.errors).toHaveLength(1);
+    expect(first.errors[0]).toMatchObject({ code: StatusCode.UNSUPPORTED, op: 'perf_event_open' });
+    expect(first.errors[0]!.message).toBe(
+      `${HARDWARE.length} of ${HARDWARE.length + SOFTWARE.length} events are not supported here (ENOENT: no PMU on this machine provides it, as in a VM without a virtual PMU): ${HARDWARE.join(', ')}; the other ${SOFTWARE.length} keep counting`,
+    );
+    expect(unsupportedNames(first.errors)).toEqual(HARDWARE);
     for (let i = 0; i < 4; i += 1) {
       const later = await collect(probe);
       expect(later.errors).toEqual([]);
@@ -200,7 +204,7 @@ describe.skipIf(!linux)('events this machine lacks', () => {
     const probe = fakeProbe(kernel, { events: ['cycles', 'LLC-loads'] });
     const result = await collect(probe, ['perf_cpu']);
     expect(codes(result.errors)).toEqual([StatusCode.UNSUPPORTED]);
-    expect(result.errors[0]!.message).toMatch(/^LLC-loads: not supported here \(EINVAL/);
+    expect(result.errors[0]!.message).toMatch(/^1 of 2 events is not supported here \(EINVAL: .*\): LLC-loads; the other one keeps counting$/);
     expect(batchOf(result.batches, 'perf_cpu').rows.map((row) => row.event)).toEqual(['cycles', 'cycles']);
     await probe.close();
   });

@@ -18,7 +18,7 @@ import {
   type Status,
 } from '@virtualeyes/core';
 import type { PerfSettings } from '../config.js';
-import { groupEvents } from '../events.js';
+import { groupEvents, type EventDef } from '../events.js';
 import { createCounterIo } from '../linux/counters.js';
 import { createCpuCounters, type CpuCounters, type CpuReading } from '../linux/cpus.js';
 import { loadLibcSyscalls, type PerfSyscallsLoader } from '../linux/native.js';
@@ -50,9 +50,13 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
     reported.add(key);
     pending.push(status);
   };
+  // Events found unsupported since the last collection: reported together, one status per reason.
+  const unsupportedSince: { event: EventDef; status: Status }[] = [];
 
   let closed = false;
   let starting: Promise<Status> | undefined;
+  let session: Session | undefined;
+  const countUnsupported = (): number => session?.unsupported.size ?? 0;
   let cpus: CpuCounters | undefined;
   let processes: ProcessCounters | undefined;
   // The kit answers every call after close(); these cover a close() while start() is still loading.
@@ -69,7 +73,7 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
       }
       const paranoid = readParanoid();
       const privileged = isPrivileged();
-      const session: Session = {
+      session = {
         io: createCounterIo(
           loaded.value,
           // Messages quote the value at the time of the refusal, which an admin may have changed.
@@ -85,9 +89,9 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
         excludeKernel: !privileged && (paranoid === null || paranoid > 1),
         once,
         markUnsupported(event, status) {
-          if (session.unsupported.has(event)) return;
-          session.unsupported.set(event, status);
-          once(`unsupported:${event.name}`, status);
+          if (session!.unsupported.has(event)) return;
+          session!.unsupported.set(event, status);
+          unsupportedSince.push({ event, status });
         },
       };
       cpus = createCpuCounters(session);
@@ -152,7 +156,8 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
           push(table, numaRows(files, readCpus(), errors, once));
         }
       }
-      return { batches, errors: [...pending.splice(0), ...errors] };
+      const unsupported = unsupportedSummaries(unsupportedSince.splice(0), events.length, events.length - countUnsupported());
+      return { batches, errors: [...pending.splice(0), ...unsupported, ...errors] };
     },
     close() {
       closed = true;
@@ -163,6 +168,31 @@ function createLinuxCollector(settings: PerfSettings, deps: PluginDeps, loader: 
       return OK;
     },
   };
+}
+
+/**
+ * The events found unsupported as one status per reason: `10 of 14 events are not supported here
+ * (ENOENT: …): cycles, instructions, …; the other 4 keep counting`, where each event's own status
+ * says `<event>: not supported here (…); the other events keep counting` (classify.ts).
+ */
+function unsupportedSummaries(found: readonly { event: EventDef; status: Status }[], total: number, counting: number): Status[] {
+  const byReason = new Map<string, { names: string[]; status: Status }>();
+  for (const { event, status } of found) {
+    const reason = status.message.startsWith(`${event.name}: `) ? status.message.slice(event.name.length + 2) : status.message;
+    const entry = byReason.get(reason) ?? { names: [], status };
+    entry.names.push(event.name);
+    byReason.set(reason, entry);
+  }
+  return [...byReason].map(([reason, { names, status }]) => {
+    const why = /^not supported here (\(.*\)); the other events keep counting$/.exec(reason)?.[1];
+    const message =
+      why === undefined
+        ? `${names.join(', ')}: ${reason}`
+        : `${names.length === 1 ? `1 of ${total} events is` : `${names.length} of ${total} events are`} not supported here ${why}: ${names.join(', ')}; ${
+            counting === 0 ? 'none of the others is counting' : counting === 1 ? 'the other one keeps counting' : `the other ${counting} keep counting`
+          }`;
+    return { ...status, message, op: 'perf_event_open' };
+  });
 }
 
 function trimSlash(root: string): string {
