@@ -10,14 +10,14 @@ import { formatStatus, StatusCode, type QueryRequest, type QueryResult, type Res
 import { loadHostConfig, type ConfigOverrides, type HostConfig } from '@virtualeyes/protocol';
 import { connect, connectUrl, type Connection } from './client.js';
 import { escapeText, jsonText } from './escape.js';
-import { diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
+import { diffCsv, diffJson, diffNotes, diffTables, renderDiff } from './diff.js';
 import { exportCommand } from './export.js';
 import { historyCsv, historyJson, processHistory, renderHistory } from './history.js';
 import { importCommand } from './import.js';
 import { clockText, Format, formatResult, isoInstants, renderTable, zoneText } from './format.js';
 import { psRows, PsSort, renderPs, type PsFilter } from './ps.js';
 import { notRecorded } from './recordings.js';
-import { renderDaemonStatus, renderOfflineStatus } from './status.js';
+import { daemonStatusCsv, offlineStatusCsv, renderDaemonStatus, renderOfflineStatus } from './status.js';
 import { parseDuration, parseTime } from './time.js';
 import { initialView, TOP_SORTS } from './top/render.js';
 import { MIN_INTERVAL_MS, runTop } from './top/session.js';
@@ -154,7 +154,7 @@ Examples:
       await withReader(async (connection) => {
         const result = await connection.reader.query(request.value);
         if (!result.ok) return fail(result.status);
-        io.out(`${formatResult(result.value, formatOf(options))}\n`);
+        io.out(`${formatResult(result.value, formatOf(options))}${endOf(formatOf(options))}`);
         if (result.value.truncated) io.err(`virtualeyes: output cut at ${appliedRowCap(result.value)} rows (--max-rows)\n`);
         // An empty answer about a time no recording covers says so.
         const { at, from, to } = request.value;
@@ -202,12 +202,12 @@ Examples:
         if (format === Format.CSV) {
           if (options.brief === true) {
             const rows = named.map((table) => [table.name, table.kind, table.key.join(' '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
-            io.out(`${csvText(['table', 'kind', 'key', 'rows', 'first', 'last', 'description'], rows)}\n`);
+            io.out(`${csvText(['table', 'kind', 'key', 'rows', 'first', 'last', 'description'], rows)}\r\n`);
             return;
           }
           // One row per column: the flat shape spreadsheets want.
           const rows = detailed.flatMap((table) => table.columns.map((c) => [table.name, table.kind, c.name, c.type, c.unit ?? '', String(c.counter === true), c.description]));
-          io.out(`${csvText(['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'], rows)}\n`);
+          io.out(`${csvText(['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'], rows)}\r\n`);
           return;
         }
         const summary = named.map((table) => [table.name, table.kind, table.key.join(', '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
@@ -290,7 +290,7 @@ Examples:
           if (result.value.rows.length === 0) io.err(`virtualeyes: no process matches ${escapeText(filterText(filter))}\n`);
           if (result.value.truncated) io.err('virtualeyes: the store cut an answer at its row cap (maxRows); the list is incomplete\n');
           if (format !== Format.TABLE) {
-            io.out(`${formatResult(result.value, format)}\n`);
+            io.out(`${formatResult(result.value, format)}${endOf(format)}`);
             return;
           }
           if (result.value.rows.length === 0) return;
@@ -423,7 +423,7 @@ Examples:
           io.err(`virtualeyes: ${uncovered ?? `no process with pid ${pid} was recorded between ${new Date(from.value).toISOString()} and ${new Date(to.value).toISOString()}`}\n`);
         }
         if (format === Format.JSON) io.out(`${historyJson(result.value)}\n`);
-        else if (format === Format.CSV) io.out(`${historyCsv(result.value)}\n`);
+        else if (format === Format.CSV) io.out(`${historyCsv(result.value)}\r\n`);
         else if (result.value.processes.length > 0) io.out(`${renderHistory(result.value, { utc: options.utc === true, width: io.columns?.() ?? 100 })}\n`);
       });
     });
@@ -437,7 +437,7 @@ Examples:
       new Option('-t, --table <name>', 'only this state table (repeatable)').argParser((name: string, names: string[]) => [...names, name]).default([], 'every state table'),
     )
     .option('--host <name>', "only this host's rows (default: every host's)")
-    .addOption(formatOption([Format.TABLE, Format.JSON]))
+    .addOption(formatOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -449,7 +449,8 @@ For each state table, every entity (host and key, e.g. a process's pid and start
   ~ changed: there at both, with a column's old → new value and when it changed.
 Unchanged entities are not shown. Times are when the recording saw the change (UTC).
 Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', 'today', 'yesterday', '03:10', or relative ('5m ago').
---json prints { from, to, tables: [{ table, appeared, disappeared, cameAndWent, changed: [{ host, key, changes: [{ column, from, to, at }] }] }] }.
+--json prints { from, to, tables: [{ table, appeared, disappeared, cameAndWent, changed: [{ host, key, changes: [{ column, from, to, at }] }] }] };
+--format csv one row per change: table, change, host, key (JSON), column, from_value, to_value (JSON), at, until.
 
 Examples:
   virtualeyes diff --from "10m ago"
@@ -473,21 +474,24 @@ Examples:
         });
         if (!diff.ok) return fail(diff.status);
         for (const note of diffNotes(diff.value)) io.err(`virtualeyes: ${escapeText(note)}\n`);
-        io.out(`${format === Format.JSON ? diffJson(diff.value) : renderDiff(diff.value)}\n`);
+        io.out(`${format === Format.JSON ? diffJson(diff.value) : format === Format.CSV ? diffCsv(diff.value) : renderDiff(diff.value)}${endOf(format)}`);
       });
     });
 
   program
     .command('status')
     .description('Show whether vwatchd runs, its plugins, per-table counters, rows written and store size')
-    .addOption(formatOption([Format.TABLE, Format.JSON]))
+    .addOption(formatOption())
     .addOption(jsonOption())
+    .addHelpText('after', '\n--format csv prints the per-table counters (a row per table), or without a daemon the recordings the store holds.')
     .action(async (options: FormatOptions) => {
       const json = formatOf(options) === Format.JSON;
+      const csv = formatOf(options) === Format.CSV;
       await withReader(async (connection, config) => {
         if (connection.kind === 'offline') {
           const info = await connection.reader.info();
           if (json) io.out(`${jsonText(isoInstants({ running: false, socket: config.api.socket, store: info.ok ? info.value : null }))}\n`);
+          else if (csv) io.out(`${offlineStatusCsv(info.ok ? info.value : undefined)}\r\n`);
           else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined)}\n`);
           // As systemctl status does: 3 when the daemon does not run, whatever the store says.
           exitCode = ExitCode.NOT_RUNNING;
@@ -496,6 +500,7 @@ Examples:
         const status = await connection.reader.status();
         if (!status.ok) return fail(status.status);
         if (json) io.out(`${jsonText(isoInstants({ running: true, ...status.value }))}\n`);
+        else if (csv) io.out(`${daemonStatusCsv(status.value)}\r\n`);
         else io.out(`${renderDaemonStatus(status.value, io.now())}\n`);
       }, { notRunning: ExitCode.NOT_RUNNING });
     });
@@ -512,6 +517,11 @@ Examples:
     return commander.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
   }
   return exitCode;
+}
+
+/** What ends an output: CSV's records end in CRLF (RFC 4180), the last one too; other formats in a line feed. */
+function endOf(format: Format): string {
+  return format === Format.CSV ? '\r\n' : '\n';
 }
 
 /** Rows under `headers` as CSV, as query prints a result. */

@@ -7,7 +7,7 @@
  */
 import { err, fail, ok, RESERVED_COLUMNS, StatusCode, type Cell, type QueryResult, type Result, type StoreReader, type StoredTable } from '@virtualeyes/core';
 import { escapeText, jsonText, truncateText } from './escape.js';
-import { cellText, rowObjects } from './format.js';
+import { cellText, Format, formatResult, rowObjects } from './format.js';
 
 type Rec = Record<string, Cell>;
 
@@ -229,6 +229,27 @@ export async function diffTables(reader: StoreReader, request: DiffRequest): Pro
 /** The diff as the `--json` output: `{ from, to, tables: [{ table, appeared, disappeared, cameAndWent, changed, … }] }`, escaped by jsonText. */
 export function diffJson(diff: DiffResult): string {
   return jsonText(diff);
+}
+
+/**
+ * The diff as CSV, one row per change: `table, change, host, key` (the entity's key as JSON),
+ * then for `changed` rows the `column`, its `from_value` and `to_value` (as JSON) and `at`; for the
+ * others when the entity came (`at`) and went (`until`). Instants are ISO-8601 UTC.
+ */
+export function diffCsv(diff: DiffResult): string {
+  const header = ['table', 'change', 'host', 'key', 'column', 'from_value', 'to_value', 'at', 'until'];
+  const rows: Cell[][] = [];
+  const json = (cell: Cell): string => JSON.stringify(cell);
+  for (const table of diff.tables) {
+    const present = (change: string, entity: PresentEntity): Cell[] => [table.table, change, entity.host, json(entity.key), null, null, null, entity.since ?? null, entity.until ?? null];
+    for (const entity of table.appeared) rows.push(present('appeared', entity));
+    for (const entity of table.disappeared) rows.push(present('disappeared', entity));
+    for (const entity of table.cameAndWent) rows.push(present('came_and_went', entity));
+    for (const entity of table.changed) {
+      for (const change of entity.changes) rows.push([table.table, 'changed', entity.host, json(entity.key), change.column, json(change.from), json(change.to), change.at, null]);
+    }
+  }
+  return formatResult({ columns: header.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV);
 }
 
 /** How a table's entities read in the table output; processes get a nicer one than the generic key list. */

@@ -9,7 +9,7 @@ import { formatStatus, isOk, type StoreInfo } from '@virtualeyes/core';
 import type { DaemonStatus } from '@virtualeyes/protocol';
 import type { DropCount, DropReason } from '@virtualeyes/agent';
 import { escapeText } from './escape.js';
-import { formatBytes, formatDuration, renderTable } from './format.js';
+import { Format, formatBytes, formatDuration, formatResult, renderTable } from './format.js';
 
 /** Renders the daemon's status for people. */
 export function renderDaemonStatus(status: DaemonStatus, now: number): string {
@@ -132,4 +132,29 @@ function storeLine(store: StoreInfo): string {
   const size = store.bytes === undefined ? '' : `, ${formatBytes(store.bytes)}`;
   const hosts = store.hosts.length === 0 ? '' : `, hosts: ${store.hosts.join(', ')}`;
   return escapeText(`${store.path ?? '(no file)'}${size}, ${span}${hosts}`);
+}
+
+/** The daemon's per-table counters as CSV, one row per table (what a spreadsheet charts). */
+export function daemonStatusCsv(status: DaemonStatus): string {
+  const columns = ['table', 'probe', 'interval_ms', 'runs', 'rows', 'skipped', 'failures', 'timeouts', 'last_duration_ms', 'avg_duration_ms'];
+  const rows = status.agent.tables.map((table) => [
+    table.table,
+    table.probe,
+    table.intervalMs,
+    table.runs,
+    table.rows,
+    table.skipped,
+    table.failures,
+    table.timeouts,
+    table.lastDurationMs,
+    table.runs === 0 ? null : table.totalMs / table.runs,
+  ]);
+  return formatResult({ columns: columns.map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV);
+}
+
+/** What a store holds when no daemon runs, as CSV: one row per recording (host, from, to, last write; ISO-8601 UTC). */
+export function offlineStatusCsv(info: StoreInfo | undefined): string {
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  const rows = (info?.recordings ?? []).map((recording) => [recording.host, iso(recording.from), iso(recording.to), iso(recording.lastWrite)]);
+  return formatResult({ columns: ['host', 'from', 'to', 'last_write'].map((name) => ({ name, type: 'VARCHAR' })), rows, truncated: false, elapsedMs: 0 }, Format.CSV);
 }

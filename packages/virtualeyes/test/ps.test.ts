@@ -321,7 +321,7 @@ describe('the CLI over hostile recorded text', () => {
     expect(JSON.parse(json.out)).toEqual([{ pid: 666, ['\x1b[31mname\u202e']: HOSTILE_CMDLINE }]);
 
     const csv = await cli('query', '--at', at, sql, '--format', 'csv');
-    expect(csv.out).toBe(`pid,"\x1b[31mname\u202e"\r\n666,"${HOSTILE_CMDLINE}"\n`);
+    expect(csv.out).toBe(`pid,"\x1b[31mname\u202e"\r\n666,"${HOSTILE_CMDLINE}"\r\n`);
   });
 
   it('escapes text that an error message quotes', async () => {
@@ -357,7 +357,7 @@ describe('the CLI over hostile recorded text', () => {
   it('names the row cap the store applied, not the one asked for', async () => {
     const { code, out, err } = await cli('query', '--max-rows', '1000000000', 'select * from range(10)', '--format', 'csv');
     expect(code).toBe(0);
-    expect(out).toBe('range\r\n0\r\n1\r\n2\n');
+    expect(out).toBe('range\r\n0\r\n1\r\n2\r\n');
     expect(err).toBe('virtualeyes: output cut at 3 rows (--max-rows)\n');
   });
 
