@@ -130,6 +130,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .option('--step <duration>', 'with --from: metric tables in buckets of this length (at least 1s): per entity and bucket, samples, min/avg/max/last and counter rates')
     .option('--timeout <duration>', "query time limit; a longer one is cut to 10m, and to the store's queryTimeoutMs", '30s')
     .option('--max-rows <n>', "stop after this many rows; a larger number is cut to the store's maxRows", '100000')
+    .option('--utc', 'show times in UTC instead of local time (the table format; JSON and CSV are always UTC)')
     .addOption(formatOption())
     .addOption(jsonOption())
     .addHelpText(
@@ -139,7 +140,8 @@ Times: ISO-8601 ('2026-11-22T05:00:00Z'; local time without a zone), epoch secon
 a local time of day ('03:10': today, or yesterday if still to come; 'yesterday 23:50'), or relative ('20s ago', '1h30m ago').
 Without --at or --from, tables hold their whole history (state tables as versions with valid_from/valid_to).
 The raw history stays reachable as history.<table> in every mode.
-Table output shows control and bidi characters as escapes (\\e, \\n, \\x07, \\u202e, a backslash as \\\\);
+Table output shows times in local time, the zone named in the column header ('ts (CET)'; --utc for UTC),
+and control and bidi characters as escapes (\\e, \\n, \\x07, \\u202e, a backslash as \\\\);
 JSON escapes them as \\u escapes; CSV keeps the data exact, in quoted fields.
 
 Examples:
@@ -148,13 +150,13 @@ Examples:
   virtualeyes query --at "10s ago" "select pid, utime + stime as cpu_ms_per_s from process_rates order by 2 desc limit 5"
   virtualeyes query --from "1h ago" --step 1m "select ts, cpu, user_rate, idle_rate from cpu where cpu = 'all' order by ts"`,
     )
-    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; step?: string; timeout: string; maxRows: string } & FormatOptions) => {
+    .action(async (sql: string, options: { at?: string; from?: string; to?: string; staleness: string; step?: string; timeout: string; maxRows: string; utc?: boolean } & FormatOptions) => {
       const request = buildRequest(sql, options, io.now());
       if (!request.ok) return fail(request.status, ExitCode.USAGE);
       await withReader(async (connection) => {
         const result = await connection.reader.query(request.value);
         if (!result.ok) return fail(result.status);
-        io.out(`${formatResult(result.value, formatOf(options))}${endOf(formatOf(options))}`);
+        io.out(`${formatResult(result.value, formatOf(options), { utc: options.utc === true })}${endOf(formatOf(options))}`);
         if (result.value.truncated) io.err(`virtualeyes: output cut at ${appliedRowCap(result.value)} rows (--max-rows)\n`);
         // An empty answer about a time no recording covers says so.
         const { at, from, to } = request.value;
@@ -172,6 +174,7 @@ Examples:
     .argument('[names...]', 'tables whose columns to show (default: none in the table format, all in JSON and CSV)')
     .option('--columns', "every table's columns, in the table format too")
     .option('--brief', 'one line (or object, or CSV row) per table, without the columns, in every format')
+    .option('--utc', 'show times in UTC instead of local time')
     .addOption(formatOption())
     .addOption(jsonOption())
     .addHelpText(
@@ -182,7 +185,7 @@ Examples:
   virtualeyes tables process_stats        and the columns of process_stats
   virtualeyes tables --json --brief       the list as JSON, without columns`,
     )
-    .action(async (names: string[], options: { brief?: boolean; columns?: boolean } & FormatOptions) => {
+    .action(async (names: string[], options: { brief?: boolean; columns?: boolean; utc?: boolean } & FormatOptions) => {
       const format = formatOf(options);
       await withReader(async ({ reader }) => {
         const listed = await reader.tables();
@@ -210,8 +213,11 @@ Examples:
           io.out(`${csvText(['table', 'kind', 'column', 'type', 'unit', 'counter', 'description'], rows)}\r\n`);
           return;
         }
-        const summary = named.map((table) => [table.name, table.kind, table.key.join(', '), table.rows, isoOrEmpty(table.first), isoOrEmpty(table.last), table.description]);
-        io.out(`${renderTable(['TABLE', 'KIND', 'KEY', 'ROWS', 'FIRST', 'LAST', 'DESCRIPTION'], summary, [false, false, false, true])}\n`);
+        const display = { utc: options.utc === true };
+        const local = (ms: number | null): string => (ms === null ? '' : clockText(ms, display, 'datetime', true));
+        const summary = named.map((table) => [table.name, table.kind, table.key.join(', '), table.rows, local(table.first), local(table.last), table.description]);
+        const zone = zoneText(display, io.now(), true);
+        io.out(`${renderTable(['TABLE', 'KIND', 'KEY', 'ROWS', `FIRST (${zone})`, `LAST (${zone})`, 'DESCRIPTION'], summary, [false, false, false, true])}\n`);
         for (const table of detailed) {
           io.out(`\n${escapeText(`${table.name} (${table.kind}${table.key.length === 0 ? '' : `, key ${table.key.join(', ')}`})`)}\n`);
           io.out(`${renderTable(['COLUMN', 'TYPE', 'UNIT', 'COUNTER', 'DESCRIPTION'], table.columns.map((c) => [c.name, c.type, c.unit ?? '', c.counter === true ? 'yes' : '', c.description]))}\n`);
@@ -437,6 +443,7 @@ Examples:
       new Option('-t, --table <name>', 'only this state table (repeatable)').argParser((name: string, names: string[]) => [...names, name]).default([], 'every state table'),
     )
     .option('--host <name>', "only this host's rows (default: every host's)")
+    .option('--utc', 'show times in UTC instead of local time')
     .addOption(formatOption())
     .addOption(jsonOption())
     .addHelpText(
@@ -447,7 +454,8 @@ For each state table, every entity (host and key, e.g. a process's pid and start
   - disappeared: there at --from, gone at --to (a process that ended)
   ± came and went: there at neither, but some time in between (with when it came and went)
   ~ changed: there at both, with a column's old → new value and when it changed.
-Unchanged entities are not shown. Times are when the recording saw the change (UTC).
+Unchanged entities are not shown. Times are when the recording saw the change, in local time
+(the zone named in the first line) or UTC with --utc; JSON and CSV print ISO-8601 UTC.
 Times: ISO-8601 ('2026-11-22T05:00:00Z'), epoch seconds, 'now', 'today', 'yesterday', '03:10', or relative ('5m ago').
 --json prints { from, to, tables: [{ table, appeared, disappeared, cameAndWent, changed: [{ host, key, changes: [{ column, from, to, at }] }] }] };
 --format csv one row per change: table, change, host, key (JSON), column, from_value, to_value (JSON), at, until.
@@ -457,7 +465,7 @@ Examples:
   virtualeyes diff --from 2026-11-22T05:00:00Z --to 2026-11-22T05:10:00Z --table processes
   virtualeyes diff --from "1h ago" --to "30m ago" --json`,
     )
-    .action(async (options: { from: string; to: string; table: string[]; host?: string } & FormatOptions) => {
+    .action(async (options: { from: string; to: string; table: string[]; host?: string; utc?: boolean } & FormatOptions) => {
       const format = formatOf(options);
       const from = parseTime(options.from, io.now());
       if (!from.ok) return fail(from.status, ExitCode.USAGE);
@@ -474,7 +482,7 @@ Examples:
         });
         if (!diff.ok) return fail(diff.status);
         for (const note of diffNotes(diff.value)) io.err(`virtualeyes: ${escapeText(note)}\n`);
-        io.out(`${format === Format.JSON ? diffJson(diff.value) : format === Format.CSV ? diffCsv(diff.value) : renderDiff(diff.value)}${endOf(format)}`);
+        io.out(`${format === Format.JSON ? diffJson(diff.value) : format === Format.CSV ? diffCsv(diff.value) : renderDiff(diff.value, { utc: options.utc === true })}${endOf(format)}`);
       });
     });
 
@@ -483,8 +491,10 @@ Examples:
     .description('Show whether vwatchd runs, its plugins, per-table counters, rows written and store size')
     .addOption(formatOption())
     .addOption(jsonOption())
+    .option('--utc', 'show times in UTC instead of local time')
     .addHelpText('after', '\n--format csv prints the per-table counters (a row per table), or without a daemon the recordings the store holds.')
-    .action(async (options: FormatOptions) => {
+    .action(async (options: FormatOptions & { utc?: boolean }) => {
+      const display = { utc: options.utc === true };
       const json = formatOf(options) === Format.JSON;
       const csv = formatOf(options) === Format.CSV;
       await withReader(async (connection, config) => {
@@ -492,7 +502,7 @@ Examples:
           const info = await connection.reader.info();
           if (json) io.out(`${jsonText(isoInstants({ running: false, socket: config.api.socket, store: info.ok ? info.value : null }))}\n`);
           else if (csv) io.out(`${offlineStatusCsv(info.ok ? info.value : undefined)}\r\n`);
-          else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined)}\n`);
+          else io.out(`${renderOfflineStatus(config.api.socket, info.ok ? info.value : undefined, display)}\n`);
           // As systemctl status does: 3 when the daemon does not run, whatever the store says.
           exitCode = ExitCode.NOT_RUNNING;
           return;
@@ -501,7 +511,7 @@ Examples:
         if (!status.ok) return fail(status.status);
         if (json) io.out(`${jsonText(isoInstants({ running: true, ...status.value }))}\n`);
         else if (csv) io.out(`${daemonStatusCsv(status.value)}\r\n`);
-        else io.out(`${renderDaemonStatus(status.value, io.now())}\n`);
+        else io.out(`${renderDaemonStatus(status.value, io.now(), display)}\n`);
       }, { notRunning: ExitCode.NOT_RUNNING });
     });
 

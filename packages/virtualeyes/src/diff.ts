@@ -7,7 +7,7 @@
  */
 import { err, fail, ok, RESERVED_COLUMNS, StatusCode, type Cell, type QueryResult, type Result, type StoreReader, type StoredTable } from '@virtualeyes/core';
 import { escapeText, jsonText, truncateText } from './escape.js';
-import { cellText, Format, formatResult, rowObjects } from './format.js';
+import { cellText, clockText, Format, formatResult, rowObjects, zoneText, type TimeDisplay } from './format.js';
 
 type Rec = Record<string, Cell>;
 
@@ -308,13 +308,17 @@ const PRESENTATIONS: Readonly<Record<string, Presentation>> = {
  * Renders the diff for people: a section per table with recorded versions, its entity counts at
  * both instants and what changed, then a line per entity: `+` appeared, `-` disappeared,
  * `±` came and went, `~` changed (each column as old → new, with when). Every recorded value is
- * escaped; times are UTC, as time of day when the whole range lies within one day.
+ * escaped; times are local (UTC with `display.utc`), the zone named in the first line, as time of
+ * day when the whole range lies within one day.
  */
-export function renderDiff(diff: DiffResult): string {
-  const sameDay = diff.from.slice(0, 10) === diff.to.slice(0, 10);
-  const when = (at: string): string => (sameDay ? at.slice(11, 19) : `${at.slice(0, 10)} ${at.slice(11, 19)}`);
+export function renderDiff(diff: DiffResult, display: TimeDisplay = { utc: false }): string {
+  const day = (at: string): string => clockText(Date.parse(at), display, 'date');
+  const sameDay = day(diff.from) === day(diff.to);
+  const clock = (at: string, withDay: boolean): string => clockText(Date.parse(at), display, withDay ? 'datetime' : 'time');
+  const when = (at: string): string => clock(at, !sameDay);
+  const [from, to, zone] = [clockText(Date.parse(diff.from), display, 'datetime', true), clockText(Date.parse(diff.to), display, 'datetime', true), zoneText(display, Date.parse(diff.to))];
   const recorded = diff.tables.filter((table) => table.versions > 0);
-  if (recorded.length === 0) return `nothing recorded between ${diff.from} and ${diff.to}`;
+  if (recorded.length === 0) return `nothing recorded between ${from} and ${to} ${zone}`;
   const hosts = new Set(recorded.flatMap((table) => [...table.appeared, ...table.disappeared, ...table.cameAndWent, ...table.changed].map((entity) => JSON.stringify(entity.host))));
   const sections = recorded.map((table) => {
     const look = PRESENTATIONS[table.table] ?? GENERIC;
@@ -341,7 +345,7 @@ export function renderDiff(diff: DiffResult): string {
       const since = entity.since ?? diff.from;
       const began = look.began?.(entity);
       if (began === undefined || !(Date.parse(began) < Date.parse(since) - BEGAN_BEFORE_MS)) return `${look.appeared} ${when(since)}`;
-      const beganText = began.slice(0, 10) === since.slice(0, 10) && sameDay ? began.slice(11, 19) : `${began.slice(0, 10)} ${began.slice(11, 19)}`;
+      const beganText = clock(began, !(day(began) === day(since) && sameDay));
       return `first recorded ${when(since)}, ${look.appeared} ${escapeText(beganText)}`;
     };
     for (const entity of table.appeared) lines.push(`+ ${label(entity)} (${appearedText(entity)})${summary(entity)}`);
@@ -353,7 +357,7 @@ export function renderDiff(diff: DiffResult): string {
     for (const entity of table.changed) lines.push(`~ ${label(entity)} ${changesText(entity.changes, when)}`);
     return lines.join('\n');
   });
-  return [`changes from ${diff.from} to ${diff.to}`, '', sections.join('\n\n')].join('\n');
+  return [`changes from ${from} to ${to} ${zone}`, '', sections.join('\n\n')].join('\n');
 }
 
 /**

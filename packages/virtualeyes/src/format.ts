@@ -70,8 +70,14 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 
 const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
 
-/** Formats a whole query result. */
-export function formatResult(result: QueryResult, format: Format): string {
+const TIME_TYPE = /^TIMESTAMP/;
+
+/**
+ * Formats a whole query result. With `display`, the table format shows instants (TIMESTAMP
+ * columns) in local time or UTC, the zone named in the column's header: `ts (CET)`. JSON and
+ * CSV always print them as ISO-8601 UTC.
+ */
+export function formatResult(result: QueryResult, format: Format, display?: TimeDisplay): string {
   switch (format) {
     case Format.JSON:
       return jsonText(rowObjects(result));
@@ -79,12 +85,19 @@ export function formatResult(result: QueryResult, format: Format): string {
       return [result.columns.map((column) => csvField(column.name)), ...result.rows.map((row) => row.map((cell) => csvField(cellText(cell))))]
         .map((fields) => fields.join(','))
         .join('\r\n');
-    case Format.TABLE:
+    case Format.TABLE: {
+      const times = display === undefined ? [] : result.columns.map((column) => TIME_TYPE.test(column.type));
+      const zone = display === undefined ? '' : zoneText(display, Date.now(), true);
+      const local = (cell: Cell): Cell => {
+        const ms = typeof cell === 'string' ? Date.parse(cell) : Number.NaN;
+        return Number.isNaN(ms) ? cell : clockText(ms, display!, 'datetime', true);
+      };
       return renderTable(
-        result.columns.map((column) => column.name),
-        result.rows,
+        result.columns.map((column, index) => (times[index] === true ? `${column.name} (${zone})` : column.name)),
+        times.some(Boolean) ? result.rows.map((row) => row.map((cell, index) => (times[index] === true ? local(cell) : cell))) : result.rows,
         result.columns.map((column) => NUMERIC_TYPE.test(column.type)),
       );
+    }
   }
 }
 

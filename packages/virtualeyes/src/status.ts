@@ -9,17 +9,17 @@ import { formatStatus, isOk, type StoreInfo } from '@virtualeyes/core';
 import type { DaemonStatus } from '@virtualeyes/protocol';
 import type { DropCount, DropReason } from '@virtualeyes/agent';
 import { escapeText } from './escape.js';
-import { Format, formatBytes, formatDuration, formatResult, renderTable } from './format.js';
+import { clockText, Format, formatBytes, formatDuration, formatResult, renderTable, zoneText, type TimeDisplay } from './format.js';
 
 /** Renders the daemon's status for people. */
-export function renderDaemonStatus(status: DaemonStatus, now: number): string {
+export function renderDaemonStatus(status: DaemonStatus, now: number, display: TimeDisplay = { utc: false }): string {
   const agent = status.agent;
   const lines: string[] = [];
   const uptime = agent.startedAt === null ? 'not started' : `up ${formatDuration(now - agent.startedAt)}`;
   lines.push(escapeText(`vwatchd ${status.version} running (pid ${status.pid}), ${uptime}, host ${agent.host}, config: ${status.configSource}`));
   lines.push(`data dir  ${escapeText(status.dataDir)}`);
   lines.push(`socket    ${escapeText(status.socket)}`);
-  if (status.store !== null) lines.push(`store     ${storeLine(status.store)}`);
+  if (status.store !== null) lines.push(`store     ${storeLine(status.store, display)}`);
   if (status.memory !== undefined) {
     const { rss, heapUsed, heapTotal } = status.memory;
     lines.push(`memory    ${formatBytes(rss)} resident, JS heap ${formatBytes(heapUsed)} of ${formatBytes(heapTotal)}`);
@@ -89,8 +89,8 @@ export function renderDaemonStatus(status: DaemonStatus, now: number): string {
     lines.push('');
     lines.push(
       renderTable(
-        ['SOURCE', 'CODE', 'OP', 'COUNT', 'LAST', 'LAST MESSAGE'],
-        agent.errors.map((error) => [error.source, error.code, error.op, error.count, new Date(error.lastAt).toISOString(), error.lastMessage]),
+        ['SOURCE', 'CODE', 'OP', 'COUNT', `LAST (${zoneText(display, now, true)})`, 'LAST MESSAGE'],
+        agent.errors.map((error) => [error.source, error.code, error.op, error.count, clockText(error.lastAt, display, 'datetime'), error.lastMessage]),
         [false, false, false, true, false, false],
       ),
     );
@@ -118,17 +118,18 @@ function dropReasons(droppedBy: Readonly<Partial<Record<string, DropCount>>> | u
 }
 
 /** Renders what an offline store holds, for when no daemon runs. */
-export function renderOfflineStatus(socket: string, store: StoreInfo | undefined): string {
+export function renderOfflineStatus(socket: string, store: StoreInfo | undefined, display: TimeDisplay = { utc: false }): string {
   const lines = [`vwatchd is not running (no answer on ${escapeText(socket)})`];
-  if (store !== undefined) lines.push(`store     ${storeLine(store)}`);
+  if (store !== undefined) lines.push(`store     ${storeLine(store, display)}`);
   return lines.join('\n');
 }
 
-function storeLine(store: StoreInfo): string {
+/** The store's path, size, recorded span (local time or UTC, the zone named) and hosts. */
+function storeLine(store: StoreInfo, display: TimeDisplay): string {
   const span =
     store.first === null || store.last === null
       ? 'empty'
-      : `${new Date(store.first).toISOString()} → ${new Date(store.last).toISOString()} (${formatDuration(store.last - store.first)})`;
+      : `${clockText(store.first, display, 'datetime')} → ${clockText(store.last, display, 'datetime')} ${zoneText(display, store.last)} (${formatDuration(store.last - store.first)})`;
   const size = store.bytes === undefined ? '' : `, ${formatBytes(store.bytes)}`;
   const hosts = store.hosts.length === 0 ? '' : `, hosts: ${store.hosts.join(', ')}`;
   return escapeText(`${store.path ?? '(no file)'}${size}, ${span}${hosts}`);

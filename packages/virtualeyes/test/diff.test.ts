@@ -15,6 +15,11 @@ import { CORE_TABLES as TABLES } from '@virtualeyes/probe-procfs';
 import { createSink, parseConfig } from '@virtualeyes/sink-duckdb';
 import { diffNotes, diffTables, diffVersions, renderDiff, runCli, type DiffResult, type TableDiff } from '../src/index.js';
 
+/** renderDiff's times in UTC, whatever zone the test runs in. */
+const UTC = { utc: true } as const;
+/** An ISO instant as the table output shows it in UTC: `2026-11-22 05:00:02.000`. */
+const shown = (iso: string): string => iso.replace('T', ' ').replace('Z', '');
+
 const T0 = Date.parse('2026-11-22T05:00:00Z');
 const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
 const A = T0 + 2000;
@@ -160,8 +165,8 @@ describe('diffVersions', () => {
     const result = (tables: TableDiff[]): DiffResult => ({ from: new Date(A).toISOString(), to: new Date(B).toISOString(), tables });
 
     it('prints a section per table with counts and a line per entity', () => {
-      expect(renderDiff(result([diff])).split('\n')).toEqual([
-        'changes from 2026-11-22T05:00:02.000Z to 2026-11-22T05:00:12.000Z',
+      expect(renderDiff(result([diff]), UTC).split('\n')).toEqual([
+        'changes from 2026-11-22 05:00:02.000 to 2026-11-22 05:00:12.000 UTC',
         '',
         'processes: 4 → 4 (1 started, 1 ended, 1 came and went, 1 changed)',
         '+ pid 4242 (first recorded 05:00:10, started 04:58:20) sleep 30',
@@ -173,7 +178,7 @@ describe('diffVersions', () => {
 
     it('says started, without a first-recorded time, for a process whose start time is its first version', () => {
       const fresh: TableDiff = { ...diff, appeared: [{ host: 'vm', key: { pid: 4243, start_time: at(9) }, since: at(10), row: { comm: 'sleep', cmdline: 'sleep 1' } }], disappeared: [], cameAndWent: [], changed: [] };
-      expect(renderDiff(result([fresh])).split('\n')).toContain('+ pid 4243 (started 05:00:10) sleep 1');
+      expect(renderDiff(result([fresh]), UTC).split('\n')).toContain('+ pid 4243 (started 05:00:10) sleep 1');
     });
 
     it('names hosts when there are several, key columns generically, and shows dates for a range over days', () => {
@@ -183,7 +188,7 @@ describe('diffVersions', () => {
         T0 - 86_400_000,
         B,
       );
-      const lines = renderDiff({ from: new Date(T0 - 86_400_000).toISOString(), to: new Date(B).toISOString(), tables: [generic] }).split('\n');
+      const lines = renderDiff({ from: new Date(T0 - 86_400_000).toISOString(), to: new Date(B).toISOString(), tables: [generic] }, UTC).split('\n');
       expect(lines.slice(2)).toEqual([
         'sockets: 2 → 2 (1 appeared, 1 disappeared)',
         '+ host a proto tcp port 22 (appeared 2026-11-22 05:00:00) state=LISTEN',
@@ -195,7 +200,7 @@ describe('diffVersions', () => {
       const rows = Array.from({ length: 6 }, (_, index) => proc(7, index, index === 5 ? null : index + 1, `v${index}`, 'c'));
       const many = diffVersions(PROCESSES, versions(PROC_COLUMNS, [...rows]), T0, B);
       const still = diffVersions({ name: 'system_info', key: [] }, versions(['kernel'], [['vm', at(0), null, '6.1']]), A, B);
-      expect(renderDiff(result([many, still])).split('\n').slice(2)).toEqual([
+      expect(renderDiff(result([many, still]), UTC).split('\n').slice(2)).toEqual([
         'processes: 1 → 1 (1 changed)',
         "~ pid 7 cmdline: 'v0' → 'v1' (05:00:01) → … 3 more changes … → 'v5' (05:00:05)",
         '',
@@ -204,8 +209,8 @@ describe('diffVersions', () => {
     });
 
     it('says when nothing was recorded between the instants', () => {
-      expect(renderDiff(result([diffVersions(PROCESSES, versions(PROC_COLUMNS, []), A, B)]))).toBe(
-        'nothing recorded between 2026-11-22T05:00:02.000Z and 2026-11-22T05:00:12.000Z',
+      expect(renderDiff(result([diffVersions(PROCESSES, versions(PROC_COLUMNS, []), A, B)]), UTC)).toBe(
+        'nothing recorded between 2026-11-22 05:00:02.000 and 2026-11-22 05:00:12.000 UTC',
       );
     });
 
@@ -216,7 +221,7 @@ describe('diffVersions', () => {
         A,
         B,
       );
-      expect(renderDiff(result([hostile])).split('\n').slice(2)).toEqual([
+      expect(renderDiff(result([hostile]), UTC).split('\n').slice(2)).toEqual([
         'mounts: 1 → 2 (1 appeared, 1 changed)',
         '+ target /x\\u200b (appeared 05:00:06) options=\\u009b31m',
         "~ target /mnt/\\e[2J options: 'ro\\'\\u202e' → 'rw\\\\x41' (05:00:05)",
@@ -279,7 +284,9 @@ describe('virtualeyes diff over a real store', () => {
   const cli = async (...args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(['node', 'virtualeyes', '--data-dir', dir, '--config', args[0] === '--capped' ? capped : config, '--socket', join(dir, 'none.sock'), ...args.filter((arg) => arg !== '--capped')], {
+    // Times in UTC, whatever zone the test runs in.
+    const argv = [...args.filter((arg) => arg !== '--capped'), ...(args.includes('diff') ? ['--utc'] : [])];
+    const code = await runCli(['node', 'virtualeyes', '--data-dir', dir, '--config', args[0] === '--capped' ? capped : config, '--socket', join(dir, 'none.sock'), ...argv], {
       out: (text) => out.push(text),
       err: (text) => err.push(text),
       now: () => T0 + 3_600_000,
@@ -328,7 +335,7 @@ describe('virtualeyes diff over a real store', () => {
     expect([code, err]).toEqual([0, '']);
     expect(out).not.toMatch(FORBIDDEN_IN_LINES);
     expect(out.split('\n')).toEqual([
-      `changes from ${FROM} to ${TO}`,
+      `changes from ${shown(FROM)} to ${shown(TO)} UTC`,
       '',
       'processes: 3 → 3 (1 started, 1 ended, 1 came and went, 1 changed)',
       `+ pid 4242 (first recorded 05:00:10, started 04:58:20) ${SHOWN_CMDLINE}`,
@@ -381,9 +388,9 @@ describe('virtualeyes diff over a real store', () => {
     expect(both.code).toBe(0);
     expect((JSON.parse(both.out) as DiffResult).tables.map((table) => [table.table, table.changed.length])).toEqual([['processes', 1], ['system_info', 1]]);
     const other = await cli('diff', '--from', FROM, '--to', TO, '--host', 'elsewhere');
-    expect([other.code, other.out, other.err]).toEqual([0, `nothing recorded between ${FROM} and ${TO}\n`, '']);
+    expect([other.code, other.out, other.err]).toEqual([0, `nothing recorded between ${shown(FROM)} and ${shown(TO)} UTC\n`, '']);
     const before = await cli('diff', '--from', at(-3600), '--to', at(-1800));
-    expect([before.code, before.out]).toEqual([0, `nothing recorded between ${at(-3600)} and ${at(-1800)}\n`]);
+    expect([before.code, before.out]).toEqual([0, `nothing recorded between ${shown(at(-3600))} and ${shown(at(-1800))} UTC\n`]);
   });
 
   it('notes an instant at which nothing was recorded', async () => {

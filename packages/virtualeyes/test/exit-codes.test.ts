@@ -91,9 +91,11 @@ describe('exit codes', () => {
   });
 
   it('tables: one line per table for people, the columns of the tables named, --brief in every format', async () => {
-    const list = await cli(dir, 'tables');
+    const list = await cli(dir, 'tables', '--utc');
     expect(list.code).toBe(0);
-    expect(list.out).toMatch(/^processes +state +pid, start_time +1 +2026-11-22T05:00:00\.000Z /m);
+    // Local time for people (UTC with --utc), the zone in the header.
+    expect(list.out).toMatch(/^TABLE +KIND +KEY +ROWS +FIRST \(UTC\) +LAST \(UTC\) +DESCRIPTION$/m);
+    expect(list.out).toMatch(/^processes +state +pid, start_time +1 +2026-11-22 05:00:00\.000 /m);
     expect(list.out).not.toMatch(/^COLUMN/m);
     expect(list.err).toContain('virtualeyes tables NAME');
     const named = await cli(dir, 'tables', 'processes');
