@@ -3,9 +3,9 @@
  * resolved to their TypeScript sources (the `@virtualeyes/source` export condition), so
  * unit tests need no build; end-to-end tests run the built binaries. Files run two at a time.
  * The daemon's tests run after all others; the ones that compare the recording with `ps`,
- * measure the daemon (its memory, its counters), bound its timing (write gaps, rows lost to
- * SIGKILL, process lifetimes) or watch every fork on the host run last and alone, as other
- * test files' process churn and load would disturb them.
+ * measure the daemon's memory, bound its timing (write gaps, answers under hostile load, rows
+ * lost to SIGKILL) or watch every fork on the host run last and alone, as other test files'
+ * process churn and load would disturb them.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
@@ -20,12 +20,12 @@ const conditions = ['@virtualeyes/source', 'node', 'import', 'default'];
 /** Projects that run after all others. */
 const LAST = new Set(['vwatchd']);
 /**
- * Files that run last of all, one at a time, each alone: per package, in that order. The process
- * events tests see every fork on the host, so other files' churn overruns their buffers and
- * delays their children; the lifetimes test makes 200 forks a second for 30 s.
+ * Files that run last of all, one at a time, each alone: per package, in that order. The probe's
+ * process events tests see every fork on the host, so other files' churn (probe-procfs's own
+ * tests run two at a time before them) overruns their buffers and delays their children.
  */
 const ALONE: Readonly<Record<string, readonly string[]>> = {
-  vwatchd: ['test/e2e.test.ts', 'test/tcp.test.ts', 'test/memory.test.ts', 'test/capacity.test.ts', 'test/perf-e2e.test.ts', 'test/attack.test.ts', 'test/crash.test.ts', 'test/lifetimes.test.ts'],
+  vwatchd: ['test/e2e.test.ts', 'test/memory.test.ts', 'test/capacity.test.ts', 'test/attack.test.ts', 'test/crash.test.ts'],
   'probe-procfs': ['test/events/live.privileged.test.ts'],
 };
 /** Group order of each package's alone files: after the daemon's, and never two groups at once (projects of one group run together). */

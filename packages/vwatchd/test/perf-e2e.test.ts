@@ -1,6 +1,6 @@
 // End to end with probe-perf loaded by configuration: the built vwatchd records per-CPU
 // software counters and NUMA counters into DuckDB, hardware events this VM lacks are reported
-// once each (no spam), and the CLI answers as of a past instant. Needs `npm run build`.
+// once, in one line (no spam), and the CLI answers as of a past instant. Needs `npm run build`.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -14,12 +14,14 @@ function runOne(spec) {
   return new Promise((resolve) => {
     const spawnedNs = process.hrtime.bigint();
     const child = spawn(spec.command, spec.args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    // spawn() forks and waits for the exec: the child began somewhere between the two stamps.
+    const returnedNs = process.hrtime.bigint();
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
     if (spec.killAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), spec.killAfterMs);
     child.once('exit', (code, signal) => {
       const exitedNs = process.hrtime.bigint();
-      const done = () => resolve({ pid: child.pid, spawnedNs: String(spawnedNs), exitedNs: String(exitedNs), code, signal, stdout });
+      const done = () => resolve({ pid: child.pid, spawnedNs: String(spawnedNs), returnedNs: String(returnedNs), exitedNs: String(exitedNs), code, signal, stdout });
       if (child.stdout.readableEnded) done();
       else child.stdout.once('end', done);
     });
