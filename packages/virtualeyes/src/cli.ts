@@ -339,7 +339,7 @@ Examples:
   virtualeyes top                                   live, every 2 seconds
   virtualeyes top --at "03:10"                      replay from 03:10 today (or yesterday)
   virtualeyes top -b -n 3 > frames.txt              three plain-text frames, as top -b writes
-  virtualeyes top --at "1h ago" -b -n 60 --sort io  a minute of samples, busiest IO first`,
+  virtualeyes top --at "1h ago" -b -n 60 --sort io  60 samples in a row, busiest IO first`,
     )
     .action(
       async (
