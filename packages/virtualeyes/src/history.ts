@@ -54,7 +54,7 @@ export interface ProcessHistory {
 export interface HistoryResult {
   readonly processes: readonly ProcessHistory[];
   readonly truncated: boolean;
-  /** Whether the store holds process_events (without it, exit codes are unknown). */
+  /** Whether the store holds process_events rows (without them, exit codes are unknown). */
   readonly events: boolean;
 }
 
@@ -72,7 +72,8 @@ export async function processHistory(reader: StoreReader, request: HistoryReques
   const ask = (sql: string): Promise<Result<QueryResult>> => reader.query({ ...base, sql });
   const tables = await reader.tables();
   if (!tables.ok) return tables;
-  const events = tables.value.some((table) => table.name === 'process_events');
+  // A probe declares process_events even with processEvents off: it counts once it holds rows.
+  const events = tables.value.some((table) => table.name === 'process_events' && table.rows > 0);
   const pid = String(request.pid);
   const versions = await ask(`select * from processes where pid = ${pid} order by host, start_time, valid_from`);
   if (!versions.ok) return versions;
