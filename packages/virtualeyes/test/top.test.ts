@@ -12,7 +12,7 @@ import { openOfflineReader, runCli } from '../src/index.js';
 import { loadFrame, wholeDisks, type TopFrame } from '../src/top/frame.js';
 import { applyKey } from '../src/top/keys.js';
 import { initialView, renderFrame, visibleProcesses } from '../src/top/render.js';
-import { neighbourSample } from '../src/top/session.js';
+import { frameProblem, neighbourSample } from '../src/top/session.js';
 
 const FIXTURE = new URL('./fixtures/questions/vwatchd.db', import.meta.url);
 /** While ve-q-spin (pid 34) burned a CPU and ve-q-writer (pid 37) wrote its 64 MiB. */
@@ -192,6 +192,14 @@ describe('top', () => {
     expect(first.sampledAt).toBe(FIRST_SAMPLE);
     const none = await neighbourSample(reader, first, -1, Date.now());
     expect(none.ok && none.value).toBeUndefined();
+  });
+
+  it('says on its last line that the daemon went away, and other failures as one Status line', () => {
+    expect(frameProblem({ code: 'NOT_FOUND', message: 'connect /d/vwatchd.sock: connect ENOENT /d/vwatchd.sock', retryable: false, op: 'connect /d/vwatchd.sock' })).toBe(
+      'vwatchd stopped answering (NOT_FOUND): the frame shown is the last it gave; restart top to read the store file, q quits',
+    );
+    expect(frameProblem({ code: 'UNAVAILABLE', message: 'refused', retryable: true, op: 'connect /d/vwatchd.sock' })).toMatch(/^vwatchd stopped answering \(UNAVAILABLE\)/);
+    expect(frameProblem({ code: 'NOT_FOUND', message: 'no process sample in the 5m up to x', retryable: false, source: 'top' })).toBe('NOT_FOUND: no process sample in the 5m up to x');
   });
 
   it('tells whole disks from partitions', () => {

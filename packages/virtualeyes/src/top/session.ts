@@ -114,7 +114,7 @@ async function runScreen(reader: StoreReader, options: TopOptions): Promise<Stat
     });
   };
   const note = (status: Status): void => {
-    view = { ...view, message: formatStatus({ ...status, source: undefined }) };
+    view = { ...view, message: frameProblem(status) };
   };
   /** Loads the instant `to`; keeps the frame shown when there is nothing there. */
   const load = async (to: number): Promise<void> => {
@@ -209,6 +209,16 @@ async function runScreen(reader: StoreReader, options: TopOptions): Promise<Stat
   term.fullscreen(false);
   await term.grabInput(false);
   return OK_STATUS;
+}
+
+/**
+ * What top's last line says when a frame could not load: that the daemon went away (its socket
+ * is gone or refuses), and what to do, or else the Status as one line.
+ */
+export function frameProblem(status: Status): string {
+  const gone = status.op?.startsWith('connect') === true && (status.code === StatusCode.NOT_FOUND || status.code === StatusCode.UNAVAILABLE);
+  if (gone) return `vwatchd stopped answering (${status.code}): the frame shown is the last it gave; restart top to read the store file, q quits`;
+  return formatStatus({ ...status, source: undefined });
 }
 
 function frameRequest(options: TopOptions, at: number): Parameters<typeof loadFrame>[1] {
