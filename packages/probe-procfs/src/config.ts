@@ -22,6 +22,8 @@ export interface ProcfsConfig extends SystemOptions, DetailOptions, EventsOption
   readonly scanChunk: number;
   /** Most /proc files held open between scans (three per process: stat, schedstat, io); 0 holds none. */
   readonly maxHeldFiles: number;
+  /** Whether the scan learns from the kernel's context-switch records which processes ran, and skips reading the others. */
+  readonly switchRecords: boolean;
   /** Time budget per table in milliseconds, overriding the table's default; a collection over it stops with TIMEOUT. */
   readonly budgets: Readonly<Record<string, number>>;
 }
@@ -36,6 +38,7 @@ export const DEFAULT_CONFIG: ProcfsConfig = Object.freeze({
   maxCmdlineChars: 4096,
   scanChunk: 64,
   maxHeldFiles: 8192,
+  switchRecords: true,
   budgets: {},
   ...SYSTEM_DEFAULTS,
   ...DETAIL_DEFAULTS,
@@ -79,6 +82,12 @@ export const CONFIG_SCHEMA: JsonSchema = Object.freeze({
       default: DEFAULT_CONFIG.maxHeldFiles,
       description:
         "Most /proc files held open between scans, three per process (stat, schedstat, io), so an idle process costs three reads and no open or close; beyond it processes are read by opening their files. Keep it under the daemon's open-file limit (ulimit -n); 0 holds none.",
+    },
+    switchRecords: {
+      type: 'boolean',
+      default: DEFAULT_CONFIG.switchRecords,
+      description:
+        "Learn which processes ran from the kernel's context-switch records (perf_event_open, one small ring per CPU; needs root, CAP_PERFMON or kernel.perf_event_paranoid <= 0, x86-64), so a process that was not scheduled since the last scan costs no read at all. Without them, or when a ring overflows, every process's stat and schedstat are read each scan.",
     },
     budgets: {
       type: 'object',

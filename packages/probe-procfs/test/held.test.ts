@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createFileReader, createSystemClock, type FileReader, type Probe, type Row } from '@virtualeyes/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { batchOf, collect, probeOver } from './helpers.js';
+import { batchOf, collect, probeOver, refreshFree } from './helpers.js';
 
 /** A real reader that counts what it was asked, by path. */
 function countingReader(): FileReader & { readonly texts: Map<string, number>; readonly opens: Map<string, number> } {
@@ -41,7 +41,19 @@ async function start(command: string, args: string[]): Promise<ChildProcess> {
   for (let i = 0; i < 200 && !readFileSync(`/proc/${child.pid}/stat`, 'utf8').includes(`(${command.split('/').pop()!.slice(0, 15)})`); i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  // Then until it sleeps: between exec and its first sleep it still runs (loading, relocating).
+  for (let i = 0; i < 200 && /^\S+ \(.*\) R /.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8')); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  await new Promise((resolve) => setTimeout(resolve, 20));
   return child;
+}
+
+/** A `sleep 60` whose pid the staggered whole refresh (every REFRESH_SCANS scans, by pid) reads in none of a fresh probe's scans 2 to `scans`. */
+async function quietSleeper(scans: number): Promise<ChildProcess> {
+  for (;;) {
+    const child = await start('sleep', ['60']);
+    if (refreshFree(child.pid!, scans)) return child;
+    child.kill('SIGKILL');
+  }
 }
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
@@ -60,7 +72,7 @@ const tables = ['processes', 'process_stats'];
 
 describe.skipIf(process.platform !== 'linux')('held /proc files', () => {
   it('reads an idle process by its held files alone, and its rows stay what a fresh read gives', async () => {
-    const sleeper = await start('sleep', ['60']);
+    const sleeper = await quietSleeper(3);
     const files = countingReader();
     const probe = live(files);
     const first = await collect(probe, tables);

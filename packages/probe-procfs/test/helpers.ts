@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { fail, StatusCode, type Batch, type FileReader, type PluginDeps, type Probe, type Result, type Row, type Status } from '@virtualeyes/core';
 import { createFixtureReader, createTestDeps } from '@virtualeyes/core/testing';
 import { createProbe, parseConfig, type ProcfsConfig, type ProcfsOptions } from '../src/index.js';
+import { REFRESH_SCANS } from '../src/linux/tracker.js';
 
 /** The fixtures folder. */
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -109,4 +110,10 @@ export function createOverlayReader(inner: FileReader, texts: Readonly<Record<st
     readDir: (path) => inner.readDir(path),
     readLink: (path) => inner.readLink(path),
   };
+}
+
+/** Whether the staggered whole refresh (every REFRESH_SCANS scans, by pid) reads `pid` in none of a fresh probe's scans 2 to `scans`. */
+export function refreshFree(pid: number, scans: number): boolean {
+  for (let generation = 2; generation <= scans; generation += 1) if ((generation + pid) % REFRESH_SCANS === 0) return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 /**
  * The one place the events group decides what a failed connector call means. Refusals name what
- * would allow listening (root or CAP_NET_ADMIN before Linux 6.6; the initial namespaces always);
+ * would allow listening (root or CAP_NET_ADMIN, except on kernels since 6.6 that let any user listen; the initial namespaces always);
  * a kernel without the connector is UNSUPPORTED; running out of descriptors or memory is
  * UNAVAILABLE. Every message is one line: the probe reports it once and keeps its other tables.
  */
@@ -37,7 +37,7 @@ const CODES: Readonly<Record<string, StatusCode>> = {
 };
 
 /** What allows listening, for PERMISSION_DENIED messages. */
-export const PRIVILEGE_ADVICE = 'listening needs root or CAP_NET_ADMIN before Linux 6.6, and the initial user and PID namespaces (not a container\'s)';
+export const PRIVILEGE_ADVICE = 'listening needs root or CAP_NET_ADMIN (some kernels since 6.6 let any user listen), and the initial user and PID namespaces (not a container\'s)';
 
 /** Classifies a failed connector call by its errno name. */
 export function classifyConnectorError(errno: string, op: ConnectorOp): Status {

@@ -30,7 +30,7 @@ export const EVENTS_OPTIONS: Readonly<Record<string, JsonSchema>> = {
     type: 'boolean',
     default: EVENTS_DEFAULTS.processEvents,
     description:
-      "Listen to the kernel's process-events connector for process_events (every fork, exec and exit, with exit codes and exact times), and give the processes table exact lifetimes: a process's version begins at its fork and ends at its exit, and one that lived between two scans is recorded too. Needs root or CAP_NET_ADMIN before Linux 6.6, and the host's namespaces. Off by default for now: the daemon spends about 0.2 ms of CPU per event on it, some 70 ms a second on a host forking 64 times a second.",
+      "Listen to the kernel's process-events connector for process_events (every fork, exec and exit, with exit codes and exact times), and give the processes table exact lifetimes: a process's version begins at its fork and ends at its exit, and one that lived between two scans is recorded too. Needs root or CAP_NET_ADMIN (Linux 6.6 let any user listen; later kernels may refuse it again), and the host's namespaces. Off by default for now: the daemon spends about 0.2 ms of CPU per event on it, some 70 ms a second on a host forking 64 times a second.",
   },
   processEventsBufferBytes: {
     type: 'integer',

@@ -15,6 +15,7 @@ import { parsePidStatus } from '../parse/pid-status.js';
 import type { ProcessInfo } from '../group.js';
 import { schedRow, schedstatFields, threadTimes } from './sched.js';
 import { isOptionalAbsence, newTracked, REFRESH_SCANS, type ProcessTracker, type Tracked } from './tracker.js';
+import type { RunWatch } from './runs.js';
 import type { UserNames } from './users.js';
 
 /** PF_KTHREAD in the flags field of /proc/PID/stat. */
@@ -36,6 +37,8 @@ export interface ScanContext {
   readonly users: UserNames;
   /** What the scan keeps of each process between scans. */
   readonly tracker: ProcessTracker;
+  /** Which processes ran since they were last read (runs.ts); without it every process is read. */
+  readonly runs?: RunWatch | undefined;
 }
 
 /** Which tables the scan fills. */
@@ -78,10 +81,18 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
 
   const tally: Tally = { exited: 0, hidden: 0, deniedIo: 0, deniedExe: 0, failures: new Map() };
   ctx.tracker.generation += 1;
+  // After the listing: a process that ran since its last read shows in this drain (or a later one).
+  ctx.runs?.drain(true);
   const names = listed.value;
   let done = 0;
   let total = 0;
-  for (const name of names) if (isPidName(name)) total += 1;
+  // The pids listed now: a parent that is not among them has exited, whatever the tracker still holds.
+  const pids = new Set<number>();
+  for (const name of names) {
+    if (!isPidName(name)) continue;
+    total += 1;
+    pids.add(Number(name));
+  }
   let complete = true;
   for (const name of names) {
     if (!isPidName(name)) continue;
@@ -92,11 +103,14 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
       break;
     }
     done += 1;
-    readPid(ctx, wants, name, tally, { processes, stats, sched, seen });
+    readPid(ctx, wants, name, tally, { processes, stats, sched, seen }, pids);
   }
   errors.push(...summarize(tally));
   // A process a complete scan did not list is gone; an aborted scan leaves the rest as they were.
-  if (complete) ctx.tracker.sweep();
+  if (complete) {
+    ctx.tracker.sweep();
+    ctx.runs?.retain(pids);
+  }
   return { processes, stats, sched, seen, complete, errors };
 }
 
@@ -108,7 +122,7 @@ interface ScanOut {
   readonly seen: ProcessInfo[];
 }
 
-function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally, out: ScanOut): void {
+function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally, out: ScanOut, pids: ReadonlySet<number>): void {
   const { processes, stats } = out;
   const { files, tracker } = ctx;
   const dir = `${ctx.proc}/${name}/`;
@@ -117,6 +131,12 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   const entry = known ?? newTracked(tracker.generation);
   entry.seenIn = tracker.generation;
   if (known === undefined) tracker.entries.set(pid, entry);
+  if (known !== undefined && ctx.runs !== undefined && notRun(ctx.runs, entry, pid, tracker, pids) && hasRows(entry, wants)) {
+    // Not switched in or out since it was last read, and still its parent's: nothing it shows changed.
+    reuse(entry, wants, out);
+    return;
+  }
+  const seq = ctx.runs?.seq ?? -1;
 
   const statText = tracker.read(entry, 'stat', `${dir}stat`, false);
   if (!statText.ok) {
@@ -160,12 +180,9 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
       entry.last.set('io', ioText);
     }
   }
-  if (!changed && known !== undefined && !refreshDue(tracker, pid) && entry.info !== undefined && (!wants.processes || entry.processRow !== undefined) && (!wants.stats || entry.statsRow !== undefined) && (!wants.sched || entry.schedRow !== undefined)) {
-    entry.idleInfo ??= { ...entry.info, cpuRecentMs: 0 };
-    out.seen.push(entry.idleInfo);
-    if (wants.processes && entry.processRow !== undefined) processes.push(entry.processRow);
-    if (wants.stats && entry.statsRow !== undefined) stats.push(entry.statsRow);
-    if (wants.sched && entry.schedRow !== undefined) out.sched.push(entry.schedRow);
+  if (!changed && known !== undefined && !refreshDue(tracker, pid) && hasRows(entry, wants)) {
+    entry.checkedSeq = seq;
+    reuse(entry, wants, out);
     return;
   }
   // Until rows are built from these texts, the next scan must not take them as already seen.
@@ -182,6 +199,8 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   const st = status.value;
   const startTime = processStartTime(ctx.bootMs, s.starttime, ctx.userHz);
   entry.threads = s.threads;
+  entry.ppid = s.ppid;
+  entry.checkedSeq = seq;
   const utime = ticksToMs(s.utime, ctx.userHz);
   const stime = ticksToMs(s.stime, ctx.userHz);
   const kernelThread = (s.flags & PF_KTHREAD) !== 0;
@@ -275,6 +294,36 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
     out.sched.push(entry.schedRow);
   }
   for (const [file, text] of texts) entry.last.set(file, text);
+}
+
+/**
+ * Whether the run watch shows `entry` untouched since its last read: it was not switched in or
+ * out, it is no zombie (its pid may be reaped and reused by a child that has not run yet), its
+ * parent is still a live process this scan listed (a parent's exit reparents its children
+ * without them running), and no refresh is due (what others change without it running, such as
+ * a renice or reclaimed resident pages, shows within REFRESH_SCANS scans).
+ */
+function notRun(runs: RunWatch, entry: Tracked, pid: number, tracker: ProcessTracker, pids: ReadonlySet<number>): boolean {
+  const since = entry.checkedSeq;
+  if (since < 0 || entry.info === undefined || entry.info.state === 'Z' || refreshDue(tracker, pid) || runs.ranSince(pid, since)) return false;
+  if (entry.ppid === 0) return true;
+  if (!pids.has(entry.ppid)) return false;
+  const parent = tracker.entries.get(entry.ppid);
+  return parent !== undefined && parent.info !== undefined && parent.info.state !== 'Z';
+}
+
+/** Whether `entry` has the last rows of every table the scan fills. */
+function hasRows(entry: Tracked, wants: ScanWants): boolean {
+  return entry.info !== undefined && (!wants.processes || entry.processRow !== undefined) && (!wants.stats || entry.statsRow !== undefined) && (!wants.sched || entry.schedRow !== undefined);
+}
+
+/** Emits an unchanged process's last rows (the very frozen objects, which the pipeline and the sink recognise as unchanged). */
+function reuse(entry: Tracked, wants: ScanWants, out: ScanOut): void {
+  entry.idleInfo ??= { ...entry.info!, cpuRecentMs: 0 };
+  out.seen.push(entry.idleInfo);
+  if (wants.processes && entry.processRow !== undefined) out.processes.push(entry.processRow);
+  if (wants.stats && entry.statsRow !== undefined) out.stats.push(entry.statsRow);
+  if (wants.sched && entry.schedRow !== undefined) out.sched.push(entry.schedRow);
 }
 
 /** Whether this scan reads the process whole even if nothing changed (once every REFRESH_SCANS scans, staggered by pid). */

@@ -42,6 +42,10 @@ export interface Tracked {
   ioRefused: boolean;
   /** Threads when last parsed: a single-threaded process whose stat and schedstat are unchanged did no I/O either. */
   threads: number;
+  /** The parent pid when last parsed: a child is read again when its parent ran (it may have been reparented). */
+  ppid: number;
+  /** The run watch's sequence number when the process was last read (-1: never), see runs.ts. */
+  checkedSeq: number;
 }
 
 /** The processes tracked by one collector, and the descriptors they hold. */
@@ -122,7 +126,7 @@ export function createTracker(files: FileReader, limit: number): ProcessTracker 
 
 /** A new, empty entry. */
 export function newTracked(generation: number): Tracked {
-  return { held: new Map(), last: new Map(), processRow: undefined, statsRow: undefined, schedRow: undefined, info: undefined, idleInfo: undefined, seenIn: generation, ioRefused: false, threads: 0 };
+  return { held: new Map(), last: new Map(), processRow: undefined, statsRow: undefined, schedRow: undefined, info: undefined, idleInfo: undefined, seenIn: generation, ioRefused: false, threads: 0, ppid: 0, checkedSeq: -1 };
 }
 
 /** Whether a read failed because the file is absent or refused for a live process (a kernel without schedstat, io without privilege). */

@@ -29,6 +29,7 @@ import { createBudget, type Budget, type GroupContext, type ProcessInfo, type Ta
 import { PATHS, type Paths } from '../linux/paths.js';
 import { scanProcesses, type ScanWants } from '../linux/processes.js';
 import { createLifetimes, type Lifetimes } from '../linux/lifetimes.js';
+import { DRAIN_EVERY_MS, openRunWatch, type RunWatch } from '../linux/runs.js';
 import { createTracker } from '../linux/tracker.js';
 import { countNodes, cpuRows, loadRow, memoryRow, systemInfoRow } from '../linux/system.js';
 import { createUserNames } from '../linux/users.js';
@@ -74,6 +75,8 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   // containers, even as root): they are reported once, then logged at debug only.
   let deniedReported = false;
   const tracker = createTracker(files, config.maxHeldFiles);
+  // Which processes ran since the last scan (runs.ts), drained between scans so a ring cannot overflow while the scan waits.
+  let runs: { readonly watch: RunWatch; readonly timer: NodeJS.Timeout } | undefined;
   let lastScan: { readonly at: number; readonly seen: readonly ProcessInfo[] } | undefined;
   // What the groups' start() refused is reported with the first collection, once.
   const startErrors: Status[] = [];
@@ -84,6 +87,26 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
       if (read.ok) bootMs ??= read.value.value.btime * 1000;
     }
     return bootMs;
+  };
+
+  /**
+   * The run watch, when the records can be read and mean this /proc: its pids are those of the
+   * daemon's own pid namespace, so a /proc of another namespace (a container's view of the host)
+   * is read whole every scan. Without privilege this is said at debug level only: the scan works
+   * as before, reading every process.
+   */
+  const openSwitchRecords = async (): Promise<RunWatch | undefined> => {
+    const self = files.readLink(`${paths.proc}/self`);
+    if (!self.ok || self.value !== String(process.pid)) {
+      deps.logger.debug('procfs: context-switch records are not used: the /proc read is not of this pid namespace', { proc: procRoot });
+      return undefined;
+    }
+    const opened = await openRunWatch(files);
+    if (!opened.ok) {
+      deps.logger.debug(`procfs: context-switch records are not used (every process is read each scan): ${formatStatus(opened.status)}`);
+      return undefined;
+    }
+    return opened.value;
   };
 
   /** One process scan; records the process list for the groups. */
@@ -100,6 +123,7 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
         bootMs: boot,
         users,
         tracker,
+        runs: runs?.watch,
       },
       wants,
       signal,
@@ -149,6 +173,10 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
   return {
     async start({ tables }) {
       const on = new Set(tables ?? KNOWN);
+      if (config.switchRecords && (on.has(Table.PROCESSES) || on.has(Table.PROCESS_STATS) || on.has(Table.PROCESS_SCHED))) {
+        const opened = await openSwitchRecords();
+        if (opened !== undefined) runs = { watch: opened, timer: setInterval(() => opened.drain(), DRAIN_EVERY_MS).unref() };
+      }
       if (config.processEvents && on.has(Table.PROCESSES)) {
         const events = groups.find(({ group }) => group === EVENTS_GROUP)!.collector as EventsCollector;
         births = { cursor: events.subscribe(), lifetimes: createLifetimes((uid) => users.name(uid)) };
@@ -164,6 +192,11 @@ function createLinuxCollector(config: ProcfsConfig, deps: PluginDeps): ProbeImpl
       return OK;
     },
     async close() {
+      if (runs !== undefined) {
+        clearInterval(runs.timer);
+        runs.watch.close();
+        runs = undefined;
+      }
       tracker.close();
       births?.cursor.close();
       let first: Status = OK;

@@ -28,7 +28,7 @@ describe('classifyConnectorError', () => {
 
   it('says what allows listening when refused, and that the other tables go on', () => {
     const status = classifyConnectorError('EPERM', 'bind');
-    expect(status.message).toContain('root or CAP_NET_ADMIN before Linux 6.6');
+    expect(status.message).toContain('root or CAP_NET_ADMIN (some kernels since 6.6 let any user listen)');
     expect(status.message).toContain('the other tables are unaffected');
     expect(status.retryable).toBe(false);
   });
