@@ -1,7 +1,7 @@
 /**
  * The run watch's reading of its rings (src/linux/runs.ts), on rings this test writes itself in
- * the kernel's layout (struct perf_event_mmap_page, then PERF_RECORD_SWITCH_CPU_WIDE and
- * PERF_RECORD_LOST records): the cases a live kernel gives only by chance — a task that holds its
+ * the kernel's layout (struct perf_event_mmap_page, then PERF_RECORD_SWITCH_CPU_WIDE, FORK, EXIT
+ * and LOST records): the cases a live kernel gives only by chance — a task that holds its
  * CPU through a whole interval, a CPU with no record yet, lost records, an overflowed ring, a
  * record that does not parse. runs.test.ts checks the same watch on this host's real kernel.
  */
@@ -37,6 +37,16 @@ class FakeRing {
   /** `to` is switched in after `from` (sample pid `to`, next_prev_pid `from`). */
   switchIn(to: number, from: number): void {
     this.put(15, 0, [from, from, to, to]);
+  }
+
+  /** The kernel's fork record (pid, ppid, tid, ptid, time): `child` of `parent`, written before the child first runs. */
+  fork(child: number, parent: number, time: number, tid = child): void {
+    this.put(7, 0, [child, parent, tid, parent, time, 0]);
+  }
+
+  /** The kernel's exit record of `pid` (of its thread `tid`). */
+  exit(pid: number, parent: number, time: number, tid = pid): void {
+    this.put(4, 0, [pid, parent, tid, parent, time, 0]);
   }
 
   lost(): void {
@@ -153,14 +163,50 @@ describe('the run watch over rings in the kernel layout', () => {
     expect(other.watch.ranSince(99, other.watch.seq)).toBe(true);
   });
 
-  it('forgets pids that are gone', () => {
+  it('forgets pids that are gone, but not those first seen after the scan it is told of', () => {
     const rings = [new FakeRing(), new FakeRing()];
     const { watch } = watchOver(rings);
     rings[0]!.switchOut(10, 0);
     rings[1]!.switchOut(11, 0);
     watch.drain();
-    watch.retain(new Set([11]));
+    const scanned = watch.seq;
+    rings[0]!.switchIn(12, 0);
+    watch.drain();
+    watch.retain(new Set([11]), scanned);
     expect(watch.ranSince(10, 0)).toBe(false);
     expect(watch.ranSince(11, 0)).toBe(true);
+    expect(watch.ranAfter(scanned)).toEqual([12]);
+  });
+
+  it('gives every pid switched, forked or exited after a drain, and nothing while an interval is not known', () => {
+    const rings = [new FakeRing(), new FakeRing()];
+    const { watch } = watchOver(rings);
+    // No record on either CPU yet: who holds them is not known.
+    watch.drain();
+    expect(watch.ranAfter(0)).toBeUndefined();
+    rings[0]!.switchOut(10, 0);
+    rings[1]!.switchOut(11, 0);
+    watch.drain();
+    const since = watch.seq;
+    // A child forked but not yet run shows only in the fork record; a new thread in its process's.
+    rings[0]!.fork(40, 10, 5);
+    rings[1]!.fork(11, 11, 5, 44);
+    // Ended since: left out, even when the exit is on another CPU's ring than the fork; one ended and forked again is in.
+    rings[0]!.exit(41, 11, 6);
+    rings[0]!.exit(42, 10, 8);
+    rings[1]!.fork(42, 10, 7);
+    rings[1]!.exit(43, 10, 9);
+    rings[0]!.fork(43, 10, 10);
+    // A thread's exit is not its process's.
+    rings[1]!.exit(11, 11, 11, 44);
+    watch.drain();
+    expect(watch.ranAfter(since)?.sort()).toEqual([11, 40, 43]);
+    expect(watch.ranAfter(watch.seq)).toEqual([]);
+    expect(watch.forkedAfter(43, since)).toBe(true);
+    expect(watch.forkedAfter(10, since)).toBe(false);
+    expect(watch.forkedAfter(43, watch.seq)).toBe(false);
+    rings[1]!.lost();
+    watch.drain();
+    expect(watch.ranAfter(since)).toBeUndefined();
   });
 });

@@ -69,33 +69,58 @@ interface Tally {
   failures: Map<string, { first: Status; count: number }>;
 }
 
-/** Scans every pid under the procfs root. */
+/**
+ * Every this many complete scans the pids come from listing /proc even when the run watch could
+ * give them, bounding what a birth the watch somehow missed could cost.
+ */
+export const LISTING_SCANS = 10;
+
+/**
+ * Scans every process. Which ones: the processes the last complete scan read plus every pid the
+ * run watch saw switched in since then (a process cannot begin without being switched in, nor
+ * end without running its exit), so a busy host's /proc is not listed each second; without the
+ * watch, when it lost records, after an incomplete scan and every LISTING_SCANS scans, /proc is
+ * listed. Processes that may have run are read first, so that a parent found gone by now
+ * counts as gone for its children (its exit reparented them without their running).
+ */
 export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: AbortSignal): Promise<ScanResult> {
   const processes: Row[] = [];
   const stats: Row[] = [];
   const sched: Row[] = [];
   const seen: ProcessInfo[] = [];
   const errors: Status[] = [];
-  const listed = ctx.files.readDir(ctx.proc);
-  if (!listed.ok) return { processes, stats, sched, seen, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
+  const { tracker, runs } = ctx;
+  // First: a process that runs after this drain shows in a later one, whatever this scan lists.
+  runs?.drain(true);
+  const drained = runs?.seq ?? -1;
+  const born = runs !== undefined && tracker.knownThrough !== undefined && tracker.scansSinceListing < LISTING_SCANS - 1 ? runs.ranAfter(tracker.knownThrough) : undefined;
+  // The pids of this scan; a pid found gone leaves it (a parent not among them has exited, whatever the tracker still holds).
+  const pids = new Set<number>();
+  if (born === undefined) {
+    const listed = ctx.files.readDir(ctx.proc);
+    if (!listed.ok) {
+      tracker.knownThrough = undefined;
+      return { processes, stats, sched, seen, complete: false, errors: [classifyHostRead(listed.status, ctx.files.resolve(ctx.proc))] };
+    }
+    for (const name of listed.value) if (isPidName(name)) pids.add(Number(name));
+  } else {
+    for (const pid of tracker.entries.keys()) pids.add(pid);
+    for (const pid of born) if (pid > 0) pids.add(pid);
+  }
 
   const tally: Tally = { exited: 0, hidden: 0, deniedIo: 0, deniedExe: 0, failures: new Map() };
-  ctx.tracker.generation += 1;
-  // After the listing: a process that ran since its last read shows in this drain (or a later one).
-  ctx.runs?.drain(true);
-  const names = listed.value;
-  let done = 0;
-  let total = 0;
-  // The pids listed now: a parent that is not among them has exited, whatever the tracker still holds.
-  const pids = new Set<number>();
-  for (const name of names) {
-    if (!isPidName(name)) continue;
-    total += 1;
-    pids.add(Number(name));
+  tracker.generation += 1;
+  const first: number[] = [];
+  const later: number[] = [];
+  for (const pid of pids) {
+    const entry = tracker.entries.get(pid);
+    if (runs === undefined || entry === undefined || entry.info === undefined || entry.info.state === 'Z' || runs.ranSince(pid, entry.checkedSeq)) first.push(pid);
+    else later.push(pid);
   }
+  const total = pids.size;
+  let done = 0;
   let complete = true;
-  for (const name of names) {
-    if (!isPidName(name)) continue;
+  for (const pid of first.concat(later)) {
     if (done > 0 && done % ctx.scanChunk === 0) await yieldToLoop();
     if (signal.aborted) {
       complete = false;
@@ -103,13 +128,26 @@ export async function scanProcesses(ctx: ScanContext, wants: ScanWants, signal: 
       break;
     }
     done += 1;
-    readPid(ctx, wants, name, tally, { processes, stats, sched, seen }, pids);
+    const readAt = tracker.entries.get(pid)?.checkedSeq;
+    let gone = readPid(ctx, wants, pid, tally, { processes, stats, sched, seen }, pids);
+    // A held file fails once its process is gone, and the pid may already be another's: read afresh when a fork may have reused it.
+    if (gone !== undefined && readAt !== undefined && (born === undefined || runs === undefined || runs.forkedAfter(pid, readAt))) {
+      gone = readPid(ctx, wants, pid, tally, { processes, stats, sched, seen }, pids);
+    }
+    if (gone === undefined) continue;
+    pids.delete(pid);
+    // A pid that was listed ended while being read; one the watch gave ended as processes do, and is no news.
+    if (born === undefined) missed(tally, gone, 'stat');
   }
   errors.push(...summarize(tally));
-  // A process a complete scan did not list is gone; an aborted scan leaves the rest as they were.
+  // A process a complete scan did not see is gone; an aborted scan leaves the rest as they were, and the next one lists /proc.
   if (complete) {
-    ctx.tracker.sweep();
-    ctx.runs?.retain(pids);
+    tracker.sweep();
+    runs?.retain(pids, drained);
+    tracker.knownThrough = runs === undefined ? undefined : drained;
+    tracker.scansSinceListing = born === undefined ? 0 : tracker.scansSinceListing + 1;
+  } else {
+    tracker.knownThrough = undefined;
   }
   return { processes, stats, sched, seen, complete, errors };
 }
@@ -122,11 +160,11 @@ interface ScanOut {
   readonly seen: ProcessInfo[];
 }
 
-function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally, out: ScanOut, pids: ReadonlySet<number>): void {
+/** Reads one process into `out`; the failed read's Status when its stat could not be read (the process is gone, or hidden), else undefined. */
+function readPid(ctx: ScanContext, wants: ScanWants, pid: number, tally: Tally, out: ScanOut, pids: ReadonlySet<number>): Status | undefined {
   const { processes, stats } = out;
   const { files, tracker } = ctx;
-  const dir = `${ctx.proc}/${name}/`;
-  const pid = Number(name);
+  const dir = `${ctx.proc}/${pid}/`;
   const known = tracker.entries.get(pid);
   const entry = known ?? newTracked(tracker.generation);
   entry.seenIn = tracker.generation;
@@ -134,14 +172,16 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   if (known !== undefined && ctx.runs !== undefined && notRun(ctx.runs, entry, pid, tracker, pids) && hasRows(entry, wants)) {
     // Not switched in or out since it was last read, and still its parent's: nothing it shows changed.
     reuse(entry, wants, out);
-    return;
+    return undefined;
   }
   const seq = ctx.runs?.seq ?? -1;
 
   const statText = tracker.read(entry, 'stat', `${dir}stat`, false);
   if (!statText.ok) {
     tracker.drop(pid);
-    return missed(tally, statText.status, 'stat');
+    if (classifyPidRead(statText.status, 'stat') === ReadOutcome.EXITED) return statText.status;
+    missed(tally, statText.status, 'stat');
+    return undefined;
   }
   let changed = entry.last.get('stat') !== statText.value;
   entry.last.set('stat', statText.value);
@@ -183,18 +223,27 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
   if (!changed && known !== undefined && !refreshDue(tracker, pid) && hasRows(entry, wants)) {
     entry.checkedSeq = seq;
     reuse(entry, wants, out);
-    return;
+    return undefined;
   }
   // Until rows are built from these texts, the next scan must not take them as already seen.
   const texts = new Map(entry.last);
   entry.last.clear();
 
   const stat = parsePidStat(statText.value);
-  if (!stat.ok) return failed(tally, stat.status);
+  if (!stat.ok) {
+    failed(tally, stat.status);
+    return undefined;
+  }
   const statusText = files.readText(`${dir}status`);
-  if (!statusText.ok) return missed(tally, statusText.status, 'status');
+  if (!statusText.ok) {
+    missed(tally, statusText.status, 'status');
+    return undefined;
+  }
   const status = parsePidStatus(statusText.value);
-  if (!status.ok) return failed(tally, status.status);
+  if (!status.ok) {
+    failed(tally, status.status);
+    return undefined;
+  }
   const s = stat.value;
   const st = status.value;
   const startTime = processStartTime(ctx.bootMs, s.starttime, ctx.userHz);
@@ -232,7 +281,10 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
     let exe: string | null = null;
     if (!noMm) {
       const cmdlineText = files.readText(`${dir}cmdline`);
-      if (!cmdlineText.ok) return missed(tally, cmdlineText.status, 'cmdline');
+      if (!cmdlineText.ok) {
+        missed(tally, cmdlineText.status, 'cmdline');
+        return undefined;
+      }
       const parsed = parseCmdline(cmdlineText.value, ctx.maxCmdlineChars);
       if (parsed.ok) cmdline = parsed.value;
       const link = files.readLink(`${dir}exe`);
@@ -294,6 +346,7 @@ function readPid(ctx: ScanContext, wants: ScanWants, name: string, tally: Tally,
     out.sched.push(entry.schedRow);
   }
   for (const [file, text] of texts) entry.last.set(file, text);
+  return undefined;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Which processes ran, from the kernel's context-switch records: one perf_event_open per online
  * CPU (a software dummy event with `context_switch`, CPU-wide, so every switch on that CPU is
- * recorded with the pid and tid of the task switched out and the one switched in), each with a
+ * recorded with the pid and tid of the task switched out and the one switched in, and with
+ * `task`, so every fork and exit is too, a fork before its child first runs), each with a
  * small ring buffer mapped into this process. Draining the rings costs a few hundred
  * nanoseconds per switch and no system call, so the process scan can skip every process that
  * was not switched in or out since it last read it: a sleeping process costs no read at all,
@@ -25,13 +26,16 @@ const PERF_EVENT_OPEN_X64 = 298;
 const PERF_TYPE_SOFTWARE = 1;
 const PERF_COUNT_SW_DUMMY = 9;
 const PERF_SAMPLE_TID = 1 << 1;
-/** perf_event_attr flag bits: exclude_hv, sample_id_all, context_switch (Linux 4.3+). */
+/** perf_event_attr flag bits: exclude_hv, task (fork and exit records), sample_id_all, context_switch (Linux 4.3+). */
 const FLAG_EXCLUDE_HV = 6n;
+const FLAG_TASK = 13n;
 const FLAG_SAMPLE_ID_ALL = 18n;
 const FLAG_CONTEXT_SWITCH = 26n;
 const PERF_FLAG_FD_CLOEXEC = 8;
 const ATTR_SIZE = 112;
 const PERF_RECORD_LOST = 2;
+const PERF_RECORD_EXIT = 4;
+const PERF_RECORD_FORK = 7;
 const PERF_RECORD_SWITCH_CPU_WIDE = 15;
 const PERF_RECORD_MISC_SWITCH_OUT = 1 << 13;
 /** struct perf_event_mmap_page: where data_head and data_tail live. */
@@ -55,8 +59,17 @@ export interface RunWatch {
   readonly seq: number;
   /** Whether `pid` may have run after the drain numbered `since` (true whenever that is not known). */
   ranSince(pid: number, since: number): boolean;
-  /** Forgets pids that are not in `live` (after a complete scan), so the map does not grow with every pid ever used. */
-  retain(live: ReadonlySet<number>): void;
+  /**
+   * Every pid switched in or out after the drain numbered `since`, or undefined when that is not
+   * known (a lost or unparsed record, a changed CPU list, a closed watch). A process cannot begin
+   * without being forked, so a new process is among them: the scan learns births here instead of
+   * listing /proc. A process whose exit was recorded after its fork is left out.
+   */
+  ranAfter(since: number): number[] | undefined;
+  /** Whether a process with this pid may have been forked after the drain numbered `since` (true whenever that is not known): a pid found gone may be another's already. */
+  forkedAfter(pid: number, since: number): boolean;
+  /** Forgets pids that are not in `live` (after a complete scan) and have not run after the drain numbered `through`, so the map does not grow with every pid ever used. */
+  retain(live: ReadonlySet<number>, through?: number): void;
   /** Stops watching: every process counts as run from now on. */
   close(): void;
 }
@@ -103,7 +116,7 @@ export function createRunWatch(native: Native, cpus: readonly number[], cpuListN
   attr.writeUInt32LE(ATTR_SIZE, 4);
   attr.writeBigUInt64LE(BigInt(PERF_COUNT_SW_DUMMY), 8);
   attr.writeBigUInt64LE(BigInt(PERF_SAMPLE_TID), 24);
-  attr.writeBigUInt64LE((1n << FLAG_EXCLUDE_HV) | (1n << FLAG_SAMPLE_ID_ALL) | (1n << FLAG_CONTEXT_SWITCH), 40);
+  attr.writeBigUInt64LE((1n << FLAG_EXCLUDE_HV) | (1n << FLAG_TASK) | (1n << FLAG_SAMPLE_ID_ALL) | (1n << FLAG_CONTEXT_SWITCH), 40);
   const length = (DATA_PAGES + 1) * PAGE;
   const size = DATA_PAGES * PAGE;
   const mask = size - 1;
@@ -146,6 +159,10 @@ export function createRunWatch(native: Native, cpus: readonly number[], cpuListN
 
   /** The drain after which each pid was last seen switching (or running). */
   const lastRan = new Map<number, number>();
+  /** Per process (its leader thread), the kernel time of its last fork and exit record, and the drain that saw the fork. */
+  const forkedAt = new Map<number, bigint>();
+  const exitedAt = new Map<number, bigint>();
+  const forkedIn = new Map<number, number>();
   let seq = 0;
   /** The last drain whose interval is not known (lost records, a CPU list change, a closed watch): every pid counts as run in it. */
   let unknownSeq = 0;
@@ -174,6 +191,21 @@ export function createRunWatch(native: Native, cpus: readonly number[], cpuListN
         if (own !== 0) lastRan.set(own, next);
         if (other !== 0) lastRan.set(other, next);
         ring.current = (misc & PERF_RECORD_MISC_SWITCH_OUT) !== 0 ? other : own;
+      } else if ((type === PERF_RECORD_FORK || type === PERF_RECORD_EXIT) && recordSize >= 24) {
+        // pid (the process), ppid, tid, ptid: a fork is recorded before the child first runs, which a switch record would only show later.
+        const pid = view.getUint32(at(tail + 8), true);
+        const tid = view.getUint32(at(tail + 16), true);
+        if (pid !== 0) lastRan.set(pid, next);
+        if (pid !== 0 && pid === tid && recordSize >= 32) {
+          // The process itself (not one of its threads) began or ended; the time orders records of different CPUs.
+          const time = view.getBigUint64(at(tail + 24), true);
+          if (type === PERF_RECORD_FORK) {
+            forkedAt.set(pid, time);
+            forkedIn.set(pid, next);
+          } else {
+            exitedAt.set(pid, time);
+          }
+        }
       } else if (type === PERF_RECORD_LOST) {
         whole = false;
       }
@@ -209,8 +241,31 @@ export function createRunWatch(native: Native, cpus: readonly number[], cpuListN
       if (since < unknownSeq || closed) return true;
       return (lastRan.get(pid) ?? 0) > since;
     },
-    retain(live) {
-      for (const pid of lastRan.keys()) if (!live.has(pid)) lastRan.delete(pid);
+    ranAfter(since) {
+      if (since < unknownSeq || closed) return undefined;
+      const pids: number[] = [];
+      for (const [pid, ran] of lastRan) {
+        if (ran <= since) continue;
+        // Ended after its last fork: nothing to read (a child that came and went between two scans).
+        const exited = exitedAt.get(pid);
+        if (exited !== undefined && exited > (forkedAt.get(pid) ?? -1n)) continue;
+        pids.push(pid);
+      }
+      return pids;
+    },
+    forkedAfter(pid, since) {
+      if (since < unknownSeq || closed) return true;
+      return (forkedIn.get(pid) ?? 0) > since;
+    },
+    retain(live, through = seq) {
+      // A pid first seen by a drain during the scan (the timer's, while it yielded) is a birth the scan did not read yet.
+      for (const [pid, ran] of lastRan) {
+        if (ran > through || live.has(pid)) continue;
+        lastRan.delete(pid);
+        forkedAt.delete(pid);
+        exitedAt.delete(pid);
+        forkedIn.delete(pid);
+      }
     },
     close() {
       if (closed) return;

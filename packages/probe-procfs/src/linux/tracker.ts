@@ -53,6 +53,14 @@ export interface ProcessTracker {
   readonly entries: Map<number, Tracked>;
   /** Scan generation, one more per complete or partial scan. */
   generation: number;
+  /**
+   * The run watch's drain through which every live process is tracked (a complete scan read all
+   * of them, and any process begun later ran after it), or undefined when no complete scan
+   * vouches for that: the next scan then lists /proc.
+   */
+  knownThrough: number | undefined;
+  /** Complete scans since the last one that listed /proc. */
+  scansSinceListing: number;
   /** Descriptors held now, and the most to hold. */
   heldCount: number;
   limit: number;
@@ -72,6 +80,8 @@ export function createTracker(files: FileReader, limit: number): ProcessTracker 
   const tracker: ProcessTracker = {
     entries: new Map(),
     generation: 0,
+    knownThrough: undefined,
+    scansSinceListing: 0,
     heldCount: 0,
     limit,
     read(entry, name, path, latin1) {
