@@ -77,8 +77,9 @@ export const LISTING_SCANS = 10;
 
 /**
  * Scans every process. Which ones: the processes the last complete scan read plus every pid the
- * run watch saw switched in since then (a process cannot begin without being switched in, nor
- * end without running its exit), so a busy host's /proc is not listed each second; without the
+ * run watch saw forked or switched since then (the kernel records every fork, before the child
+ * first runs), so a busy host's /proc is not listed each second; an exit shows as the failed
+ * read of a process's held stat. Without the
  * watch, when it lost records, after an incomplete scan and every LISTING_SCANS scans, /proc is
  * listed. Processes that may have run are read first, so that a parent found gone by now
  * counts as gone for its children (its exit reparented them without their running).
