@@ -1,6 +1,6 @@
 // SIGKILL while the writer moves its stage: a real writer process (test/fixtures/write-forever.mjs)
 // moves vw_stage into vw_raw and checkpoints every three batches and is killed at random moments
-// 25 times, each run continuing where the store left off. After every kill the store opens and
+// 25 times (every other time once it has written a batch), each run continuing where the store left off. After every kill the store opens and
 // every batch the writer reported written is in history.process_stats' view exactly once per
 // entity: a move is one transaction, so no row is lost or counted in both tables.
 import { spawn } from 'node:child_process';
@@ -14,14 +14,31 @@ const newPath = useTempDir('sink-duckdb-stage-crash-');
 const KILLS = 25;
 const ENTITIES = 20;
 
-/** Runs the writer from batch `first` for `ms` milliseconds, SIGKILLs it, and returns the batches it reported written. */
-async function runAndKill(path: string, first: number, ms: number): Promise<number[]> {
+/**
+ * Runs the writer from batch `first` for `ms` milliseconds (counted from its first reported batch
+ * with `afterFirst`: a loaded machine may spend the whole of a short run starting), SIGKILLs it,
+ * and returns the batches it reported written.
+ */
+async function runAndKill(path: string, first: number, ms: number, afterFirst: boolean): Promise<number[]> {
   const child = spawn(process.execPath, [fixture('write-forever.mjs'), path, String(first), String(3 * ENTITIES)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  if (afterFirst) {
+    await new Promise<void>((resolve) => {
+      const cap = setTimeout(resolve, 30_000);
+      const look = (): void => {
+        if (!stdout.includes('\n')) return;
+        clearTimeout(cap);
+        child.stdout.off('data', look);
+        resolve();
+      };
+      child.stdout.on('data', look);
+      void exited.then(() => resolve());
+    });
+  }
   await new Promise((resolve) => setTimeout(resolve, ms));
   child.kill('SIGKILL');
   const code = await exited;
@@ -62,7 +79,8 @@ it(`keeps every written batch exactly once across ${KILLS} SIGKILLs while the st
   let moved = 0;
   for (let kill = 0; kill < KILLS; kill += 1) {
     const ms = 300 + Math.floor(Math.random() * 900);
-    const acked = await runAndKill(path, next, ms);
+    // Every other run is killed at any moment from its spawn (opening the store included), the rest while writing.
+    const acked = await runAndKill(path, next, ms, kill % 2 === 1);
     if (acked.length > 0) written = Math.max(written, acked.at(-1) ?? written);
     const store = await readStore(path);
     const where = `kill ${kill} after ${ms} ms, batches written up to ${written}`;
@@ -75,5 +93,5 @@ it(`keeps every written batch exactly once across ${KILLS} SIGKILLs while the st
   }
   // The kills fell among moves: rows reached vw_raw, and the stage held at most what came after the last move.
   expect(moved).toBeGreaterThan(10 * ENTITIES);
-  expect(written).toBeGreaterThan(KILLS);
+  expect(written).toBeGreaterThanOrEqual(Math.floor(KILLS / 2));
 }, 180_000);
