@@ -5,7 +5,9 @@
  * main thread drains whatever else is queued with MSG_DONTWAIT before arming the next one: no
  * CPU while idle, one thread hand-off per burst. With `pollMs` the socket is drained on a
  * timer instead and no thread is held. Overruns (ENOBUFS) and the per-CPU sequence gaps they
- * leave are counted, never thrown; close wakes the blocked recv so nothing keeps Node alive.
+ * leave are counted, never thrown; a gap pump() sees while a recv is in flight counts only once
+ * that recv has returned, as the datagram it holds may be the missing one (handed back after
+ * later ones, not lost). Close wakes the blocked recv so nothing keeps Node alive.
  */
 import { OK, type Status } from '@virtualeyes/core';
 import { classifyConnectorError, listenRefused, listenUnanswered } from './classify.js';
@@ -91,6 +93,9 @@ export function createConnector(
   let onAck: ((err: number | undefined) => void) | undefined;
   const lastSeq = new Map<number, number>();
   const counts = { datagrams: 0, overruns: 0, lost: 0, malformed: 0, bufferBytes: 0, forced: false };
+  // Gaps pump() found while a recv was in flight: that recv may hold the datagram of one of them,
+  // handed back after the later ones, so they count as lost only once it has returned.
+  let pendingGaps = 0;
 
   const handle = (received: Buffer, length: number): void => {
     counts.datagrams += 1;
@@ -118,11 +123,25 @@ export function createConnector(
 
   const track = (cpu: number, seq: number): void => {
     const last = lastSeq.get(cpu);
-    if (last !== undefined) {
-      const gap = (seq - last - 1) >>> 0;
-      if (gap > 0 && gap < 0x80000000) counts.lost += gap;
+    if (last === undefined) {
+      lastSeq.set(cpu, seq);
+      return;
     }
+    const gap = (seq - last - 1) >>> 0;
+    if (gap >= 0x80000000) {
+      // Older than one already read: the datagram the recv in flight held while pump() read on.
+      if (pendingGaps > 0) pendingGaps -= 1;
+      return;
+    }
+    if (inflight !== undefined) pendingGaps += gap;
+    else counts.lost += gap;
     lastSeq.set(cpu, seq);
+  };
+
+  /** The recv in flight has returned and its datagram is handled: what is still missing is lost. */
+  const settleGaps = (): void => {
+    counts.lost += pendingGaps;
+    pendingGaps = 0;
   };
 
   const settle = (result: SysResult, received: Buffer): Outcome => {
@@ -161,6 +180,7 @@ export function createConnector(
         resolve();
         if (state !== 'open') return;
         let outcome = settle(result, buffer);
+        settleGaps();
         // Whatever else queued while this one was handed back: no thread hand-off per event.
         if (outcome === 'ok') outcome = drain();
         if (outcome === 'backoff') timer = setTimeout(arm, RETRY_MS);

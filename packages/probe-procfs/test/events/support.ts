@@ -13,6 +13,7 @@ import { createMemoryLogger, createTestDeps, type MemoryLogger } from '@virtuale
 import { readBootMs } from '@virtualeyes/linux';
 import { parseConfig, type ProcfsOptions } from '../../src/index.js';
 import { createEventsCollector, type EventsCollector } from '../../src/events/index.js';
+import type { SyscallsLoader } from '../../src/events/collector.js';
 
 /** Whether CI runs this (a test that cannot listen there fails instead of skipping). */
 export const IN_CI = process.env.CI === 'true';
@@ -27,7 +28,7 @@ export function liveDeps(): PluginDeps & { logger: MemoryLogger } {
 }
 
 /** An events collector over the real /proc with `options` (defaults otherwise). */
-export function liveCollector(options: ProcfsOptions = {}, deps = liveDeps()): { collector: EventsCollector; deps: PluginDeps & { logger: MemoryLogger } } {
+export function liveCollector(options: ProcfsOptions = {}, deps = liveDeps(), syscalls?: SyscallsLoader): { collector: EventsCollector; deps: PluginDeps & { logger: MemoryLogger } } {
   const config = parseConfig({ processEvents: true, ...options });
   if (!config.ok) throw new Error(config.status.message);
   const boot = readBootMs(deps.files);
@@ -37,7 +38,7 @@ export function liveCollector(options: ProcfsOptions = {}, deps = liveDeps()): {
     files: deps.files,
     bootMs: () => (boot.ok ? boot.value : undefined),
     processes: () => Promise.resolve([]),
-  });
+  }, syscalls);
   return { collector, deps };
 }
 
