@@ -9,6 +9,7 @@
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Every workspace package: the project's own, and the examples a third party would write. */
 const packages = ['packages', 'examples'].flatMap((dir) =>
@@ -31,6 +32,41 @@ const ALONE: Readonly<Record<string, readonly string[]>> = {
 /** Group order of each package's alone files: after the daemon's, and never two groups at once (projects of one group run together). */
 const ALONE_ORDER: Readonly<Record<string, number>> = { vwatchd: 2, 'probe-procfs': 3 };
 
+/**
+ * Files of the two-at-a-time groups that take 20 s or more (in a local run), started first in
+ * their group. Vitest orders a group's files project by project (by name) and, with no timings
+ * cached as on a fresh clone, largest file first, so virtualeyes' slice test (73 s) began last
+ * and a worker idled while it ran; slow ones first leave short ones for the end.
+ */
+const SLOW = [
+  'packages/virtualeyes/test/slice.test.ts',
+  'packages/vwatchd/test/shutdown.test.ts',
+  'packages/vwatchd/test/install.test.ts',
+  'packages/vwatchd/test/lifetimes.test.ts',
+  'packages/sink-duckdb/test/stage-crash.test.ts',
+  'packages/sink-duckdb/test/retention.test.ts',
+  'packages/sink-duckdb/test/change-only.test.ts',
+  'packages/sink-duckdb/test/tiers.test.ts',
+  'packages/sink-duckdb/test/slice.test.ts',
+  'packages/agent/test/buffer-outage.test.ts',
+];
+
+/** Vitest's order, but within a group the files in SLOW first, in SLOW's order. */
+class SlowFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const group = (file: TestSpecification): number => file.project.config.sequence.groupOrder;
+    const rank = (file: TestSpecification): number => {
+      const index = SLOW.findIndex((path) => file.moduleId.endsWith(`/${path}`));
+      return index < 0 ? SLOW.length : index;
+    };
+    return sorted
+      .map((file, index) => ({ file, index }))
+      .sort((a, b) => group(a.file) - group(b.file) || rank(a.file) - rank(b.file) || a.index - b.index)
+      .map(({ file }) => file);
+  }
+}
+
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
@@ -43,6 +79,7 @@ export default defineConfig({
     // the whole suite file after file (656 s). Most files wait on daemons, timers and disks
     // rather than compute, so two at a time fit two cores.
     maxWorkers: 2,
+    sequence: { sequencer: SlowFirst },
     projects: packages.flatMap(({ name, root }) => {
       const alone = ALONE[name] ?? [];
       return [
