@@ -4,7 +4,7 @@
  * entities get a tombstone. An idle process costs nothing between keyframes (docs/storage.md).
  */
 import type { Batch, Row, TableSchema } from '@virtualeyes/core';
-import { entityKey, fingerprintOf, type EntityView } from './versions.js';
+import { entityKey, remembered, sameValues, type EntityView } from './versions.js';
 
 /** The last stored row of one metric entity, as the writer remembers it. */
 export interface StoredSample {
@@ -12,8 +12,6 @@ export interface StoredSample {
   readonly row: Row;
   /** Its `ts`, epoch milliseconds. */
   readonly ts: number;
-  /** The non-key values, serialized, to detect a change. */
-  readonly fingerprint: string;
 }
 
 /** What one metric batch stores. */
@@ -41,11 +39,10 @@ export function diffMetricBatch(schema: TableSchema, view: EntityView<StoredSamp
   const rows: Row[] = [];
   for (const [key, row] of latest) {
     const stored = view.get(key);
-    const fingerprint = fingerprintOf(valueColumns, row, stored);
     const age = stored === undefined ? Number.POSITIVE_INFINITY : batch.ts - stored.ts;
-    if (stored !== undefined && stored.fingerprint === fingerprint && age >= 0 && age < keyframeMs) continue;
+    if (stored !== undefined && age >= 0 && age < keyframeMs && sameValues(valueColumns, row, stored.row)) continue;
     rows.push(row);
-    view.set(key, { row, ts: batch.ts, fingerprint });
+    view.set(key, { row: remembered(row), ts: batch.ts });
   }
   const gone: Row[] = [];
   const missing = [...view.keys()].filter((key) => !latest.has(key));

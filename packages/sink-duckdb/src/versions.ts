@@ -11,8 +11,6 @@ export interface OpenVersion {
   readonly row: Row;
   /** `valid_from` of the stored version, epoch milliseconds. */
   readonly validFrom: number;
-  /** The non-key values, serialized, to detect a change. */
-  readonly fingerprint: string;
 }
 
 /** What the writer remembers per entity of one table (keyed by {@link entityKey}), with uncommitted changes on top. */
@@ -113,13 +111,12 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
       view.set(key, undefined);
       continue;
     }
-    const fingerprint = fingerprintOf(valueColumns, row, open);
-    if (open !== undefined && open.fingerprint === fingerprint) continue;
+    if (open !== undefined && sameValues(valueColumns, row, open.row)) continue;
     // One microsecond after the version it replaces at the earliest: closes find a version by its valid_from.
     const from = open === undefined ? time : Math.max(time, open.validFrom + MICROSECOND_MS);
     if (open !== undefined) closes.push({ version: open, at: from });
     inserts.push({ row, from });
-    view.set(key, { row, validFrom: from, fingerprint });
+    view.set(key, { row: remembered(row), validFrom: from });
   }
   if (batch.snapshot) {
     const gone = [...view.keys()].filter((key) => !latest.has(key));
@@ -133,11 +130,30 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
 }
 
 /**
- * The non-key values of a row, serialized to detect a change: a frozen row that is the very
- * object remembered has the remembered values, so it is not serialized again.
+ * Whether `row` holds the values `before` holds in `columns`, compared as {@link serialize}
+ * would: 5 and 5n, undefined and null alike; a list by its items. Comparing values in place
+ * costs no string per row, which serializing every row of every batch did.
  */
-export function fingerprintOf(valueColumns: readonly string[], row: Row, remembered: { readonly row: Row; readonly fingerprint: string } | undefined): string {
-  return remembered !== undefined && remembered.row === row && Object.isFrozen(row) ? remembered.fingerprint : serialize(valueColumns, row);
+export function sameValues(columns: readonly string[], row: Row, before: Row): boolean {
+  if (row === before && Object.isFrozen(row)) return true;
+  for (const name of columns) if (!sameValue(row[name], before[name])) return false;
+  return true;
+}
+
+function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || a === null) return b === undefined || b === null;
+  if (b === undefined || b === null) return false;
+  if (typeof a === 'bigint') return typeof b === 'number' && Number.isSafeInteger(Number(a)) && Number(a) === b;
+  if (typeof b === 'bigint') return typeof a === 'number' && Number.isSafeInteger(Number(b)) && Number(b) === a;
+  if (typeof a === 'number') return typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, index) => item === b[index]);
+  return false;
+}
+
+/** A row to remember: a frozen one as it is, another as a frozen copy, so a caller changing its row later cannot change what was remembered. */
+export function remembered(row: Row): Row {
+  return Object.isFrozen(row) ? row : Object.freeze({ ...row });
 }
 
 /** The identity of a row's entity within a host: its key values serialized ('' when the key is empty). */

@@ -1,8 +1,9 @@
 // The pure steps: which versions a state batch opens and closes (uncommitted changes never
 // reach the remembered versions), and which tables a query mentions.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '@virtualeyes/core';
-import { createOverlay, diffStateBatch, entityKey, type OpenVersion } from '../src/versions.js';
+import { createOverlay, diffStateBatch, entityKey, remembered, sameValues, serialize, type OpenVersion } from '../src/versions.js';
 import { mentions } from '../src/query.js';
 import { OS, PROCESSES, T0 } from './helpers.js';
 
@@ -97,5 +98,45 @@ describe('mentions', () => {
     ['SELECT * FROM my_processes', 'processes', false],
   ])('%s mentions %s: %s', (sql, name, expected) => {
     expect(mentions(sql, name)).toBe(expected);
+  });
+});
+
+describe('sameValues', () => {
+  const value = fc.oneof(
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.boolean(),
+    fc.integer({ min: -5, max: 5 }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.bigInt({ min: -5n, max: 5n }),
+    fc.constantFrom(2n ** 60n, 2 ** 60),
+    fc.string({ maxLength: 3 }),
+    fc.array(fc.string({ maxLength: 2 }), { maxLength: 3 }),
+  );
+
+  it('calls two rows equal exactly when their serializations are (5 and 5n, null and undefined alike)', () => {
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        const [x, y] = [{ c: a }, { c: b }] as never[];
+        expect(sameValues(['c'], x, y)).toBe(serialize(['c'], x) === serialize(['c'], y));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('compares only the columns asked for, and a NaN equal to a NaN', () => {
+    expect(sameValues(['a'], { a: 1, b: 2 }, { a: 1, b: 3 })).toBe(true);
+    expect(sameValues(['a', 'b'], { a: 1, b: 2 }, { a: 1, b: 3 })).toBe(false);
+    expect(sameValues(['a'], { a: Number.NaN }, { a: Number.NaN })).toBe(true);
+    expect(sameValues(['a'], { a: Number.NaN }, { a: null })).toBe(false);
+  });
+
+  it('remembers a copy of a row that is not frozen, so a caller changing it later is still seen as a change', () => {
+    const row: Record<string, number> = { pid: 1, start_time: T0, rss: 5 };
+    const kept = remembered(row);
+    row.rss = 6;
+    expect(sameValues(['rss'], row, kept)).toBe(false);
+    const frozen = Object.freeze({ pid: 1, rss: 5 });
+    expect(remembered(frozen)).toBe(frozen);
   });
 });
