@@ -130,12 +130,13 @@ export function diffStateBatch(schema: TableSchema, view: VersionView, batch: Ba
 }
 
 /**
- * Whether `row` holds the values `before` holds in `columns`, compared as {@link serialize}
- * would: 5 and 5n, undefined and null alike; a list by its items. Comparing values in place
- * costs no string per row, which serializing every row of every batch did.
+ * Whether `row` holds the values `before` (a {@link remembered} row, so frozen) holds in
+ * `columns`, compared as {@link serialize} would: 5 and 5n, undefined and null alike; a list by
+ * its items; only NaN differs, equal to NaN alone. Comparing values in place costs no string per
+ * row, which serializing every row of every batch did.
  */
 export function sameValues(columns: readonly string[], row: Row, before: Row): boolean {
-  if (row === before && Object.isFrozen(row)) return true;
+  if (row === before) return true;
   for (const name of columns) if (!sameValue(row[name], before[name])) return false;
   return true;
 }
